@@ -1,0 +1,46 @@
+// Engine collector: versions, storage driver, DockerRootDir, and whether its files are
+// on this host.
+
+import { access, constants } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { EngineFacts } from '../core/model.js';
+import { usesContainerdImageStore } from '../core/storage.js';
+import type { EngineClient } from '../engine/client.js';
+import type { InfoResponse } from '../engine/shapes.js';
+
+export async function canRead(path: string): Promise<boolean> {
+  try {
+    await access(path, constants.R_OK | constants.X_OK);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+export async function collectEngine(client: EngineClient): Promise<{ engine: EngineFacts; info: InfoResponse }> {
+  const [info, version] = await Promise.all([client.info(), client.version()]);
+  const dockerRootDir = info.DockerRootDir ?? '';
+  return {
+    info,
+    engine: {
+      host: client.address.url,
+      serverVersion: info.ServerVersion ?? version.Version ?? 'unknown',
+      apiVersion: version.ApiVersion ?? 'unknown',
+      storageDriver: info.Driver ?? 'unknown',
+      dockerRootDir,
+      // Confirmed against a container directory once containers are listed (see
+      // confirmLocal): a remote engine's root may share its path with a local one.
+      local: dockerRootDir !== '' && (await canRead(join(dockerRootDir, 'containers'))),
+      containerdImageStore: usesContainerdImageStore(info.DriverStatus ?? []),
+    },
+  };
+}
+
+/** A readable DockerRootDir is only this engine's if it holds this engine's containers. */
+export async function confirmLocal(engine: EngineFacts, containerIds: string[]): Promise<boolean> {
+  if (!engine.local) return false;
+  const sample = containerIds.slice(0, 3);
+  if (sample.length === 0) return true;
+  const found = await Promise.all(sample.map((id) => canRead(join(engine.dockerRootDir, 'containers', id))));
+  return found.some(Boolean);
+}

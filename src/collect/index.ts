@@ -1,0 +1,73 @@
+// One pass of collection. Each collector runs on its own: one that fails becomes a
+// COLLECTOR_FAILED finding and the others still report (node_exporter style). Only an
+// engine that cannot be reached at all ends the run (exit 3).
+
+import pMap from 'p-map';
+import type { CollectorFailure, CollectorTiming, ContainerFacts, EngineFacts, Snapshot, Storage, Usage } from '../core/model.js';
+import { isExited } from '../core/model.js';
+import { parseSystemDf } from '../core/usage.js';
+import type { EngineClient } from '../engine/client.js';
+import type { InfoResponse } from '../engine/shapes.js';
+import { EngineUnreachableError } from '../errors.js';
+import { collectContainers } from './containers.js';
+import { collectEngine, confirmLocal } from './engine.js';
+import { measureFootprint } from './footprint.js';
+import { measureLog } from './logs.js';
+import { collectStorage } from './storage.js';
+
+const FILE_CONCURRENCY = 8;
+
+export interface CollectOptions {
+  now: Date;
+  /** Where containerd keeps images on this host (tests point it elsewhere). */
+  containerdRoot?: string;
+}
+
+export async function collectSnapshot(client: EngineClient, options: CollectOptions): Promise<{ snapshot: Snapshot; timings: CollectorTiming[] }> {
+  const failures: CollectorFailure[] = [];
+  const timings: CollectorTiming[] = [];
+
+  const run = async <T>(collector: string, work: () => Promise<T>): Promise<T | null> => {
+    const started = performance.now();
+    try {
+      const result = await work();
+      timings.push({ collector, seconds: (performance.now() - started) / 1000, ok: true });
+      return result;
+    } catch (error) {
+      // Nothing else can be learnt from an engine that is gone.
+      if (error instanceof EngineUnreachableError) throw error;
+      timings.push({ collector, seconds: (performance.now() - started) / 1000, ok: false });
+      failures.push({ collector, message: (error as Error).message });
+      return null;
+    }
+  };
+
+  await client.ping();
+  const [engineResult, usage, listed] = await Promise.all([
+    run<{ engine: EngineFacts; info: InfoResponse }>('engine', () => collectEngine(client)),
+    run<Usage>('usage', async () => parseSystemDf(await client.systemDf())),
+    run<ContainerFacts[]>('containers', () => collectContainers(client)),
+  ]);
+  const engine = engineResult?.engine ?? null;
+  const containers = listed ?? [];
+  if (engine) engine.local = await confirmLocal(engine, containers.map((c) => c.id));
+
+  const storage = engineResult
+    ? await run<Storage>('storage', () => collectStorage(engineResult.engine, engineResult.info, options.containerdRoot))
+    : null;
+  if (!engineResult) failures.push({ collector: 'storage', message: 'skipped: it needs the engine facts that could not be collected' });
+
+  for (const container of containers) container.sizeRwBytes = usage ? (usage.sizeRwById[container.id] ?? 0) : null;
+
+  if (engine?.local) {
+    const root = engine.dockerRootDir;
+    await run('logs', () =>
+      pMap(containers, async (c) => void (c.logFiles = await measureLog(root, c)), { concurrency: FILE_CONCURRENCY }),
+    );
+    await run('footprint', async () => {
+      for (const c of containers.filter((c) => isExited(c.state))) c.footprint = measureFootprint(root, engine.storageDriver, c.id);
+    });
+  }
+
+  return { snapshot: { takenAt: options.now, engine, storage, usage, containers, failures }, timings };
+}

@@ -1,0 +1,22 @@
+// The world a command may touch besides the engine: passed in so tests can run commands
+// in-process with their own streams, environment and clock.
+
+export interface Io {
+  stdout: NodeJS.WritableStream;
+  stderr: NodeJS.WritableStream;
+  env: NodeJS.ProcessEnv;
+  now: () => Date;
+  /** Whether stdout is a terminal that wants colour (NO_COLOR, TERM=dumb say no). */
+  colorCapable: boolean;
+}
+
+export function processIo(): Io {
+  const env = process.env;
+  return {
+    stdout: process.stdout,
+    stderr: process.stderr,
+    env,
+    now: () => new Date(),
+    colorCapable: Boolean(process.stdout.isTTY) && !('NO_COLOR' in env) && env.TERM !== 'dumb',
+  };
+}

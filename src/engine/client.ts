@@ -1,0 +1,117 @@
+// The engine, behind a small interface so collectors and tests never depend on how it is
+// reached. dockerode carries the requests; this module turns its failures into errors
+// a user can act on.
+
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import Docker from 'dockerode';
+import type { SystemDfResponse } from '../core/usage.js';
+import { ConfigError, EngineUnreachableError, WatchdogError } from '../errors.js';
+import type { EngineAddress } from './host.js';
+import type { ContainerInspect, ContainerSummary, InfoResponse, VersionResponse } from './shapes.js';
+
+export interface EngineClient {
+  readonly address: EngineAddress;
+  ping(): Promise<void>;
+  info(): Promise<InfoResponse>;
+  version(): Promise<VersionResponse>;
+  /** Expensive on the engine (walks every writable layer): call at most once a run. */
+  systemDf(): Promise<SystemDfResponse>;
+  listContainers(): Promise<ContainerSummary[]>;
+  /** Null when the container no longer exists. */
+  inspectContainer(id: string): Promise<ContainerInspect | null>;
+}
+
+/** An engine request that reached the engine and failed. */
+export class EngineRequestError extends WatchdogError {
+  constructor(
+    message: string,
+    readonly statusCode: number | null,
+  ) {
+    super(message, 3);
+  }
+}
+
+// Errors of the transport itself, before any HTTP answer: the engine is not there.
+const UNREACHABLE = new Set(['ENOENT', 'ECONNREFUSED', 'EACCES', 'EPERM', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH', 'ENETUNREACH', 'ETIMEDOUT', 'ECONNRESET', 'ENOTSOCK']);
+
+function unreachable(address: EngineAddress, code: string): EngineUnreachableError {
+  const hint =
+    code === 'EACCES' || code === 'EPERM'
+      ? 'Run as root or as a member of the docker group, or set DOCKER_HOST or --host to point elsewhere.'
+      : 'Is dockerd running? Set DOCKER_HOST or --host to point elsewhere.';
+  return new EngineUnreachableError(`Cannot reach the Docker engine at ${address.url} (${code}). ${hint}`);
+}
+
+interface ModemError extends Error {
+  code?: string;
+  statusCode?: number;
+  json?: { message?: string } | null;
+}
+
+function translate(address: EngineAddress, what: string, error: unknown): Error {
+  const e = error as ModemError;
+  if (e.code && UNREACHABLE.has(e.code)) return unreachable(address, e.code);
+  if (typeof e.statusCode === 'number') {
+    const detail = e.json?.message ?? e.message;
+    return new EngineRequestError(`The engine answered ${e.statusCode} to ${what}: ${detail}`, e.statusCode);
+  }
+  return new EngineRequestError(`${what} failed: ${e.message ?? String(error)}`, null);
+}
+
+function dockerOptions(address: EngineAddress): Docker.DockerOptions {
+  if (address.kind === 'unix') {
+    // host: undefined, or the modem prefers a DOCKER_HOST it read from the environment.
+    return { socketPath: address.socketPath, host: undefined, port: undefined, protocol: 'http' } as Docker.DockerOptions;
+  }
+  const options: Docker.DockerOptions = { host: address.host, port: address.port, protocol: address.tls ? 'https' : 'http' };
+  if (address.tls && address.certPath) {
+    try {
+      options.ca = readFileSync(join(address.certPath, 'ca.pem'));
+      options.cert = readFileSync(join(address.certPath, 'cert.pem'));
+      options.key = readFileSync(join(address.certPath, 'key.pem'));
+    } catch (error) {
+      throw new ConfigError(`Cannot read the TLS certificates in DOCKER_CERT_PATH ${address.certPath} (${(error as NodeJS.ErrnoException).code}); it must hold ca.pem, cert.pem and key.pem.`);
+    }
+  }
+  return options;
+}
+
+export function connectEngine(address: EngineAddress): EngineClient {
+  const docker = new Docker(dockerOptions(address));
+  const call = async <T>(what: string, request: () => Promise<T>): Promise<T> => {
+    try {
+      return await request();
+    } catch (error) {
+      throw translate(address, what, error);
+    }
+  };
+  return {
+    address,
+    ping: () => call('GET /_ping', async () => void (await docker.ping())),
+    info: () => call('GET /info', () => docker.info() as Promise<InfoResponse>),
+    version: () => call('GET /version', () => docker.version() as Promise<VersionResponse>),
+    // dockerode's df() drops query parameters; verbose=1 makes API 1.52+ engines list
+    // the containers (with SizeRw) as older ones always do.
+    systemDf: () =>
+      call(
+        'GET /system/df',
+        () =>
+          new Promise<SystemDfResponse>((resolve, reject) => {
+            docker.modem.dial(
+              { path: '/system/df?', method: 'GET', options: { verbose: '1' }, statusCodes: { 200: true, 400: 'bad parameter', 500: 'server error' } },
+              (err: unknown, data: unknown) => (err ? reject(err) : resolve(data as SystemDfResponse)),
+            );
+          }),
+      ),
+    listContainers: () => call('GET /containers/json', () => docker.listContainers({ all: true }) as Promise<ContainerSummary[]>),
+    inspectContainer: async (id) => {
+      try {
+        return (await docker.getContainer(id).inspect()) as unknown as ContainerInspect;
+      } catch (error) {
+        if ((error as ModemError).statusCode === 404) return null;
+        throw translate(address, `GET /containers/${id.slice(0, 12)}/json`, error);
+      }
+    },
+  };
+}

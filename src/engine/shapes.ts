@@ -1,0 +1,37 @@
+// The parts of the Engine API's responses that we read. Fields are optional where some
+// API versions omit them; the collectors decide what a missing field means.
+
+import type { DriverStatus } from '../core/storage.js';
+
+export interface InfoResponse {
+  ServerVersion?: string;
+  Driver?: string;
+  DriverStatus?: DriverStatus | null;
+  DockerRootDir?: string;
+  Containers?: number;
+}
+
+export interface VersionResponse {
+  Version?: string;
+  ApiVersion?: string;
+}
+
+export interface ContainerSummary {
+  Id: string;
+  Names?: string[];
+  Image?: string;
+  State?: string;
+}
+
+export interface ContainerInspect {
+  Id: string;
+  Name?: string;
+  LogPath?: string;
+  State?: { Status?: string; FinishedAt?: string };
+  Config?: { Image?: string; Labels?: Record<string, string> | null };
+  HostConfig?: {
+    LogConfig?: { Type?: string; Config?: Record<string, string> | null };
+    ReadonlyRootfs?: boolean;
+  };
+  GraphDriver?: { Name?: string; Data?: Record<string, string> | null };
+}

@@ -1,0 +1,61 @@
+// Throwaway engines for integration tests, and the busybox containers they run. Every
+// container runs with --network none from the image made by test-engine.sh; nothing is
+// ever pulled.
+
+import { execFile } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+import Docker from 'dockerode';
+
+const run = promisify(execFile);
+
+export const ENGINE_SCRIPT = fileURLToPath(new URL('../engine/test-engine.sh', import.meta.url));
+/** Every test engine lives here; the global setup clears what killed runs left. */
+export const ENGINES_DIR = '/tmp/docker-watchdog-test';
+export const TEST_IMAGE = 'wdt-busybox:latest';
+
+export interface TestEngine {
+  dir: string;
+  host: string;
+  docker: Docker;
+  stop(): Promise<void>;
+}
+
+export async function startEngine(name: string, sizeMb: number, inodes?: number): Promise<TestEngine> {
+  const dir = `${ENGINES_DIR}/${name}`;
+  const args = ['start', dir, String(sizeMb), ...(inodes ? [String(inodes)] : [])];
+  await run('bash', [ENGINE_SCRIPT, ...args], { maxBuffer: 1 << 24 });
+  return engineAt(dir);
+}
+
+export function engineAt(dir: string): TestEngine {
+  return {
+    dir,
+    host: `unix://${dir}/docker.sock`,
+    docker: new Docker({ socketPath: `${dir}/docker.sock` }),
+    stop: async () => void (await run('bash', [ENGINE_SCRIPT, 'stop', dir])),
+  };
+}
+
+export interface ContainerSpec {
+  name?: string;
+  cmd: string[];
+  logOpts?: Record<string, string>;
+  labels?: Record<string, string>;
+  /** Wait for it to exit (default), or leave it running. */
+  detach?: boolean;
+}
+
+/** Creates and starts a container; returns its id once it has exited (unless detached). */
+export async function runContainer(docker: Docker, spec: ContainerSpec): Promise<string> {
+  const container = await docker.createContainer({
+    Image: TEST_IMAGE,
+    name: spec.name,
+    Cmd: spec.cmd,
+    Labels: spec.labels ?? {},
+    HostConfig: { NetworkMode: 'none', LogConfig: { Type: 'json-file', Config: spec.logOpts ?? {} } },
+  });
+  await container.start();
+  if (!spec.detach) await container.wait();
+  return container.id;
+}

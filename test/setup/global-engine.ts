@@ -1,0 +1,27 @@
+// Vitest global setup: builds dist/ (the integration tests run the real binary), clears
+// what killed earlier runs left behind, and starts the shared throwaway engine. Test
+// files that need an engine to themselves (exact counts, a disk filled on purpose)
+// start their own with startEngine().
+
+import { execFileSync } from 'node:child_process';
+import type { TestProject } from 'vitest/node';
+import { ENGINE_SCRIPT, ENGINES_DIR, startEngine, type TestEngine } from '../helpers/engine.js';
+
+declare module 'vitest' {
+  export interface ProvidedContext {
+    sharedEngineHost: string;
+  }
+}
+
+let shared: TestEngine | undefined;
+
+export async function setup(project: TestProject): Promise<void> {
+  execFileSync('npx', ['tsc', '-p', 'tsconfig.json'], { stdio: 'inherit' });
+  execFileSync('bash', [ENGINE_SCRIPT, 'clean-all', ENGINES_DIR], { stdio: 'inherit' });
+  shared = await startEngine('shared', 512);
+  project.provide('sharedEngineHost', shared.host);
+}
+
+export async function teardown(): Promise<void> {
+  await shared?.stop();
+}

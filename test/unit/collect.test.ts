@@ -1,0 +1,71 @@
+// Shell edge cases of collection that a real engine will not produce on demand: a
+// collector that fails, a container removed mid-run, an engine that goes away.
+
+import { describe, expect, it } from 'vitest';
+import { collectSnapshot } from '../../src/collect/index.js';
+import { evaluate, exitCodeOf } from '../../src/core/evaluate.js';
+import { EngineRequestError, type EngineClient } from '../../src/engine/client.js';
+import { EngineUnreachableError } from '../../src/errors.js';
+
+const now = new Date('2026-11-28T12:00:00Z');
+
+function fakeEngine(overrides: Partial<EngineClient> = {}): EngineClient {
+  return {
+    address: { kind: 'unix', url: 'unix:///fake.sock', socketPath: '/fake.sock' },
+    ping: async () => {},
+    info: async () => ({ ServerVersion: '20.10.24', Driver: 'overlay2', DriverStatus: [], DockerRootDir: '/nonexistent/docker' }),
+    version: async () => ({ Version: '20.10.24', ApiVersion: '1.41' }),
+    systemDf: async () => ({ LayersSize: 0, Images: [], Containers: [{ Id: 'c1', State: 'running', SizeRw: 10 }], Volumes: [], BuildCache: [] }),
+    listContainers: async () => [
+      { Id: 'c1', Names: ['/web'], Image: 'nginx', State: 'running' },
+      { Id: 'gone', Names: ['/gone'], Image: 'nginx', State: 'exited' },
+    ],
+    inspectContainer: async (id) =>
+      id === 'gone'
+        ? null
+        : { Id: id, Name: '/web', State: { Status: 'running', FinishedAt: '0001-01-01T00:00:00Z' }, HostConfig: { LogConfig: { Type: 'json-file', Config: { 'max-size': '10m' } } }, LogPath: `/nonexistent/docker/containers/${id}/${id}-json.log` },
+    ...overrides,
+  };
+}
+
+describe('collectSnapshot', () => {
+  it('turns a failing collector into a COLLECTOR_FAILED finding while the others still report', async () => {
+    const engine = fakeEngine({
+      systemDf: async () => {
+        throw new EngineRequestError('The engine answered 500 to GET /system/df: a disk usage operation is already running', 500);
+      },
+    });
+    const { snapshot, timings } = await collectSnapshot(engine, { now });
+    expect(snapshot.usage).toBeNull();
+    expect(snapshot.engine).toMatchObject({ serverVersion: '20.10.24', apiVersion: '1.41', local: false });
+    expect(snapshot.containers.map((c) => c.id)).toEqual(['c1']); // 'gone' was removed mid-run
+    expect(snapshot.containers[0]).toMatchObject({ finishedAt: null, sizeRwBytes: null, logConfig: { bounded: true, maxSizeBytes: 10_000_000 } });
+    expect(timings.find((t) => t.collector === 'usage')).toMatchObject({ ok: false });
+
+    const findings = evaluate(snapshot);
+    expect(findings).toEqual([{ code: 'COLLECTOR_FAILED', severity: 'warning', message: 'usage: The engine answered 500 to GET /system/df: a disk usage operation is already running' }]);
+    expect(exitCodeOf(findings)).toBe(3);
+  });
+
+  it('reports storage as not collected when the engine facts are missing', async () => {
+    const engine = fakeEngine({
+      info: async () => {
+        throw new EngineRequestError('The engine answered 500 to GET /info: boom', 500);
+      },
+    });
+    const { snapshot } = await collectSnapshot(engine, { now });
+    expect(snapshot.engine).toBeNull();
+    expect(snapshot.storage).toBeNull();
+    expect(snapshot.failures.map((f) => f.collector)).toEqual(['engine', 'storage']);
+    expect(snapshot.containers).toHaveLength(1);
+  });
+
+  it('ends the run when the engine cannot be reached at all', async () => {
+    const engine = fakeEngine({
+      listContainers: async () => {
+        throw new EngineUnreachableError('Cannot reach the Docker engine at unix:///fake.sock (ECONNREFUSED).');
+      },
+    });
+    await expect(collectSnapshot(engine, { now })).rejects.toBeInstanceOf(EngineUnreachableError);
+  });
+});

@@ -1,0 +1,143 @@
+import { describe, expect, it } from 'vitest';
+import { evaluate, exitCodeOf } from '../../src/core/evaluate.js';
+import type { ContainerFacts, Finding, Snapshot, Storage } from '../../src/core/model.js';
+import { logConfigFacts } from '../../src/core/logs.js';
+import { filesystemStorage, thinPoolStorage } from '../../src/core/storage.js';
+
+const now = new Date('2026-11-28T12:00:00Z');
+
+function snapshot(parts: Partial<Snapshot>): Snapshot {
+  return { takenAt: now, engine: null, storage: null, usage: null, containers: [], failures: [], ...parts };
+}
+
+/** A filesystem with `usedPct` of its bytes and `inodePct` of its inodes taken. */
+function fs(usedPct: number, inodePct = 0): Storage {
+  return filesystemStorage('/var/lib/docker', { bsize: 1, blocks: 1000, bfree: 1000 - usedPct * 10, bavail: 1000 - usedPct * 10, files: 1000, ffree: 1000 - inodePct * 10 });
+}
+
+function container(parts: Partial<ContainerFacts>): ContainerFacts {
+  return {
+    id: 'c1',
+    name: 'web',
+    image: 'nginx',
+    state: 'running',
+    finishedAt: null,
+    logConfig: logConfigFacts('json-file', { 'max-size': '10m' }),
+    logPath: '/var/lib/docker/containers/c1/c1-json.log',
+    logFiles: { path: '/var/lib/docker/containers/c1/c1-json.log', bytes: 100, liveBytes: 100, rotatedFiles: 0, corrupt: false },
+    readonlyRootfs: false,
+    sizeRwBytes: 0,
+    footprint: null,
+    ...parts,
+  };
+}
+
+const codes = (findings: Finding[]) => findings.map((f) => `${f.severity}:${f.code}`);
+
+describe('evaluate: space and inodes', () => {
+  it.each([
+    [79, 0, []],
+    [80, 0, ['warning:DATA_SPACE_LOW']],
+    [89, 0, ['warning:DATA_SPACE_LOW']],
+    [90, 0, ['critical:DATA_SPACE_LOW']],
+    [10, 85, ['warning:INODES_LOW']],
+    [10, 95, ['critical:INODES_LOW']],
+    [85, 95, ['critical:INODES_LOW', 'warning:DATA_SPACE_LOW']],
+  ])('%d%% bytes, %d%% inodes', (usedPct, inodePct, expected) => {
+    expect(codes(evaluate(snapshot({ storage: fs(usedPct, inodePct) })))).toEqual(expected);
+  });
+
+  const pool = (used: string, available: string, minFree: string | null, extra: Array<[string, string]> = []) =>
+    thinPoolStorage([
+      ['Pool Name', 'pool'],
+      ['Data Space Used', used],
+      ['Data Space Total', '100 GB'],
+      ['Data Space Available', available],
+      ['Metadata Space Used', '1 GB'],
+      ['Metadata Space Total', '2 GB'],
+      ['Metadata Space Available', '1 GB'],
+      ...(minFree ? ([['Thin Pool Minimum Free Space', minFree]] as Array<[string, string]>) : []),
+      ...extra,
+    ]);
+
+  it('is critical once free thin-pool data space is below the minimum free space, whatever the percentage', () => {
+    // 85% used: a warning by percentage, but 15 GB free is below the 20 GB line.
+    const findings = evaluate(snapshot({ storage: pool('85 GB', '15 GB', '20 GB') }));
+    expect(codes(findings)).toContain('critical:DATA_SPACE_LOW');
+    expect(findings.find((f) => f.code === 'DATA_SPACE_LOW')!.message).toMatch(/minimum free space of 20 GB/);
+  });
+
+  it('warns on metadata space (50% here is fine, 85% is not) and on loop-lvm', () => {
+    expect(codes(evaluate(snapshot({ storage: pool('10 GB', '90 GB', '10 GB') })))).toEqual([]);
+    const loop = pool('10 GB', '90 GB', '10 GB', [['Data loop file', '/var/lib/docker/devicemapper/devicemapper/data']]);
+    expect(codes(evaluate(snapshot({ storage: loop })))).toEqual(['warning:THIN_POOL_LOOPBACK']);
+    const meta = thinPoolStorage([
+      ['Metadata Space Used', '1.7 GB'],
+      ['Metadata Space Total', '2 GB'],
+      ['Metadata Space Available', '300 MB'],
+    ]);
+    expect(codes(evaluate(snapshot({ storage: meta })))).toEqual(['warning:METADATA_SPACE_LOW']);
+  });
+});
+
+describe('evaluate: logs', () => {
+  it('flags a json-file log with no max-size, with its size', () => {
+    const findings = evaluate(snapshot({ containers: [container({ logConfig: logConfigFacts('json-file', {}) })] }));
+    expect(findings).toEqual([expect.objectContaining({ code: 'UNBOUNDED_LOG', severity: 'warning', containerId: 'c1', message: expect.stringContaining('100 B') })]);
+  });
+
+  it('only informs about the uncapped log of a stopped container, which cannot grow until it restarts', () => {
+    const findings = evaluate(snapshot({ containers: [container({ state: 'exited', logConfig: logConfigFacts('json-file', {}) })] }));
+    expect(codes(findings)).toEqual(['info:UNBOUNDED_LOG']);
+    expect(exitCodeOf(findings)).toBe(0);
+  });
+
+  it('leaves bounded and off-host logs alone', () => {
+    const containers = [container({}), container({ id: 'c2', logConfig: logConfigFacts('journald', {}), logFiles: null })];
+    expect(evaluate(snapshot({ containers }))).toEqual([]);
+  });
+
+  it('flags a log that starts with NUL bytes', () => {
+    const files = { path: '/x', bytes: 10, liveBytes: 10, rotatedFiles: 0, corrupt: true };
+    expect(codes(evaluate(snapshot({ containers: [container({ logFiles: files })] })))).toEqual(['warning:LOG_CORRUPT']);
+  });
+});
+
+describe('evaluate: exited containers', () => {
+  const exited = (n: number, footprintBytes: number, sizeRwBytes: number) =>
+    Array.from({ length: n }, (_, i) => container({ id: `e${i}`, state: 'exited', finishedAt: '2026-11-27T00:00:00Z', sizeRwBytes, footprint: { bytes: footprintBytes, inodes: 45 } }));
+
+  it.each([
+    ['a few, small', exited(5, 150_000, 10), []],
+    ['enough to matter', exited(40, 150_000, 10), ['info:EXITED_CONTAINERS_OVERHEAD']],
+    ['a heavy pile', exited(10_000, 150_000, 10), ['warning:EXITED_CONTAINERS_OVERHEAD']],
+    ['footprint mostly their own data', exited(40, 150_000, 100_000), []],
+  ])('%s', (_label, containers, expected) => {
+    expect(codes(evaluate(snapshot({ containers })))).toEqual(expected);
+  });
+
+  it('says what system df shows next to what they take', () => {
+    const [finding] = evaluate(snapshot({ containers: exited(40, 150_000, 10) }));
+    expect(finding!.message).toBe('40 exited containers take 6 MB and 1,800 inodes on disk, while `docker system df` shows 400 B for them');
+  });
+});
+
+describe('exitCodeOf', () => {
+  const f = (severity: Finding['severity'], code: Finding['code'] = 'DATA_SPACE_LOW'): Finding => ({ code, severity, message: '' });
+  it.each([
+    [[], 0],
+    [[f('info')], 0],
+    [[f('warning')], 1],
+    [[f('critical'), f('warning')], 2],
+    [[f('warning', 'COLLECTOR_FAILED')], 3],
+    [[f('warning', 'COLLECTOR_FAILED'), f('warning')], 1],
+    [[f('warning', 'COLLECTOR_FAILED'), f('critical')], 2],
+  ])('%j -> %d', (findings, code) => {
+    expect(exitCodeOf(findings)).toBe(code);
+  });
+
+  it('turns a failed collector into a finding that names it', () => {
+    const findings = evaluate(snapshot({ failures: [{ collector: 'usage', message: 'The engine answered 500 to GET /system/df: boom' }] }));
+    expect(findings).toEqual([{ code: 'COLLECTOR_FAILED', severity: 'warning', message: 'usage: The engine answered 500 to GET /system/df: boom' }]);
+  });
+});

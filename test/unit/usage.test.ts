@@ -1,0 +1,35 @@
+import { readFileSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import { parseSystemDf, type SystemDfResponse } from '../../src/core/usage.js';
+
+const fixture = (name: string): SystemDfResponse => JSON.parse(readFileSync(new URL(`../fixtures/system-df/${name}`, import.meta.url), 'utf8')) as SystemDfResponse;
+
+describe('parseSystemDf', () => {
+  it('computes the totals from the lists of API 1.41-1.51, as the docker CLI does', () => {
+    const usage = parseSystemDf(fixture('api-1.41-engine-20.10.json'));
+    expect(usage).toEqual({
+      images: { count: 2, active: 1, sizeBytes: 5_000_000, reclaimableBytes: 3_000_000 },
+      containers: { count: 3, active: 1, sizeBytes: 1_500, reclaimableBytes: 500 },
+      volumes: { count: 3, active: 1, sizeBytes: 3_000, reclaimableBytes: 2_000 },
+      buildCache: { count: 2, active: 1, sizeBytes: 700, reclaimableBytes: 300 },
+      sizeRwById: { aaa: 1000, bbb: 500, ccc: 0 },
+    });
+  });
+
+  it('reads the summaries of API 1.52+, with the containers listed under Items (verbose=1)', () => {
+    const usage = parseSystemDf(fixture('api-1.52.json'));
+    expect(usage).toEqual({
+      images: { count: 4, active: 2, sizeBytes: 912_345_678, reclaimableBytes: 400_000_000 },
+      containers: { count: 3, active: 1, sizeBytes: 20_480, reclaimableBytes: 4_096 },
+      volumes: { count: 1, active: 1, sizeBytes: 1_048_576, reclaimableBytes: 0 },
+      buildCache: { count: 0, active: 0, sizeBytes: 0, reclaimableBytes: 0 },
+      sizeRwById: { c1: 16_384, c2: 4_096, c3: 0 },
+    });
+  });
+
+  it('copes with an engine that has nothing at all (null lists)', () => {
+    const empty = { LayersSize: 0, Images: null, Containers: null, Volumes: null, BuildCache: null };
+    const zero = { count: 0, active: 0, sizeBytes: 0, reclaimableBytes: 0 };
+    expect(parseSystemDf(empty)).toEqual({ images: zero, containers: zero, volumes: zero, buildCache: zero, sizeRwById: {} });
+  });
+});

@@ -2,8 +2,10 @@
 // return the exit code; errors are thrown and turned into exit codes by main.ts.
 
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
+import { journalCommand } from './commands/journal.js';
 import { reportCommand } from './commands/report.js';
 import type { Io } from './commands/io.js';
+import { DEFAULT_CONFIG_PATH } from './config/config.js';
 import { UsageError } from './errors.js';
 
 const EXIT_CODES_HELP = `
@@ -11,7 +13,8 @@ Exit codes:
   0  OK            no warning or critical finding
   1  warning       at least one warning finding
   2  critical      at least one critical finding
-  3  unknown       the engine could not be reached, or a collector could not run
+  3  unknown       the engine could not be reached, a collector could not run, or
+                   another run held the state store's lock for too long
   64 usage error   a flag or argument is wrong
   78 config error  the configuration cannot be used`;
 
@@ -21,26 +24,52 @@ function positiveInt(value: string): number {
   return n;
 }
 
+function seconds(value: string): number {
+  const n = Number(value);
+  if (!Number.isFinite(n) || n < 0) throw new InvalidArgumentError('expected a number of seconds, 0 or more.');
+  return n;
+}
+
+interface GlobalOptions {
+  host?: string;
+  config?: string;
+  state?: string;
+  wait: number;
+}
+
 export function buildProgram(io: Io, setExitCode: (code: number) => void): Command {
   const program = new Command()
     .name('watchdog')
     .description('Keeps a Docker host from running out of disk: log growth, thin-pool and filesystem space, exited containers.')
     .version('0.1.0')
     .addOption(new Option('-H, --host <url>', 'engine address, e.g. unix:///var/run/docker.sock or tcp://host:2376 (default: DOCKER_HOST, then the local socket)'))
+    .addOption(new Option('-c, --config <file>', `configuration file (default: ${DEFAULT_CONFIG_PATH} if it exists, else built-in defaults)`))
+    .addOption(new Option('--state <path>', 'state store (default: /var/lib/docker-watchdog/state.db as root, else $XDG_STATE_HOME/docker-watchdog/state.db)'))
+    .addOption(new Option('--wait <seconds>', "how long to wait for another run's lock on the state store before giving up with exit 3").argParser(seconds).default(10))
     .showHelpAfterError('(run with --help for usage)')
     .exitOverride()
     .configureOutput({ writeOut: (s) => io.stdout.write(s), writeErr: (s) => io.stderr.write(s) })
     .addHelpText('after', EXIT_CODES_HELP);
+  const globals = () => program.opts<GlobalOptions>();
 
   program
     .command('report')
-    .description('Show where the disk is going: engine, storage, system df, logs, exited containers, findings. Read-only.')
+    .description('Show where the disk is going: engine, storage and its trend, system df, logs, exited containers, findings. Changes nothing on the host; records the run in the state store.')
     .option('--json', 'print the report as JSON (stable field names, bytes as integers)', false)
     .option('--no-color', 'never colour the text report (colour is used only on a terminal)')
-    .option('--top <n>', 'how many logs and exited containers to list', positiveInt, 5)
+    .option('--top <n>', 'how many logs, exited containers and findings of one kind to list', positiveInt, 5)
     .addHelpText('after', EXIT_CODES_HELP)
     .action(async (opts: { json: boolean; color: boolean; top: number }) => {
-      setExitCode(await reportCommand({ host: program.opts<{ host?: string }>().host, ...opts }, io));
+      setExitCode(await reportCommand({ ...globals(), ...opts }, io));
+    });
+
+  program
+    .command('journal')
+    .description('Show what the watchdog did: every action with its time, target, reason and the bytes it freed.')
+    .option('--since <duration>', 'how far back, e.g. 7d, 12h, 30m', '7d')
+    .option('--json', 'print the entries as JSON', false)
+    .action((opts: { since: string; json: boolean }) => {
+      setExitCode(journalCommand({ ...globals(), ...opts }, io));
     });
 
   return program;
@@ -50,6 +79,10 @@ export function buildProgram(io: Io, setExitCode: (code: number) => void): Comma
 export async function runCli(argv: string[], io: Io): Promise<number> {
   let exitCode = 0;
   const program = buildProgram(io, (code) => (exitCode = code));
+  if (argv.length === 0) {
+    io.stderr.write(program.helpInformation());
+    return 64;
+  }
   try {
     await program.parseAsync(argv, { from: 'user' });
   } catch (error) {
@@ -59,10 +92,6 @@ export async function runCli(argv: string[], io: Io): Promise<number> {
       throw new UsageError('');
     }
     throw error;
-  }
-  if (argv.length === 0) {
-    program.outputHelp();
-    return 64;
   }
   return exitCode;
 }

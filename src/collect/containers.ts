@@ -1,17 +1,19 @@
 // Containers collector: every container with its state, finishedAt, image and log
 // configuration. One inspect per container, a few at a time so the engine stays
-// responsive for everyone else.
+// responsive for everyone else, except for exited containers whose facts the state
+// store already holds and that have not changed since (issue #3).
 
+import { stat } from 'node:fs/promises';
+import { join } from 'node:path';
 import pMap from 'p-map';
 import type { ContainerFacts } from '../core/model.js';
+import { isExited } from '../core/model.js';
 import { logConfigFacts } from '../core/logs.js';
 import type { EngineClient } from '../engine/client.js';
 import type { ContainerInspect, ContainerSummary } from '../engine/shapes.js';
+import type { ExitedCache } from '../state/cache.js';
 
 const INSPECT_CONCURRENCY = 8;
-
-/** The engine's "never finished": Go's zero time. */
-const ZERO_TIME = '0001-01-01T00:00:00Z';
 
 export function containerFacts(summary: ContainerSummary, inspect: ContainerInspect): ContainerFacts {
   const finishedAt = inspect.State?.FinishedAt;
@@ -21,26 +23,58 @@ export function containerFacts(summary: ContainerSummary, inspect: ContainerInsp
     name: (inspect.Name ?? summary.Names?.[0] ?? inspect.Id.slice(0, 12)).replace(/^\//, ''),
     image: summary.Image ?? inspect.Config?.Image ?? '',
     state: inspect.State?.Status ?? summary.State ?? 'unknown',
-    finishedAt: !finishedAt || finishedAt.startsWith('0001-01-01') || finishedAt === ZERO_TIME ? null : new Date(finishedAt).toISOString(),
+    // Go's zero time, 0001-01-01T00:00:00Z, means it never ran.
+    finishedAt: !finishedAt || finishedAt.startsWith('0001-01-01') ? null : new Date(finishedAt).toISOString(),
     logConfig: logConfigFacts(logConfig?.Type ?? 'json-file', logConfig?.Config),
     logPath: inspect.LogPath ? inspect.LogPath : null,
     logFiles: null,
     readonlyRootfs: inspect.HostConfig?.ReadonlyRootfs ?? false,
     sizeRwBytes: null,
     footprint: null,
+    changeToken: null,
   };
 }
 
-export async function collectContainers(client: EngineClient): Promise<ContainerFacts[]> {
-  const summaries = await client.listContainers();
+/**
+ * The engine rewrites config.v2.json whenever a container's state changes (start, die,
+ * rename), so its mtime, size and inode say whether an exited container is still the
+ * one measured last time: one stat instead of an inspect over the API.
+ */
+export async function changeToken(dockerRootDir: string, id: string): Promise<string | null> {
+  try {
+    const s = await stat(join(dockerRootDir, 'containers', id, 'config.v2.json'), { bigint: true });
+    return `${s.mtimeNs}:${s.size}:${s.ino}`;
+  } catch {
+    return null;
+  }
+}
+
+export interface ContainersResult {
+  containers: ContainerFacts[];
+  inspected: number;
+  cached: number;
+}
+
+/** `local`: DockerRootDir when this engine's files are readable from here. */
+export async function collectContainers(client: EngineClient, summaries: ContainerSummary[], dockerRootDir: string | null, cache: ExitedCache | null): Promise<ContainersResult> {
+  let inspected = 0;
+  let cached = 0;
   const facts = await pMap(
     summaries,
-    async (summary) => {
+    async (summary): Promise<ContainerFacts | null> => {
+      const exited = isExited(summary.State ?? '');
+      const token = exited && dockerRootDir ? await changeToken(dockerRootDir, summary.Id) : null;
+      const hit = token && cache ? cache.lookup(summary.Id, token) : null;
+      if (hit) {
+        cached++;
+        return { ...hit.facts, logFiles: null, sizeRwBytes: null, footprint: hit.footprint, changeToken: token };
+      }
+      inspected++;
       const inspect = await client.inspectContainer(summary.Id);
       // Removed between the list and the inspect: it no longer takes any space.
-      return inspect ? containerFacts(summary, inspect) : null;
+      return inspect ? { ...containerFacts(summary, inspect), changeToken: token } : null;
     },
     { concurrency: INSPECT_CONCURRENCY },
   );
-  return facts.filter((f): f is ContainerFacts => f !== null);
+  return { containers: facts.filter((f): f is ContainerFacts => f !== null), inspected, cached };
 }

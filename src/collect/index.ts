@@ -9,6 +9,7 @@ import { parseSystemDf } from '../core/usage.js';
 import type { EngineClient } from '../engine/client.js';
 import type { InfoResponse } from '../engine/shapes.js';
 import { EngineUnreachableError } from '../errors.js';
+import type { ExitedCache } from '../state/cache.js';
 import { collectContainers } from './containers.js';
 import { collectEngine, confirmLocal } from './engine.js';
 import { measureFootprint } from './footprint.js';
@@ -19,6 +20,8 @@ const FILE_CONCURRENCY = 8;
 
 export interface CollectOptions {
   now: Date;
+  /** What earlier runs measured about exited containers; null to measure everything. */
+  cache?: ExitedCache | null;
   /** Where containerd keeps images on this host (tests point it elsewhere). */
   containerdRoot?: string;
 }
@@ -27,11 +30,11 @@ export async function collectSnapshot(client: EngineClient, options: CollectOpti
   const failures: CollectorFailure[] = [];
   const timings: CollectorTiming[] = [];
 
-  const run = async <T>(collector: string, work: () => Promise<T>): Promise<T | null> => {
+  const run = async <T>(collector: string, work: () => Promise<T>, counts?: (result: T) => { measured: number; cached: number }): Promise<T | null> => {
     const started = performance.now();
     try {
       const result = await work();
-      timings.push({ collector, seconds: (performance.now() - started) / 1000, ok: true });
+      timings.push({ collector, seconds: (performance.now() - started) / 1000, ok: true, ...counts?.(result) });
       return result;
     } catch (error) {
       // Nothing else can be learnt from an engine that is gone.
@@ -43,31 +46,42 @@ export async function collectSnapshot(client: EngineClient, options: CollectOpti
   };
 
   await client.ping();
-  const [engineResult, usage, listed] = await Promise.all([
-    run<{ engine: EngineFacts; info: InfoResponse }>('engine', () => collectEngine(client)),
-    run<Usage>('usage', async () => parseSystemDf(await client.systemDf())),
-    run<ContainerFacts[]>('containers', () => collectContainers(client)),
-  ]);
+  // df is the slowest call on a real host (it walks every writable layer): start it
+  // first and let the rest happen meanwhile.
+  const usagePromise = run<Usage>('usage', async () => parseSystemDf(await client.systemDf()));
+  const engineResult = await run<{ engine: EngineFacts; info: InfoResponse }>('engine', () => collectEngine(client));
   const engine = engineResult?.engine ?? null;
-  const containers = listed ?? [];
-  if (engine) engine.local = await confirmLocal(engine, containers.map((c) => c.id));
 
-  const storage = engineResult
-    ? await run<Storage>('storage', () => collectStorage(engineResult.engine, engineResult.info, options.containerdRoot))
-    : null;
+  const listed = await run(
+    'containers',
+    async () => {
+      const summaries = await client.listContainers();
+      if (engine) engine.local = await confirmLocal(engine, summaries.map((s) => s.Id));
+      return collectContainers(client, summaries, engine?.local ? engine.dockerRootDir : null, options.cache ?? null);
+    },
+    (r) => ({ measured: r.inspected, cached: r.cached }),
+  );
+  const containers: ContainerFacts[] = listed?.containers ?? [];
+
+  const storage = engineResult ? await run<Storage>('storage', () => collectStorage(engineResult.engine, engineResult.info, options.containerdRoot)) : null;
   if (!engineResult) failures.push({ collector: 'storage', message: 'skipped: it needs the engine facts that could not be collected' });
-
-  for (const container of containers) container.sizeRwBytes = usage ? (usage.sizeRwById[container.id] ?? 0) : null;
 
   if (engine?.local) {
     const root = engine.dockerRootDir;
-    await run('logs', () =>
-      pMap(containers, async (c) => void (c.logFiles = await measureLog(root, c)), { concurrency: FILE_CONCURRENCY }),
+    await run('logs', () => pMap(containers, async (c) => void (c.logFiles = await measureLog(root, c)), { concurrency: FILE_CONCURRENCY }));
+    const exited = containers.filter((c) => isExited(c.state));
+    const fresh = exited.filter((c) => c.footprint === null);
+    await run(
+      'footprint',
+      async () => {
+        for (const c of fresh) c.footprint = measureFootprint(root, engine.storageDriver, c.id);
+      },
+      () => ({ measured: fresh.length, cached: exited.length - fresh.length }),
     );
-    await run('footprint', async () => {
-      for (const c of containers.filter((c) => isExited(c.state))) c.footprint = measureFootprint(root, engine.storageDriver, c.id);
-    });
   }
+
+  const usage = await usagePromise;
+  for (const container of containers) container.sizeRwBytes = usage ? (usage.sizeRwById[container.id] ?? 0) : null;
 
   return { snapshot: { takenAt: options.now, engine, storage, usage, containers, failures }, timings };
 }

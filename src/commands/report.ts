@@ -1,29 +1,47 @@
-// `watchdog report`: read-only. Gather a snapshot, decide the findings, print them.
-// Never changes the host.
+// `watchdog report`: gather a snapshot (with what earlier runs remember), decide the
+// findings and trends, record this run in the state store, print. Never changes the
+// host.
 
 import { collectSnapshot } from '../collect/index.js';
+import { loadConfig } from '../config/config.js';
 import { evaluate, exitCodeOf } from '../core/evaluate.js';
 import { renderText } from '../core/render.js';
 import { buildReport } from '../core/report.js';
+import { trendsOf } from '../core/trends.js';
 import { connectEngine } from '../engine/client.js';
 import { resolveHost } from '../engine/host.js';
+import { recordExitedCache, sqliteExitedCache } from '../state/cache.js';
+import { readHistory, recordRun } from '../state/history.js';
+import { withLockedStore, type StateOptions } from '../state/index.js';
 import type { Io } from './io.js';
 
-export interface ReportOptions {
+/** Trends look back a day (see core/forecast.ts); a week is read for the sparklines. */
+const HISTORY_WINDOW_MS = 7 * 24 * 3_600_000;
+
+export interface ReportOptions extends StateOptions {
   host?: string;
+  config?: string;
   json: boolean;
   color: boolean;
   top: number;
 }
 
 export async function reportCommand(options: ReportOptions, io: Io): Promise<number> {
+  const config = loadConfig(options.config);
   const client = connectEngine(resolveHost(options.host, io.env));
-  const now = io.now();
-  const { snapshot, timings } = await collectSnapshot(client, { now });
 
-  const findings = evaluate(snapshot);
-  const report = buildReport(snapshot, findings, timings);
+  return withLockedStore(options, io, async ({ db }, now) => {
+    const history = readHistory(db, now.getTime() - HISTORY_WINDOW_MS);
+    const { snapshot, timings } = await collectSnapshot(client, { now, cache: sqliteExitedCache(db) });
 
-  io.stdout.write(options.json ? `${JSON.stringify(report, null, 2)}\n` : renderText(report, { color: options.color && io.colorCapable, now, top: options.top }));
-  return exitCodeOf(findings);
+    const trends = trendsOf(snapshot, history, now.getTime());
+    const findings = evaluate(snapshot, config.thresholds, trends);
+    const report = buildReport(snapshot, findings, timings, trends);
+
+    recordRun(db, snapshot);
+    recordExitedCache(db, snapshot.containers, !snapshot.failures.some((f) => f.collector === 'containers'));
+
+    io.stdout.write(options.json ? `${JSON.stringify(report, null, 2)}\n` : renderText(report, { color: options.color && io.colorCapable, now, top: options.top, history }));
+    return exitCodeOf(findings);
+  });
 }

@@ -7,6 +7,7 @@ import { isExited } from './model.js';
 import { inodeFraction, usedFraction } from './storage.js';
 import { logLimitBytes } from './logs.js';
 import { percent } from './units.js';
+import { NO_TRENDS, type Trends } from './trends.js';
 
 export interface Level {
   /** Fractions of the usable space, 0..1. */
@@ -24,6 +25,8 @@ export interface Thresholds {
   exitedOverheadMinBytes: number;
   /** ...and is a warning, not just information, beyond this many bytes. */
   exitedOverheadWarningBytes: number;
+  /** A log growing faster than this many bytes a day gets LOG_GROWTH. */
+  logGrowthBytesPerDay: number;
 }
 
 export const DEFAULT_THRESHOLDS: Thresholds = {
@@ -33,6 +36,7 @@ export const DEFAULT_THRESHOLDS: Thresholds = {
   exitedOverheadRatio: 10,
   exitedOverheadMinBytes: 1_000_000,
   exitedOverheadWarningBytes: 1_000_000_000,
+  logGrowthBytesPerDay: 1_000_000_000,
 };
 
 const SEVERITY_RANK: Record<Severity, number> = { critical: 0, warning: 1, info: 2 };
@@ -124,6 +128,22 @@ function logFindings(container: ContainerFacts): Finding[] {
   return findings;
 }
 
+function growthFindings(snapshot: Snapshot, trends: Trends, t: Thresholds): Finding[] {
+  const findings: Finding[] = [];
+  for (const c of snapshot.containers) {
+    const perHour = trends.logs[c.id]?.bytesPerHour ?? null;
+    if (perHour === null || perHour * 24 < t.logGrowthBytesPerDay) continue;
+    const cap = c.logConfig.bounded ? 'the engine caps it' : 'nothing caps it';
+    findings.push({
+      code: 'LOG_GROWTH',
+      severity: 'warning',
+      containerId: c.id,
+      message: `${c.name}: log grows ${bytes(perHour * 24)} a day (${trends.logs[c.id]!.basis}); ${cap}`,
+    });
+  }
+  return findings;
+}
+
 function exitedFindings(snapshot: Snapshot, t: Thresholds): Finding[] {
   const exited = snapshot.containers.filter((c) => isExited(c.state));
   const measured = exited.filter((c) => c.footprint !== null);
@@ -144,13 +164,14 @@ function exitedFindings(snapshot: Snapshot, t: Thresholds): Finding[] {
   ];
 }
 
-export function evaluate(snapshot: Snapshot, thresholds: Thresholds = DEFAULT_THRESHOLDS): Finding[] {
+export function evaluate(snapshot: Snapshot, thresholds: Thresholds = DEFAULT_THRESHOLDS, trends: Trends = NO_TRENDS): Finding[] {
   const findings = [
     ...snapshot.failures.map(
       (f): Finding => ({ code: 'COLLECTOR_FAILED', severity: 'warning', message: `${f.collector}: ${f.message}` }),
     ),
     ...spaceFindings(snapshot, thresholds),
     ...snapshot.containers.flatMap(logFindings),
+    ...growthFindings(snapshot, trends, thresholds),
     ...exitedFindings(snapshot, thresholds),
   ];
   // Stable sort keeps the order above within a severity.

@@ -10,6 +10,7 @@ export type FindingCode =
   | 'INODES_LOW'
   | 'THIN_POOL_LOOPBACK'
   | 'UNBOUNDED_LOG'
+  | 'LOG_GROWTH'
   | 'LOG_CORRUPT'
   | 'EXITED_CONTAINERS_OVERHEAD'
   | 'COLLECTOR_FAILED';
@@ -127,12 +128,19 @@ export interface ContainerFacts {
   readonlyRootfs: boolean;
   sizeRwBytes: number | null;
   footprint: Footprint | null;
+  /** Changes whenever the engine rewrites the container's state on disk (start, stop,
+   *  rename): what was measured about an exited container stays valid while it holds.
+   *  Null when the engine's files are not readable from here. */
+  changeToken: string | null;
 }
 
 export interface CollectorTiming {
   collector: string;
   seconds: number;
   ok: boolean;
+  /** Items measured afresh and items taken from the state store's cache. */
+  measured?: number;
+  cached?: number;
 }
 
 export interface CollectorFailure {
@@ -148,6 +156,22 @@ export interface Snapshot {
   containers: ContainerFacts[];
   failures: CollectorFailure[];
 }
+
+/** One past run's storage figures, as the state store keeps them. */
+export interface StorageSample {
+  /** ms since the epoch */
+  at: number;
+  dataUsed: number | null;
+  inodesUsed: number | null;
+}
+
+/** What earlier runs recorded: storage samples, and log sizes per container id. */
+export interface History {
+  storage: StorageSample[];
+  logs: Record<string, Array<{ at: number; value: number }>>;
+}
+
+export const NO_HISTORY: History = { storage: [], logs: {} };
 
 /** States in which a container holds disk but runs nothing: what `docker container
  *  prune` would remove. */

@@ -2,7 +2,9 @@
 // --json prints. Pure: colour is decided by the caller and passed in.
 
 import prettyBytes from 'pretty-bytes';
-import type { Finding, Severity, Space } from './model.js';
+import type { Forecast } from './forecast.js';
+import { sparkline } from './forecast.js';
+import type { Finding, History, Severity, Space } from './model.js';
 import { isExited } from './model.js';
 import type { ContainerReport, Report } from './report.js';
 import { inodeFraction, usedFraction } from './storage.js';
@@ -13,6 +15,8 @@ export interface RenderOptions {
   now: Date;
   /** How many logs and exited containers to list. */
   top: number;
+  /** Earlier runs, for the sparklines. */
+  history?: History;
 }
 
 type Style = 'bold' | 'dim' | 'red' | 'yellow' | 'cyan';
@@ -55,7 +59,18 @@ function spaceLine(label: string, space: Space): string[] {
   return [label, `${bytes(space.usedBytes)} used`, `${bytes(space.availableBytes)} available`, `of ${bytes(space.totalBytes)}`, percent(usedFraction(space))];
 }
 
-function storageSection(report: Report): string[] {
+const rate = (perHour: number | null): string => (perHour === null ? '' : `${perHour < 0 ? '-' : '+'}${prettyBytes(Math.abs(perHour))}/h`);
+
+/** "+2.1 MB/h, full in 3 days (2026-12-01T10:00:00Z)", or why there is no forecast. */
+function forecastText(forecast: Forecast, now: Date): string {
+  if (forecast.growthBytesPerHour === null) return forecast.basis;
+  if (forecast.fullAt === null) return `${rate(forecast.growthBytesPerHour)}: ${forecast.basis}`;
+  const days = (Date.parse(forecast.fullAt) - now.getTime()) / 86_400_000;
+  const when = days <= 0 ? 'full now' : days < 1 ? `full in ${Math.max(1, Math.round(days * 24))} h` : `full in ${Math.round(days)} days`;
+  return `${rate(forecast.growthBytesPerHour)}, ${when} (${forecast.fullAt}) at this trend`;
+}
+
+function storageSection(report: Report, now: Date, history: History | undefined): string[] {
   const s = report.storage;
   if (!s) return ['Storage: not collected (see findings)'];
   const title =
@@ -73,6 +88,11 @@ function storageSection(report: Report): string[] {
   }
   const lines = [`Storage: ${title}`, ...table(rows, ['l', 'r', 'r', 'r', 'r'])];
   if (s.thinPool?.minimumFreeBytes != null) lines.push(`  the engine stops creating containers below ${bytes(s.thinPool.minimumFreeBytes)} free (Thin Pool Minimum Free Space)`);
+  if (s.forecast && s.data) {
+    const spark = sparkline([...(history?.storage ?? []).flatMap((h) => (h.dataUsed === null ? [] : [h.dataUsed])), s.data.usedBytes]);
+    lines.push(`  data trend  ${spark ? `${spark}  ` : ''}${forecastText(s.forecast, now)}`);
+  }
+  if (s.inodeForecast?.fullAt) lines.push(`  inode trend ${forecastText(s.inodeForecast, now)}`);
   if (s.note) lines.push(`  ${s.note}`);
   return lines;
 }
@@ -96,17 +116,20 @@ function logLimit(c: ContainerReport): string {
   return c.log.bounded ? '-' : 'NONE';
 }
 
-function logsSection(report: Report, top: number): string[] {
+function logsSection(report: Report, top: number, history: History | undefined): string[] {
   const logs = report.containers.filter((c) => c.log.bytes !== null).sort((a, b) => b.log.bytes! - a.log.bytes!);
   if (logs.length === 0) {
     const remote = report.engine && !report.engine.local;
     return [`Logs: ${remote ? 'unavailable (the engine is remote: its log files are not readable from here)' : 'no json-file logs'}`];
   }
   const total = logs.reduce((a, c) => a + c.log.bytes!, 0);
-  const rows = [['CONTAINER', 'STATE', 'LOG', 'LIMIT']];
+  const rows = [['CONTAINER', 'STATE', 'LOG', 'LIMIT', 'GROWTH', 'TREND']];
   // Empty logs are counted in the heading but not listed.
-  for (const c of logs.filter((c) => c.log.bytes! > 0).slice(0, top)) rows.push([c.name, c.state, bytes(c.log.bytes), logLimit(c)]);
-  return [`Biggest logs (${count(logs.length)} logs, ${bytes(total)} in all)`, ...table(rows, ['l', 'l', 'r', 'l'])];
+  for (const c of logs.filter((c) => c.log.bytes! > 0).slice(0, top)) {
+    const trend = sparkline([...(history?.logs[c.id] ?? []).map((p) => p.value), c.log.bytes!], 12);
+    rows.push([c.name, c.state, bytes(c.log.bytes), logLimit(c), rate(c.log.growthBytesPerHour), trend]);
+  }
+  return [`Biggest logs (${count(logs.length)} logs, ${bytes(total)} in all)`, ...table(rows, ['l', 'l', 'r', 'l', 'r', 'l'])];
 }
 
 function exitedSection(report: Report, now: Date, top: number): string[] {
@@ -157,9 +180,9 @@ export function renderText(report: Report, options: RenderOptions): string {
     : 'Engine: not collected (see findings)';
   const sections = [
     [paint('bold', `docker-watchdog report, ${report.generatedAt}`), engineLine],
-    storageSection(report),
+    storageSection(report, options.now, options.history),
     usageSection(report),
-    logsSection(report, options.top),
+    logsSection(report, options.top, options.history),
     exitedSection(report, options.now, options.top),
     findingsSection(report.findings, options.top, paint),
   ];

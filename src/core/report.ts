@@ -3,7 +3,9 @@
 
 import type { CollectorTiming, ContainerFacts, EngineFacts, Finding, Snapshot, Storage, Usage } from './model.js';
 import { isExited } from './model.js';
+import type { Forecast } from './forecast.js';
 import { logLimitBytes } from './logs.js';
+import { NO_TRENDS, type Trends } from './trends.js';
 
 export interface ContainerReport {
   id: string;
@@ -23,6 +25,8 @@ export interface ContainerReport {
     bounded: boolean;
     rotatedFiles: number | null;
     corrupt: boolean | null;
+    /** Trend from the state store's history; null for stopped containers or too little history. */
+    growthBytesPerHour: number | null;
   };
   sizeRwBytes: number | null;
   footprintBytes: number | null;
@@ -33,7 +37,7 @@ export interface Report {
   schemaVersion: 1;
   generatedAt: string;
   engine: EngineFacts | null;
-  storage: Storage | null;
+  storage: (Storage & { forecast: Forecast | null; inodeForecast: Forecast | null }) | null;
   usage: Omit<Usage, 'sizeRwById'> | null;
   containers: ContainerReport[];
   exited: {
@@ -51,7 +55,7 @@ export interface Report {
   collectors: CollectorTiming[];
 }
 
-function containerReport(c: ContainerFacts): ContainerReport {
+function containerReport(c: ContainerFacts, trends: Trends): ContainerReport {
   return {
     id: c.id,
     name: c.name,
@@ -68,6 +72,7 @@ function containerReport(c: ContainerFacts): ContainerReport {
       bounded: c.logConfig.bounded,
       rotatedFiles: c.logFiles?.rotatedFiles ?? null,
       corrupt: c.logFiles?.corrupt ?? null,
+      growthBytesPerHour: trends.logs[c.id]?.bytesPerHour ?? null,
     },
     sizeRwBytes: c.sizeRwBytes,
     footprintBytes: c.footprint?.bytes ?? null,
@@ -87,15 +92,15 @@ function usageLines(usage: Usage | null): Report['usage'] {
   return lines;
 }
 
-export function buildReport(snapshot: Snapshot, findings: Finding[], collectors: CollectorTiming[] = []): Report {
-  const containers = snapshot.containers.map(containerReport);
+export function buildReport(snapshot: Snapshot, findings: Finding[], collectors: CollectorTiming[] = [], trends: Trends = NO_TRENDS): Report {
+  const containers = snapshot.containers.map((c) => containerReport(c, trends));
   const exited = containers.filter((c) => isExited(c.state));
   const local = snapshot.engine?.local ?? false;
   return {
     schemaVersion: 1,
     generatedAt: snapshot.takenAt.toISOString(),
     engine: snapshot.engine,
-    storage: snapshot.storage,
+    storage: snapshot.storage ? { ...snapshot.storage, forecast: trends.data, inodeForecast: trends.inodes } : null,
     usage: usageLines(snapshot.usage),
     containers,
     exited: {

@@ -2,6 +2,7 @@
 
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
+import { ENGINES_DIR } from './engine.js';
 
 export const BIN = fileURLToPath(new URL('../../dist/main.js', import.meta.url));
 
@@ -11,9 +12,21 @@ export interface CliResult {
   stderr: string;
 }
 
+/**
+ * Where a test run keeps its state, so no test ever writes the host's own
+ * /var/lib/docker-watchdog: next to the engine it talks to (and removed with it), or
+ * one store per test process for runs without an engine.
+ */
+export function stateFor(args: string[]): string {
+  const host = args[args.indexOf('--host') + 1] ?? '';
+  const engineDir = /^unix:\/\/(\/.+)\/docker\.sock$/.exec(host)?.[1];
+  return engineDir ? `${engineDir}/state.db` : `${ENGINES_DIR}/cli-state-${process.pid}/state.db`;
+}
+
 export function runWatchdog(args: string[], env: Record<string, string | undefined> = {}): Promise<CliResult> {
+  const withState = args.includes('--state') ? args : [...args, '--state', stateFor(args)];
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [BIN, ...args], { env: { ...process.env, NO_COLOR: '1', ...env } });
+    const child = spawn(process.execPath, [BIN, ...withState], { env: { ...process.env, NO_COLOR: '1', ...env } });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
@@ -24,8 +37,8 @@ export function runWatchdog(args: string[], env: Record<string, string | undefin
 }
 
 /** `watchdog report --json` against an engine, parsed. */
-export async function reportJson(host: string): Promise<{ code: number | null; report: any; stderr: string }> {
-  const result = await runWatchdog(['report', '--json', '--host', host]);
+export async function reportJson(host: string, extra: string[] = []): Promise<{ code: number | null; report: any; stderr: string }> {
+  const result = await runWatchdog(['report', '--json', '--host', host, ...extra]);
   if (!result.stdout.trim()) throw new Error(`no report (exit ${result.code}): ${result.stderr}`);
   return { code: result.code, report: JSON.parse(result.stdout), stderr: result.stderr };
 }

@@ -107,7 +107,8 @@ describe('watchdog report: engines it cannot fully see', () => {
     // A private mount namespace in which the engine's data-root is an empty tmpfs: the
     // API answers as before, but none of the engine's files are visible, as from
     // another host.
-    const script = `mount -t tmpfs none '${engine.dir}/root' && exec '${process.execPath}' '${BIN}' report --json --host '${engine.host}'`;
+    const state = `${engine.dir}/remote-state.db`;
+    const script = `mount -t tmpfs none '${engine.dir}/root' && exec '${process.execPath}' '${BIN}' report --json --host '${engine.host}' --state '${state}'`;
     const result = await exec('unshare', ['-m', '--propagation', 'private', 'sh', '-c', script]).catch((e: any) => e);
     const report = JSON.parse(result.stdout);
     expect(report.engine.local).toBe(false);

@@ -1,0 +1,97 @@
+// Growth rates and "full at" forecasts from history. Pure: points and `now` come in.
+//
+// The fit is Theil-Sen: the median of the slopes between every pair of points. One
+// spike (a big file written and deleted between two runs) moves a least-squares line a
+// lot and this median hardly at all, and it needs no tuning.
+
+export interface Point {
+  /** ms since the epoch */
+  at: number;
+  value: number;
+}
+
+export interface Growth {
+  /** null when there is not enough history to say. */
+  bytesPerHour: number | null;
+  /** How the figure was obtained, or why there is none, for the reader. */
+  basis: string;
+}
+
+export interface Forecast {
+  growthBytesPerHour: number | null;
+  /** When the space reaches the engine's real full line at this trend; null if never. */
+  fullAt: string | null;
+  basis: string;
+}
+
+export interface FitRules {
+  minPoints: number;
+  minSpanMs: number;
+  /** Only points this recent count: the trend of today, not of last month. */
+  windowMs: number;
+}
+
+const HOUR = 3_600_000;
+
+/** Logs: two runs a few seconds apart already say how fast a log grows. */
+export const LOG_FIT: FitRules = { minPoints: 2, minSpanMs: 1_000, windowMs: 24 * HOUR };
+/** Disk space moves in steps: ask for more before predicting when it fills. */
+export const SPACE_FIT: FitRules = { minPoints: 3, minSpanMs: 10 * 60_000, windowMs: 24 * HOUR };
+
+function median(values: number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = sorted.length >> 1;
+  return sorted.length % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
+}
+
+/** Median pairwise slope, in value units per ms; null for fewer than two distinct times. */
+export function theilSenSlope(points: Point[]): number | null {
+  const slopes: number[] = [];
+  for (let i = 0; i < points.length; i++) {
+    for (let j = i + 1; j < points.length; j++) {
+      const dt = points[j]!.at - points[i]!.at;
+      if (dt !== 0) slopes.push((points[j]!.value - points[i]!.value) / dt);
+    }
+  }
+  return slopes.length === 0 ? null : median(slopes);
+}
+
+const describeSpan = (ms: number): string => (ms >= 2 * HOUR ? `${Math.round(ms / HOUR)} h` : ms >= 120_000 ? `${Math.round(ms / 60_000)} min` : `${Math.round(ms / 1000)} s`);
+
+export function growthOf(points: Point[], now: number, rules: FitRules): Growth {
+  const recent = points.filter((p) => p.at > now - rules.windowMs && p.at <= now).sort((a, b) => a.at - b.at);
+  const span = recent.length > 0 ? recent[recent.length - 1]!.at - recent[0]!.at : 0;
+  if (recent.length < rules.minPoints || span < rules.minSpanMs) {
+    return {
+      bytesPerHour: null,
+      basis: `not enough history: ${recent.length} sample${recent.length === 1 ? '' : 's'} over ${describeSpan(span)}, need ${rules.minPoints} over ${describeSpan(rules.minSpanMs)}`,
+    };
+  }
+  const slope = theilSenSlope(recent)!;
+  return { bytesPerHour: slope * HOUR, basis: `trend of ${recent.length} samples over ${describeSpan(span)}` };
+}
+
+/**
+ * When used space reaches the full line: available bytes fall to `fullLineBytes` (the
+ * thin pool's minimum free space, or 0 for a filesystem) at the current growth.
+ */
+export function forecastFull(usedPoints: Point[], availableBytes: number, fullLineBytes: number, now: number, rules: FitRules = SPACE_FIT): Forecast {
+  const growth = growthOf(usedPoints, now, rules);
+  if (growth.bytesPerHour === null) return { growthBytesPerHour: null, fullAt: null, basis: growth.basis };
+  const headroom = availableBytes - fullLineBytes;
+  if (headroom <= 0) return { growthBytesPerHour: growth.bytesPerHour, fullAt: new Date(now).toISOString(), basis: `${growth.basis}; already past the full line` };
+  if (growth.bytesPerHour <= 0) return { growthBytesPerHour: growth.bytesPerHour, fullAt: null, basis: `${growth.basis}; flat or shrinking, so no full date` };
+  const fullAt = now + (headroom / growth.bytesPerHour) * HOUR;
+  return { growthBytesPerHour: growth.bytesPerHour, fullAt: new Date(fullAt).toISOString(), basis: growth.basis };
+}
+
+const SPARKS = '▁▂▃▄▅▆▇█';
+
+/** A small trend line for the text report: the last `width` values, scaled to their range. */
+export function sparkline(values: number[], width = 24): string {
+  const shown = values.slice(-width);
+  if (shown.length < 2) return '';
+  const min = Math.min(...shown);
+  const range = Math.max(...shown) - min;
+  return shown.map((v) => SPARKS[range === 0 ? 0 : Math.round(((v - min) / range) * (SPARKS.length - 1))]).join('');
+}

@@ -1,0 +1,89 @@
+// History in the state store: one storage sample per run, and the size of each running
+// container's log. Thinned as it ages (every run for two days, hourly for a month,
+// daily for a year), so a busy host's store stays small.
+
+import type { History, Snapshot } from '../core/model.js';
+import { isExited } from '../core/model.js';
+import type { Db } from './store.js';
+
+const HOUR = 3_600_000;
+const DAY = 24 * HOUR;
+
+/** Reads what runs since `sinceMs` recorded. */
+export function readHistory(db: Db, sinceMs: number): History {
+  const storage = db
+    .prepare('SELECT taken_at AS at, data_used AS dataUsed, inodes_used AS inodesUsed FROM samples WHERE taken_at >= ? ORDER BY taken_at')
+    .all(sinceMs) as History['storage'];
+  const logs: History['logs'] = {};
+  const rows = db
+    .prepare('SELECT c.id AS id, l.taken_at AS at, l.bytes AS value FROM log_samples l JOIN containers c ON c.key = l.container_key WHERE l.taken_at >= ? ORDER BY l.taken_at')
+    .all(sinceMs) as Array<{ id: string; at: number; value: number }>;
+  for (const { id, at, value } of rows) (logs[id] ??= []).push({ at, value });
+  return { storage, logs };
+}
+
+/** Records this run's sample, forgets removed containers and thins old samples. */
+export function recordRun(db: Db, snapshot: Snapshot): void {
+  const at = snapshot.takenAt.getTime();
+  const s = snapshot.storage;
+  const u = snapshot.usage;
+  const exited = snapshot.containers.filter((c) => isExited(c.state));
+  const measured = exited.filter((c) => c.footprint !== null);
+  const insertSample = db.prepare(`INSERT OR REPLACE INTO samples VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`);
+  const upsertContainer = db.prepare('INSERT INTO containers (id, name) VALUES (?, ?) ON CONFLICT(id) DO UPDATE SET name = excluded.name RETURNING key');
+  const insertLog = db.prepare('INSERT OR REPLACE INTO log_samples VALUES (?, ?, ?)');
+
+  db.transaction(() => {
+    insertSample.run(
+      at,
+      s?.data?.usedBytes ?? null,
+      s?.data?.totalBytes ?? null,
+      s?.data?.availableBytes ?? null,
+      s?.metadata?.usedBytes ?? null,
+      s?.metadata?.totalBytes ?? null,
+      s?.metadata?.availableBytes ?? null,
+      s?.inodes?.used ?? null,
+      s?.inodes?.total ?? null,
+      exited.length,
+      measured.length > 0 ? measured.reduce((a, c) => a + c.footprint!.bytes, 0) : null,
+      u?.images.sizeBytes ?? null,
+      u?.containers.sizeBytes ?? null,
+      u?.volumes.sizeBytes ?? null,
+      u?.buildCache.sizeBytes ?? null,
+    );
+    for (const c of snapshot.containers) {
+      // Only running logs grow; an exited container's log would be the same row again.
+      if (isExited(c.state) || !c.logFiles) continue;
+      const { key } = upsertContainer.get(c.id, c.name) as { key: number };
+      insertLog.run(key, at, c.logFiles.bytes);
+    }
+    // A container that is gone has no future: drop its history (log_samples cascade).
+    // Only when the list is complete: a failed containers collector lists nothing.
+    if (!snapshot.failures.some((f) => f.collector === 'containers')) {
+      const ids = JSON.stringify(snapshot.containers.map((c) => c.id));
+      db.prepare('DELETE FROM containers WHERE id NOT IN (SELECT value FROM json_each(?))').run(ids);
+    }
+    thin(db, at);
+  })();
+}
+
+/** Keeps the first sample of each hour after two days, of each day after a month, and
+ *  nothing after a year. The CASTs matter: better-sqlite3 binds JS numbers as REAL, and
+ *  a REAL divisor would put every sample in a bucket of its own. */
+export function thin(db: Db, now: number): void {
+  db.prepare('DELETE FROM samples WHERE taken_at < ?').run(now - 365 * DAY);
+  db.prepare('DELETE FROM log_samples WHERE taken_at < ?').run(now - 365 * DAY);
+  for (const [olderThan, bucket] of [
+    [now - 30 * DAY, DAY],
+    [now - 2 * DAY, HOUR],
+  ] as const) {
+    db.prepare(
+      `DELETE FROM samples WHERE taken_at < :olderThan AND taken_at NOT IN
+         (SELECT min(taken_at) FROM samples WHERE taken_at < :olderThan GROUP BY taken_at / CAST(:bucket AS INTEGER))`,
+    ).run({ olderThan, bucket });
+    db.prepare(
+      `DELETE FROM log_samples WHERE taken_at < :olderThan AND (container_key, taken_at) NOT IN
+         (SELECT container_key, min(taken_at) FROM log_samples WHERE taken_at < :olderThan GROUP BY container_key, taken_at / CAST(:bucket AS INTEGER))`,
+    ).run({ olderThan, bucket });
+  }
+}

@@ -1,0 +1,43 @@
+// One run at a time per state store. A timer firing while someone runs the watchdog by
+// hand must neither interleave writes nor act twice. The lock is an exclusive SQLite
+// transaction on a side file: the kernel drops it when its holder dies, even by
+// SIGKILL, so a crashed run never leaves a stale lock behind.
+
+import Database from 'better-sqlite3';
+import { WatchdogError } from '../errors.js';
+
+/** Exit 3: the run could not do its job, which is "unknown" to a monitoring system. */
+export class StateLockedError extends WatchdogError {
+  constructor(message: string) {
+    super(message, 3);
+  }
+}
+
+export interface RunLock {
+  release(): void;
+}
+
+export function acquireRunLock(statePath: string, waitMs: number): RunLock {
+  if (statePath === ':memory:') return { release: () => {} };
+  const path = `${statePath}.lock`;
+  const db = new Database(path);
+  try {
+    db.pragma(`busy_timeout = ${Math.max(0, Math.round(waitMs))}`);
+    db.exec('BEGIN EXCLUSIVE');
+  } catch (error) {
+    db.close();
+    if ((error as { code?: string }).code === 'SQLITE_BUSY') {
+      throw new StateLockedError(
+        `Another watchdog run holds the lock on ${statePath} and did not finish within ${Math.round(waitMs / 1000)} s; try again when it is done, or give this run its own --state.`,
+      );
+    }
+    throw error;
+  }
+  return {
+    release: () => {
+      if (!db.open) return;
+      db.exec('ROLLBACK');
+      db.close();
+    },
+  };
+}

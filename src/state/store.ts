@@ -1,0 +1,131 @@
+// The embedded state store: one SQLite file (WAL mode) holding history, caches and the
+// journal. Opening never crashes a run: a store that cannot be read is moved aside with
+// a one-line warning and a fresh one is started; one that cannot be created at all
+// (read-only disk) gives an in-memory store, so the run still reports.
+
+import { mkdirSync, renameSync, existsSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import Database from 'better-sqlite3';
+
+export type Db = Database.Database;
+
+/** Where state lives: --state, else a system path for root, else the XDG state dir. */
+export function defaultStatePath(env: NodeJS.ProcessEnv, uid: number, home: string): string {
+  if (uid === 0) return '/var/lib/docker-watchdog/state.db';
+  const base = env.XDG_STATE_HOME || join(home, '.local', 'state');
+  return join(base, 'docker-watchdog', 'state.db');
+}
+
+// Each entry moves the schema one version up; PRAGMA user_version records how far a
+// store has come. Never edit a released step: add a new one.
+const MIGRATIONS: string[] = [
+  `
+  CREATE TABLE samples (
+    taken_at INTEGER PRIMARY KEY,          -- ms since the epoch
+    data_used INTEGER, data_total INTEGER, data_available INTEGER,
+    metadata_used INTEGER, metadata_total INTEGER, metadata_available INTEGER,
+    inodes_used INTEGER, inodes_total INTEGER,
+    exited_count INTEGER, exited_footprint INTEGER,
+    images_bytes INTEGER, containers_bytes INTEGER, volumes_bytes INTEGER, build_cache_bytes INTEGER
+  );
+  -- Container ids are 64 characters: stored once, referred to by a small key.
+  CREATE TABLE containers (key INTEGER PRIMARY KEY, id TEXT NOT NULL UNIQUE, name TEXT NOT NULL);
+  CREATE TABLE log_samples (
+    container_key INTEGER NOT NULL REFERENCES containers(key) ON DELETE CASCADE,
+    taken_at INTEGER NOT NULL,
+    bytes INTEGER NOT NULL,
+    PRIMARY KEY (container_key, taken_at)
+  ) WITHOUT ROWID;
+  -- What was measured about an exited container; valid while its change token holds.
+  CREATE TABLE exited_cache (
+    container_id TEXT PRIMARY KEY,
+    finished_at TEXT,
+    change_token TEXT NOT NULL,
+    facts TEXT NOT NULL,
+    footprint_bytes INTEGER,
+    footprint_inodes INTEGER
+  );
+  CREATE TABLE journal (
+    id INTEGER PRIMARY KEY,
+    at INTEGER NOT NULL,                   -- ms since the epoch
+    action TEXT NOT NULL,                  -- prune, rotate, hold, export...
+    target TEXT NOT NULL,                  -- container name or id, log path
+    container_id TEXT,
+    reason TEXT NOT NULL,
+    outcome TEXT NOT NULL,                 -- done, dry-run, skipped, failed
+    bytes_freed INTEGER,
+    details TEXT
+  );
+  CREATE INDEX journal_at ON journal(at);
+  `,
+];
+
+export const SCHEMA_VERSION = MIGRATIONS.length;
+
+function migrate(db: Db): void {
+  const version = db.pragma('user_version', { simple: true }) as number;
+  if (version > SCHEMA_VERSION) {
+    throw Object.assign(new Error(`schema version ${version} is newer than this watchdog's ${SCHEMA_VERSION}`), { code: 'WATCHDOG_NEWER_SCHEMA' });
+  }
+  for (let v = version; v < SCHEMA_VERSION; v++) {
+    db.transaction(() => {
+      db.exec(MIGRATIONS[v]!);
+      db.pragma(`user_version = ${v + 1}`);
+    })();
+  }
+}
+
+function openAt(path: string): Db {
+  const db = new Database(path);
+  try {
+    db.pragma('journal_mode = WAL');
+    // WAL with synchronous=NORMAL survives a killed process; only a power loss can
+    // drop the last commits, never corrupt the file.
+    db.pragma('synchronous = NORMAL');
+    db.pragma('foreign_keys = ON');
+    db.pragma('busy_timeout = 5000');
+    migrate(db);
+    // Reads the first pages: "file is not a database" shows here, not at open.
+    db.prepare('SELECT count(*) FROM samples').get();
+    return db;
+  } catch (error) {
+    db.close();
+    throw error;
+  }
+}
+
+export interface OpenedStore {
+  db: Db;
+  /** The file, or ':memory:' when no file could be used. */
+  path: string;
+}
+
+/**
+ * Opens (creating, migrating) the store at `path`. A store that cannot be read is
+ * renamed to `<path>.broken-<time>` and replaced; a store of a newer watchdog is left
+ * alone and an in-memory one used, so a downgrade never destroys history.
+ */
+export function openStore(path: string, warn: (message: string) => void, now: Date): OpenedStore {
+  try {
+    mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
+    return { db: openAt(path), path };
+  } catch (error) {
+    const e = error as NodeJS.ErrnoException;
+    const reason = e.message.replace(/\.$/, '');
+    if (e.code === 'WATCHDOG_NEWER_SCHEMA' || !existsSync(path)) {
+      warn(`cannot use the state store ${path} (${reason}); running without history this time`);
+      return { db: openAt(':memory:'), path: ':memory:' };
+    }
+    const aside = `${path}.broken-${now.toISOString().replace(/[:.]/g, '-')}`;
+    try {
+      for (const suffix of ['', '-wal', '-shm']) {
+        if (existsSync(path + suffix)) renameSync(path + suffix, aside + suffix);
+      }
+      warn(`the state store ${path} could not be read (${reason}); moved it to ${aside} and started a fresh one`);
+      return { db: openAt(path), path };
+    } catch (second) {
+      warn(`cannot use the state store ${path} (${reason}; ${(second as Error).message}); running without history this time`);
+      return { db: openAt(':memory:'), path: ':memory:' };
+    }
+  }
+}

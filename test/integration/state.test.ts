@@ -1,0 +1,182 @@
+// The state store against a real engine: log growth from two runs, the exited-container
+// cache (counted at the API), runs killed mid-write, overlapping runs, a broken store.
+
+import { execFile, spawn } from 'node:child_process';
+import { existsSync, readdirSync, statSync, writeFileSync } from 'node:fs';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { promisify } from 'node:util';
+import Database from 'better-sqlite3';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { BIN, reportJson, runWatchdog } from '../helpers/cli.js';
+import { runContainer, startEngine, type TestEngine } from '../helpers/engine.js';
+import { countingProxy, type CountingProxy } from '../helpers/proxy.js';
+
+const exec = promisify(execFile);
+
+let engine: TestEngine;
+let proxy: CountingProxy;
+let writer: string;
+let exitedIds: string[];
+
+// 100 characters a line, 10 lines a second: a steady, known writer.
+const LINE = 'x'.repeat(99);
+
+beforeAll(async () => {
+  engine = await startEngine('state', 512);
+  writer = await runContainer(engine.docker, { name: 'writer', cmd: ['sh', '-c', `while true; do echo ${LINE}; usleep 100000; done`], detach: true });
+  exitedIds = [];
+  for (let i = 0; i < 5; i++) exitedIds.push(await runContainer(engine.docker, { name: `done-${i}`, cmd: ['sh', '-c', 'echo hi > /f'] }));
+  proxy = await countingProxy(`${engine.dir}/docker.sock`, `${engine.dir}/proxy.sock`);
+});
+
+afterAll(async () => {
+  await proxy?.close();
+  await engine?.stop();
+});
+
+const logSize = async (id: string) => statSync((await engine.docker.getContainer(id).inspect()).LogPath).size;
+const state = (name: string) => `${engine.dir}/${name}.db`;
+
+describe('state: growth', () => {
+  it('measures a log growing at a steady rate within 20%, and raises LOG_GROWTH above the configured threshold', async () => {
+    const store = state('growth');
+    const t0 = Date.now();
+    const s0 = await logSize(writer);
+    await reportJson(engine.host, ['--state', store]);
+    await sleep(6000);
+    const t1 = Date.now();
+    const s1 = await logSize(writer);
+    const trueRate = ((s1 - s0) / (t1 - t0)) * 3_600_000;
+    // Sanity: about 10 lines a second of ~160 bytes of JSON each.
+    expect(trueRate).toBeGreaterThan(3_000_000);
+
+    const config = `${engine.dir}/growth.yaml`;
+    writeFileSync(config, 'logs:\n  maxGrowthPerDay: 10MB\n');
+    const { report } = await reportJson(engine.host, ['--state', store, '--config', config]);
+    const entry = report.containers.find((c: any) => c.id === writer);
+    expect(Math.abs(entry.log.growthBytesPerHour - trueRate) / trueRate).toBeLessThan(0.2);
+    expect(report.findings).toContainEqual(expect.objectContaining({ code: 'LOG_GROWTH', severity: 'warning', containerId: writer }));
+    // Exited containers do not grow.
+    expect(report.containers.find((c: any) => c.id === exitedIds[0]).log.growthBytesPerHour).toBeNull();
+    // The storage forecast wants more history than two runs seconds apart.
+    expect(report.storage.forecast).toMatchObject({ growthBytesPerHour: null, fullAt: null, basis: expect.stringMatching(/^not enough history/) });
+
+    // With the default threshold (1 GB a day) the same log is no finding.
+    const quiet = await reportJson(engine.host, ['--state', store]);
+    expect(quiet.report.findings.some((f: any) => f.code === 'LOG_GROWTH')).toBe(false);
+  });
+});
+
+describe('state: cache of exited containers', () => {
+  const inspects = () => proxy.requests().filter((r) => /^GET \/containers\/[0-9a-f]{64}\/json$/.test(r));
+
+  it('makes no inspect or footprint calls for exited containers that have not changed', async () => {
+    const store = state('cache');
+    proxy.reset();
+    const first = await reportJson(proxy.host, ['--state', store]);
+    expect(inspects()).toHaveLength(6); // the writer and five exited containers
+    expect(first.report.collectors.find((c: any) => c.collector === 'footprint')).toMatchObject({ measured: 5, cached: 0 });
+
+    proxy.reset();
+    const second = await reportJson(proxy.host, ['--state', store]);
+    expect(inspects()).toEqual([`GET /containers/${writer}/json`]);
+    expect(second.report.collectors.find((c: any) => c.collector === 'footprint')).toMatchObject({ measured: 0, cached: 5 });
+    // ...and reports the same facts from the cache.
+    const strip = (r: any) => r.containers.filter((c: any) => c.state === 'exited').map((c: any) => ({ ...c, log: { ...c.log, growthBytesPerHour: null } }));
+    expect(strip(second.report)).toEqual(strip(first.report));
+    expect(second.report.exited).toEqual(first.report.exited);
+
+    // A container that ran again is measured again.
+    await engine.docker.getContainer(exitedIds[0]!).start();
+    await engine.docker.getContainer(exitedIds[0]!).wait();
+    proxy.reset();
+    const third = await reportJson(proxy.host, ['--state', store]);
+    expect(inspects().sort()).toEqual([`GET /containers/${writer}/json`, `GET /containers/${exitedIds[0]}/json`].sort());
+    expect(third.report.collectors.find((c: any) => c.collector === 'footprint')).toMatchObject({ measured: 1, cached: 4 });
+    expect(third.report.containers.find((c: any) => c.id === exitedIds[0]).finishedAt).not.toBe(first.report.containers.find((c: any) => c.id === exitedIds[0]).finishedAt);
+  });
+});
+
+describe('state: robustness', () => {
+  it('leaves a store the next run reads after runs killed with SIGKILL at any point', async () => {
+    const store = state('killed');
+    for (const delay of [20, 80, 150, 220, 300, 380, 460, 550]) {
+      const child = spawn(process.execPath, [BIN, 'report', '--json', '--host', engine.host, '--state', store], { stdio: 'ignore' });
+      const closed = new Promise((resolve) => child.on('close', resolve));
+      await sleep(delay);
+      child.kill('SIGKILL'); // a no-op if the run already finished
+      await closed;
+      const next = await runWatchdog(['report', '--json', '--host', engine.host, '--state', store]);
+      expect(next.stderr).toBe('');
+      expect(JSON.parse(next.stdout).schemaVersion).toBe(1);
+    }
+    const db = new Database(store, { readonly: true });
+    expect(db.pragma('integrity_check', { simple: true })).toBe('ok');
+    expect((db.prepare('SELECT count(*) AS n FROM samples').get() as { n: number }).n).toBeGreaterThanOrEqual(8);
+    db.close();
+    expect(readdirSync(engine.dir).filter((f) => f.includes('broken'))).toEqual([]);
+  });
+
+  it('runs two runs started together one after the other, each recorded once', async () => {
+    const store = state('overlap');
+    const [a, b] = await Promise.all([reportJson(engine.host, ['--state', store]), reportJson(engine.host, ['--state', store])]);
+    expect(a.stderr + b.stderr).toBe('');
+    const db = new Database(store, { readonly: true });
+    expect((db.prepare('SELECT count(*) AS n FROM samples').get() as { n: number }).n).toBe(2);
+    db.close();
+  });
+
+  it('gives up with exit 3 and one sentence when another run holds the lock too long', async () => {
+    const store = state('locked');
+    // Hold the lock as a running watchdog would.
+    const holder = new Database(`${store}.lock`);
+    holder.exec('BEGIN EXCLUSIVE');
+    try {
+      const { code, stdout, stderr } = await runWatchdog(['report', '--host', engine.host, '--state', store, '--wait', '1']);
+      expect(code).toBe(3);
+      expect(stdout).toBe('');
+      expect(stderr).toBe(`watchdog: Another watchdog run holds the lock on ${store} and did not finish within 1 s; try again when it is done, or give this run its own --state.\n`);
+    } finally {
+      holder.exec('ROLLBACK');
+      holder.close();
+    }
+    expect((await runWatchdog(['report', '--host', engine.host, '--state', store])).stderr).toBe('');
+  });
+
+  it('moves a corrupt store aside with a one-line warning and carries on', async () => {
+    const store = state('corrupt');
+    writeFileSync(store, Buffer.alloc(8192, 0xab));
+    const { code, stdout, stderr } = await runWatchdog(['report', '--json', '--host', engine.host, '--state', store]);
+    expect(code).not.toBe(3);
+    expect(JSON.parse(stdout).schemaVersion).toBe(1);
+    expect(stderr).toMatch(new RegExp(`^watchdog: warning: the state store ${store} could not be read \\(.+\\); moved it to ${store}\\.broken-\\S+ and started a fresh one\\n$`));
+    expect(readdirSync(engine.dir).some((f) => f.startsWith('corrupt.db.broken-'))).toBe(true);
+    expect(existsSync(store)).toBe(true);
+  });
+});
+
+describe('watchdog journal', () => {
+  it('lists the journal as JSON and as text, and rejects a bad --since', async () => {
+    const store = state('journal');
+    await reportJson(engine.host, ['--state', store]); // creates the store
+    // Entries as the enforcement commands (issue #4) will write them.
+    const db = new Database(store);
+    const insert = db.prepare('INSERT INTO journal (at, action, target, container_id, reason, outcome, bytes_freed, details) VALUES (?, ?, ?, ?, ?, ?, ?, ?)');
+    insert.run(Date.now() - 3_600_000, 'prune', 'done-1', exitedIds[1], 'finished 2 days ago > 24h', 'done', 139_264, null);
+    insert.run(Date.now() - 10 * 86_400_000, 'prune', 'old', null, 'finished 12 days ago > 24h', 'done', 1000, null);
+    db.close();
+
+    const json = await runWatchdog(['journal', '--json', '--state', store]);
+    expect(json.code).toBe(0);
+    expect(JSON.parse(json.stdout).entries).toEqual([
+      expect.objectContaining({ action: 'prune', target: 'done-1', containerId: exitedIds[1], reason: 'finished 2 days ago > 24h', outcome: 'done', bytesFreed: 139_264 }),
+    ]);
+    const text = await runWatchdog(['journal', '--since', '30d', '--state', store]);
+    expect(text.stdout.split('\n').filter(Boolean)).toHaveLength(3);
+    expect(text.stdout).toMatch(/prune +done-1 +done +139 kB +finished 2 days ago > 24h/);
+
+    const bad = await runWatchdog(['journal', '--since', 'soon', '--state', store]);
+    expect(bad.code).toBe(64);
+    expect(bad.stderr).toBe('watchdog: --since "soon" is not a duration; write e.g. 7d, 12h or 30m.\n');
+  });
+});

@@ -1,0 +1,77 @@
+import { describe, expect, it } from 'vitest';
+import { forecastFull, growthOf, LOG_FIT, SPACE_FIT, sparkline, theilSenSlope, type Point } from '../../src/core/forecast.js';
+
+const HOUR = 3_600_000;
+const now = Date.parse('2026-11-28T12:00:00Z');
+/** `n` hourly points ending now, value = f(hours before now). */
+const series = (n: number, f: (i: number) => number): Point[] => Array.from({ length: n }, (_, k) => ({ at: now - (n - 1 - k) * HOUR, value: f(k) }));
+
+describe('forecastFull', () => {
+  it('extrapolates a steady series to the full line', () => {
+    // 10 GB used, growing 1 GB an hour, 5 GB available: full in 5 hours.
+    const points = series(12, (k) => 1e9 * k);
+    const forecast = forecastFull(points, 5e9, 0, now);
+    expect(forecast.growthBytesPerHour).toBeCloseTo(1e9, 0);
+    expect(forecast.fullAt).toBe('2026-11-28T17:00:00.000Z');
+    expect(forecast.basis).toBe('trend of 12 samples over 11 h');
+  });
+
+  it('is not fooled by one spike', () => {
+    // Same trend, but one run saw 50 GB more (a big file written and deleted between runs).
+    const points = series(12, (k) => 1e9 * k + (k === 6 ? 50e9 : 0));
+    const forecast = forecastFull(points, 5e9, 0, now);
+    expect(forecast.growthBytesPerHour! / 1e9).toBeGreaterThan(0.9);
+    expect(forecast.growthBytesPerHour! / 1e9).toBeLessThan(1.1);
+  });
+
+  it('counts down to the thin pool minimum free space, not to zero', () => {
+    const forecast = forecastFull(series(6, (k) => 1e9 * k), 5e9, 2e9, now);
+    expect(forecast.fullAt).toBe('2026-11-28T15:00:00.000Z');
+  });
+
+  it('gives no full date for a flat series', () => {
+    const forecast = forecastFull(series(10, () => 7e9), 5e9, 0, now);
+    expect(forecast).toEqual({ growthBytesPerHour: 0, fullAt: null, basis: 'trend of 10 samples over 9 h; flat or shrinking, so no full date' });
+  });
+
+  it('says so when there is not enough history', () => {
+    expect(forecastFull([{ at: now, value: 1 }], 5e9, 0, now)).toEqual({ growthBytesPerHour: null, fullAt: null, basis: 'not enough history: 1 sample over 0 s, need 3 over 10 min' });
+    // Three samples, but all within two minutes.
+    const close = [0, 60_000, 120_000].map((dt, i) => ({ at: now - 120_000 + dt, value: i * 1e9 }));
+    expect(forecastFull(close, 5e9, 0, now, SPACE_FIT).fullAt).toBeNull();
+  });
+
+  it('says the line is already crossed', () => {
+    expect(forecastFull(series(6, (k) => 1e9 * k), 1e9, 2e9, now).fullAt).toBe(new Date(now).toISOString());
+  });
+
+  it('ignores samples older than its window', () => {
+    const old = { at: now - 48 * HOUR, value: 1e12 };
+    expect(forecastFull([old, ...series(6, (k) => 1e9 * k)], 5e9, 0, now).growthBytesPerHour).toBeCloseTo(1e9, 0);
+  });
+});
+
+describe('growthOf (logs)', () => {
+  it('needs only two runs a few seconds apart', () => {
+    const points = [
+      { at: now - 5000, value: 1000 },
+      { at: now, value: 6000 },
+    ];
+    expect(growthOf(points, now, LOG_FIT).bytesPerHour).toBeCloseTo(3_600_000, 3);
+  });
+});
+
+describe('theilSenSlope', () => {
+  it('is null without two distinct times', () => {
+    expect(theilSenSlope([])).toBeNull();
+    expect(theilSenSlope([{ at: 1, value: 1 }, { at: 1, value: 5 }])).toBeNull();
+  });
+});
+
+describe('sparkline', () => {
+  it('scales values to eight steps', () => {
+    expect(sparkline([0, 1, 2, 3, 4, 5, 6, 7])).toBe('▁▂▃▄▅▆▇█');
+    expect(sparkline([5, 5, 5])).toBe('▁▁▁');
+    expect(sparkline([1])).toBe('');
+  });
+});

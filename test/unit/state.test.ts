@@ -1,0 +1,172 @@
+// The state store on real SQLite files in a temporary directory.
+
+import { existsSync, mkdtempSync, readdirSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import Database from 'better-sqlite3';
+import { beforeEach, describe, expect, it } from 'vitest';
+import type { ContainerFacts, Snapshot } from '../../src/core/model.js';
+import { logConfigFacts } from '../../src/core/logs.js';
+import { filesystemStorage } from '../../src/core/storage.js';
+import { recordExitedCache, sqliteExitedCache } from '../../src/state/cache.js';
+import { readHistory, recordRun } from '../../src/state/history.js';
+import { appendJournal, readJournal } from '../../src/state/journal.js';
+import { acquireRunLock, StateLockedError } from '../../src/state/lock.js';
+import { defaultStatePath, openStore, SCHEMA_VERSION } from '../../src/state/store.js';
+
+const HOUR = 3_600_000;
+const DAY = 24 * HOUR;
+const now = new Date('2026-11-28T12:00:00Z');
+let dir: string;
+let warnings: string[];
+const warn = (m: string) => warnings.push(m);
+
+beforeEach(() => {
+  dir = mkdtempSync(join(tmpdir(), 'wd-state-'));
+  warnings = [];
+});
+
+function container(id: string, state: string, logBytes: number): ContainerFacts {
+  return {
+    id,
+    name: `name-${id}`,
+    image: 'img',
+    state,
+    finishedAt: state === 'exited' ? '2026-11-27T00:00:00.000Z' : null,
+    logConfig: logConfigFacts('json-file', {}),
+    logPath: `/x/${id}-json.log`,
+    logFiles: { path: `/x/${id}-json.log`, bytes: logBytes, liveBytes: logBytes, rotatedFiles: 0, corrupt: false },
+    readonlyRootfs: false,
+    sizeRwBytes: 0,
+    footprint: state === 'exited' ? { bytes: 140_000, inodes: 42 } : null,
+    changeToken: state === 'exited' ? `token-${id}` : null,
+  };
+}
+
+function snapshot(at: number, containers: ContainerFacts[], used = 1e9): Snapshot {
+  return {
+    takenAt: new Date(at),
+    engine: null,
+    storage: filesystemStorage('/var/lib/docker', { bsize: 1, blocks: 10e9, bfree: 10e9 - used, bavail: 10e9 - used, files: 1000, ffree: 500 }),
+    usage: null,
+    containers,
+    failures: [],
+  };
+}
+
+describe('openStore', () => {
+  it('creates and migrates a store in WAL mode', () => {
+    const path = join(dir, 'sub', 'state.db');
+    const { db } = openStore(path, warn, now);
+    expect(db.pragma('user_version', { simple: true })).toBe(SCHEMA_VERSION);
+    expect(db.pragma('journal_mode', { simple: true })).toBe('wal');
+    db.close();
+    expect(warnings).toEqual([]);
+  });
+
+  it('moves an unreadable store aside with one warning and starts a fresh one', () => {
+    const path = join(dir, 'state.db');
+    writeFileSync(path, 'this is not a database, just garbage left by something else'.repeat(100));
+    const { db, path: used } = openStore(path, warn, now);
+    expect(used).toBe(path);
+    expect(db.prepare('SELECT count(*) AS n FROM samples').get()).toEqual({ n: 0 });
+    db.close();
+    expect(warnings).toEqual([`the state store ${path} could not be read (file is not a database); moved it to ${path}.broken-2026-11-28T12-00-00-000Z and started a fresh one`]);
+    expect(existsSync(`${path}.broken-2026-11-28T12-00-00-000Z`)).toBe(true);
+  });
+
+  it('leaves the store of a newer watchdog alone and runs without history', () => {
+    const path = join(dir, 'state.db');
+    const newer = new Database(path);
+    newer.pragma(`user_version = ${SCHEMA_VERSION + 1}`);
+    newer.close();
+    const { path: used } = openStore(path, warn, now);
+    expect(used).toBe(':memory:');
+    expect(warnings[0]).toMatch(/newer than this watchdog's/);
+    expect(readdirSync(dir)).toEqual(['state.db']);
+  });
+
+  it('puts the store under /var/lib for root and under XDG_STATE_HOME otherwise', () => {
+    expect(defaultStatePath({}, 0, '/root')).toBe('/var/lib/docker-watchdog/state.db');
+    expect(defaultStatePath({ XDG_STATE_HOME: '/s' }, 1000, '/home/a')).toBe('/s/docker-watchdog/state.db');
+    expect(defaultStatePath({}, 1000, '/home/a')).toBe('/home/a/.local/state/docker-watchdog/state.db');
+  });
+});
+
+describe('history', () => {
+  it('records storage and the logs of running containers, and reads them back', () => {
+    const { db } = openStore(join(dir, 'state.db'), warn, now);
+    recordRun(db, snapshot(now.getTime() - HOUR, [container('a', 'running', 100), container('b', 'exited', 50)], 1e9));
+    recordRun(db, snapshot(now.getTime(), [container('a', 'running', 300)], 2e9));
+    const history = readHistory(db, 0);
+    expect(history.storage).toEqual([
+      { at: now.getTime() - HOUR, dataUsed: 1e9, inodesUsed: 500 },
+      { at: now.getTime(), dataUsed: 2e9, inodesUsed: 500 },
+    ]);
+    expect(history.logs).toEqual({ a: [{ at: now.getTime() - HOUR, value: 100 }, { at: now.getTime(), value: 300 }] });
+  });
+
+  it('forgets the log history of a removed container', () => {
+    const { db } = openStore(join(dir, 'state.db'), warn, now);
+    recordRun(db, snapshot(now.getTime() - HOUR, [container('a', 'running', 100)]));
+    recordRun(db, snapshot(now.getTime(), []));
+    expect(readHistory(db, 0).logs).toEqual({});
+  });
+
+  it('thins a year of runs every 5 minutes to every run for 2 days, hourly for a month, daily for a year', () => {
+    const path = join(dir, 'state.db');
+    const { db } = openStore(path, warn, now);
+    const start = now.getTime() - 400 * DAY;
+    // Insert directly (recordRun thins each time; here the thinning is run once at the end).
+    const insert = db.prepare('INSERT INTO samples (taken_at, data_used) VALUES (?, 1)');
+    db.transaction(() => {
+      for (let at = start; at <= now.getTime() - 5 * 60_000; at += 5 * 60_000) insert.run(at);
+    })();
+    recordRun(db, snapshot(now.getTime(), []));
+    const count = (from: number, to: number) => (db.prepare('SELECT count(*) AS n FROM samples WHERE taken_at >= ? AND taken_at < ?').get(from, to) as { n: number }).n;
+    const t = now.getTime();
+    expect(count(t - 2 * DAY, t + 1)).toBe(2 * 24 * 12 + 1); // every run
+    expect(count(t - 30 * DAY, t - 2 * DAY)).toBe(28 * 24); // hourly
+    expect(count(t - 365 * DAY, t - 30 * DAY)).toBeGreaterThanOrEqual(334); // daily
+    expect(count(t - 365 * DAY, t - 30 * DAY)).toBeLessThanOrEqual(336);
+    expect(count(0, t - 365 * DAY)).toBe(0);
+    db.close();
+  });
+});
+
+describe('exited cache', () => {
+  it('returns what was measured while the change token holds, and forgets removed containers', () => {
+    const { db } = openStore(join(dir, 'state.db'), warn, now);
+    recordExitedCache(db, [container('b', 'exited', 0), container('c', 'exited', 0)], true);
+    const cache = sqliteExitedCache(db);
+    expect(cache.lookup('b', 'token-b')).toMatchObject({ facts: { id: 'b', name: 'name-b', state: 'exited' }, footprint: { bytes: 140_000, inodes: 42 } });
+    expect(cache.lookup('b', 'another-token')).toBeNull();
+    recordExitedCache(db, [container('c', 'exited', 0)], true);
+    expect(cache.lookup('b', 'token-b')).toBeNull();
+    expect(cache.lookup('c', 'token-c')).not.toBeNull();
+  });
+});
+
+describe('journal', () => {
+  it('keeps entries in order and reads them since a time', () => {
+    const { db } = openStore(join(dir, 'state.db'), warn, now);
+    const entry = { action: 'prune', target: 'job-1', containerId: 'abc', reason: 'finished 3 days ago > 24h', outcome: 'done' as const, bytesFreed: 140_000, details: null };
+    appendJournal(db, { ...entry, at: '2026-11-20T00:00:00.000Z' });
+    appendJournal(db, { ...entry, at: '2026-11-28T11:00:00.000Z', target: 'job-2' });
+    expect(readJournal(db, now.getTime() - DAY).map((e) => e.target)).toEqual(['job-2']);
+    expect(readJournal(db, 0)).toHaveLength(2);
+  });
+});
+
+describe('run lock', () => {
+  it('lets one run at a time hold the store, and says so after waiting', () => {
+    const path = join(dir, 'state.db');
+    const first = acquireRunLock(path, 0);
+    const started = Date.now();
+    expect(() => acquireRunLock(path, 300)).toThrow(StateLockedError);
+    expect(Date.now() - started).toBeGreaterThanOrEqual(250);
+    first.release();
+    acquireRunLock(path, 0).release();
+    expect(statSync(`${path}.lock`).isFile()).toBe(true);
+  });
+});

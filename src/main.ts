@@ -5,6 +5,13 @@ import { runCli } from './cli.js';
 import { processIo } from './commands/io.js';
 import { WatchdogError } from './errors.js';
 
+// `watchdog report | head` closes the pipe early: that is the reader's choice, not an
+// error worth a stack trace.
+process.stdout.on('error', (error: NodeJS.ErrnoException) => {
+  if (error.code === 'EPIPE') process.exit(process.exitCode ?? 0);
+  throw error;
+});
+
 const io = processIo();
 try {
   process.exitCode = await runCli(process.argv.slice(2), io);

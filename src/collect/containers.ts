@@ -11,6 +11,7 @@ import { isExited } from '../core/model.js';
 import { logConfigFacts } from '../core/logs.js';
 import type { EngineClient } from '../engine/client.js';
 import type { ContainerInspect, ContainerSummary } from '../engine/shapes.js';
+import { EngineUnreachableError } from '../errors.js';
 import type { ExitedCache } from '../state/cache.js';
 
 const INSPECT_CONCURRENCY = 8;
@@ -53,12 +54,15 @@ export interface ContainersResult {
   containers: ContainerFacts[];
   inspected: number;
   cached: number;
+  /** Inspects that failed; those containers are left out, the others still report. */
+  errors: string[];
 }
 
 /** `local`: DockerRootDir when this engine's files are readable from here. */
 export async function collectContainers(client: EngineClient, summaries: ContainerSummary[], dockerRootDir: string | null, cache: ExitedCache | null): Promise<ContainersResult> {
   let inspected = 0;
   let cached = 0;
+  const errors: string[] = [];
   const facts = await pMap(
     summaries,
     async (summary): Promise<ContainerFacts | null> => {
@@ -70,11 +74,17 @@ export async function collectContainers(client: EngineClient, summaries: Contain
         return { ...hit.facts, logFiles: null, sizeRwBytes: null, footprint: hit.footprint, changeToken: token };
       }
       inspected++;
-      const inspect = await client.inspectContainer(summary.Id);
-      // Removed between the list and the inspect: it no longer takes any space.
-      return inspect ? { ...containerFacts(summary, inspect), changeToken: token } : null;
+      try {
+        const inspect = await client.inspectContainer(summary.Id);
+        // Removed between the list and the inspect: it no longer takes any space.
+        return inspect ? { ...containerFacts(summary, inspect), changeToken: token } : null;
+      } catch (error) {
+        if (error instanceof EngineUnreachableError) throw error;
+        errors.push((error as Error).message);
+        return null;
+      }
     },
     { concurrency: INSPECT_CONCURRENCY },
   );
-  return { containers: facts.filter((f): f is ContainerFacts => f !== null), inspected, cached };
+  return { containers: facts.filter((f): f is ContainerFacts => f !== null), inspected, cached, errors };
 }

@@ -2,11 +2,12 @@
 // on this host.
 
 import { access, constants } from 'node:fs/promises';
+import { hostname } from 'node:os';
 import { join } from 'node:path';
 import type { EngineFacts } from '../core/model.js';
 import { usesContainerdImageStore } from '../core/storage.js';
 import type { EngineClient } from '../engine/client.js';
-import type { InfoResponse } from '../engine/shapes.js';
+import type { InfoResponse, VersionResponse } from '../engine/shapes.js';
 
 export async function canRead(path: string): Promise<boolean> {
   try {
@@ -18,7 +19,8 @@ export async function canRead(path: string): Promise<boolean> {
 }
 
 export async function collectEngine(client: EngineClient): Promise<{ engine: EngineFacts; info: InfoResponse }> {
-  const [info, version] = await Promise.all([client.info(), client.version()]);
+  // /version only adds the API version: its failure must not cost the rest.
+  const [info, version] = await Promise.all([client.info(), client.version().catch(() => ({}) as VersionResponse)]);
   const dockerRootDir = info.DockerRootDir ?? '';
   return {
     info,
@@ -31,6 +33,7 @@ export async function collectEngine(client: EngineClient): Promise<{ engine: Eng
       // Confirmed against a container directory once containers are listed (see
       // confirmLocal): a remote engine's root may share its path with a local one.
       local: dockerRootDir !== '' && (await canRead(join(dockerRootDir, 'containers'))),
+      sameHost: client.address.kind === 'unix' && info.Name === hostname(),
       containerdImageStore: usesContainerdImageStore(info.DriverStatus ?? []),
     },
   };
@@ -39,7 +42,8 @@ export async function collectEngine(client: EngineClient): Promise<{ engine: Eng
 /** A readable DockerRootDir is only this engine's if it holds this engine's containers. */
 export async function confirmLocal(engine: EngineFacts, containerIds: string[]): Promise<boolean> {
   if (!engine.local) return false;
-  const sample = containerIds.slice(0, 3);
+  // The oldest: the newest are the likeliest to be short-lived and gone by now.
+  const sample = containerIds.slice(-3);
   if (sample.length === 0) return true;
   const found = await Promise.all(sample.map((id) => canRead(join(engine.dockerRootDir, 'containers', id))));
   return found.some(Boolean);

@@ -45,6 +45,24 @@ export async function collectSnapshot(client: EngineClient, options: CollectOpti
     }
   };
 
+  /** Runs `work` on each item; one that fails is left unmeasured and the failures are
+   *  reported once for the collector, so one odd container never hides the others. */
+  const eachItem = async <T>(collector: string, items: T[], work: (item: T) => Promise<void>): Promise<void> => {
+    const errors: string[] = [];
+    await pMap(
+      items,
+      async (item) => {
+        try {
+          await work(item);
+        } catch (error) {
+          errors.push((error as Error).message);
+        }
+      },
+      { concurrency: FILE_CONCURRENCY },
+    );
+    if (errors.length > 0) failures.push({ collector, message: `${errors.length} of ${items.length} failed, first: ${errors[0]}` });
+  };
+
   await client.ping();
   // df is the slowest call on a real host (it walks every writable layer): start it
   // first and let the rest happen meanwhile.
@@ -57,7 +75,9 @@ export async function collectSnapshot(client: EngineClient, options: CollectOpti
     async () => {
       const summaries = await client.listContainers();
       if (engine) engine.local = await confirmLocal(engine, summaries.map((s) => s.Id));
-      return collectContainers(client, summaries, engine?.local ? engine.dockerRootDir : null, options.cache ?? null);
+      const result = await collectContainers(client, summaries, engine?.local ? engine.dockerRootDir : null, options.cache ?? null);
+      if (result.errors.length > 0) failures.push({ collector: 'containers', message: `${result.errors.length} of ${summaries.length} inspects failed, first: ${result.errors[0]}` });
+      return result;
     },
     (r) => ({ measured: r.inspected, cached: r.cached }),
   );
@@ -66,16 +86,17 @@ export async function collectSnapshot(client: EngineClient, options: CollectOpti
   const storage = engineResult ? await run<Storage>('storage', () => collectStorage(engineResult.engine, engineResult.info, options.containerdRoot)) : null;
   if (!engineResult) failures.push({ collector: 'storage', message: 'skipped: it needs the engine facts that could not be collected' });
 
+  if (engine && !engine.local && engine.sameHost) {
+    failures.push({ collector: 'logs', message: `${engine.dockerRootDir} is not readable by this user, so log sizes and exited containers' footprints are unavailable; run as root` });
+  }
   if (engine?.local) {
     const root = engine.dockerRootDir;
-    await run('logs', () => pMap(containers, async (c) => void (c.logFiles = await measureLog(root, c)), { concurrency: FILE_CONCURRENCY }));
+    await run('logs', () => eachItem('logs', containers, async (c) => void (c.logFiles = await measureLog(root, c))));
     const exited = containers.filter((c) => isExited(c.state));
     const fresh = exited.filter((c) => c.footprint === null);
     await run(
       'footprint',
-      async () => {
-        for (const c of fresh) c.footprint = measureFootprint(root, engine.storageDriver, c.id);
-      },
+      () => eachItem('footprint', fresh, async (c) => void (c.footprint = measureFootprint(root, engine.storageDriver, c.id))),
       () => ({ measured: fresh.length, cached: exited.length - fresh.length }),
     );
   }

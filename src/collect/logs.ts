@@ -13,7 +13,12 @@ import { isInside } from './files.js';
 const HEAD_BYTES = 4096;
 
 async function startsWithNul(path: string): Promise<boolean> {
-  const handle = await open(path, 'r');
+  const handle = await open(path, 'r').catch((error: NodeJS.ErrnoException) => {
+    // Removed since it was measured (the container went away mid-run).
+    if (error.code === 'ENOENT') return null;
+    throw error;
+  });
+  if (!handle) return false;
   try {
     const buffer = Buffer.alloc(HEAD_BYTES);
     const { bytesRead } = await handle.read(buffer, 0, HEAD_BYTES, 0);

@@ -14,7 +14,9 @@ export async function collectStorage(engine: EngineFacts, info: InfoResponse, co
   const source = storageSourceOf(engine.storageDriver);
   if (source === 'thin-pool') return thinPoolStorage(info.DriverStatus ?? []);
   if (source === 'zfs') return zfsStorage(info.DriverStatus ?? []);
-  if (!engine.local) {
+  // statfs needs no read access to the directory: a docker-group user on the engine's
+  // host still sees the space and inodes, which are what matter most.
+  if (!engine.local && !engine.sameHost) {
     return unknownStorage('filesystem', `space and inodes of ${engine.dockerRootDir} are unavailable: the engine is remote; run the watchdog on its host to see them`);
   }
   const storage = filesystemStorage(engine.dockerRootDir, await statfs(engine.dockerRootDir));

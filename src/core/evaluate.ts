@@ -55,22 +55,37 @@ function spaceFindings(snapshot: Snapshot, t: Thresholds): Finding[] {
   const findings: Finding[] = [];
   const where = storage.source === 'thin-pool' ? 'thin pool' : storage.source === 'zfs' ? 'zfs dataset' : storage.path ?? 'DockerRootDir';
 
-  const checkSpace = (code: 'DATA_SPACE_LOW' | 'METADATA_SPACE_LOW', label: string, space: Space | null, level: Level, minimumFree: number | null, place: string) => {
+  const checkSpace = (code: 'DATA_SPACE_LOW' | 'METADATA_SPACE_LOW', label: string, space: Space | null, level: Level, place: string) => {
     if (!space) return;
     const used = usedFraction(space);
-    let severity = levelOf(used, level);
-    let message = `${label} ${percent(used)} used (${place}): ${bytes(space.availableBytes)} available of ${bytes(space.totalBytes)}`;
-    // The engine refuses new containers once free data space is below the pool's
-    // minimum free space, well before 100%: that is the real "full" line.
-    if (minimumFree !== null && space.availableBytes < minimumFree) {
-      severity = 'critical';
-      message += `, below the thin pool's minimum free space of ${bytes(minimumFree)}: the engine refuses to create containers`;
-    }
-    if (severity) findings.push({ code, severity, message });
+    const severity = levelOf(used, level);
+    if (severity) findings.push({ code, severity, message: `${label} ${percent(used)} used (${place}): ${bytes(space.availableBytes)} available of ${bytes(space.totalBytes)}` });
   };
 
-  checkSpace('DATA_SPACE_LOW', 'data space', storage.data, t.data, storage.thinPool?.minimumFreeBytes ?? null, where);
-  checkSpace('METADATA_SPACE_LOW', 'metadata space', storage.metadata, t.metadata, null, where);
+  // A thin pool's real "full" line is its minimum free space, well before 100%. The
+  // engine refuses new containers once Total - Used falls below it; and on loop-lvm the
+  // loop file's own filesystem can cap Available far lower, so the pool fills that
+  // filesystem before the engine's own line protects it. Either is critical.
+  const minimumFree = storage.thinPool?.minimumFreeBytes ?? null;
+  const data = storage.data;
+  if (minimumFree !== null && data) {
+    const free = data.totalBytes - data.usedBytes;
+    if (free < minimumFree) {
+      findings.push({
+        code: 'DATA_SPACE_LOW',
+        severity: 'critical',
+        message: `thin pool data space: ${bytes(free)} free, below its minimum free space of ${bytes(minimumFree)}: the engine refuses to create containers`,
+      });
+    } else if (data.availableBytes < minimumFree) {
+      findings.push({
+        code: 'DATA_SPACE_LOW',
+        severity: 'critical',
+        message: `thin pool data space: only ${bytes(data.availableBytes)} can still be written (the filesystem holding its loop file caps it), less than the pool's minimum free space of ${bytes(minimumFree)}: the pool will fill that filesystem before the engine stops creating containers`,
+      });
+    }
+  }
+  if (!findings.some((f) => f.code === 'DATA_SPACE_LOW')) checkSpace('DATA_SPACE_LOW', 'data space', storage.data, t.data, where);
+  checkSpace('METADATA_SPACE_LOW', 'metadata space', storage.metadata, t.metadata, where);
   if (storage.inodes) {
     const used = inodeFraction(storage.inodes);
     const severity = levelOf(used, t.inodes);
@@ -84,7 +99,7 @@ function spaceFindings(snapshot: Snapshot, t: Thresholds): Finding[] {
     }
   }
   if (storage.imageStore) {
-    checkSpace('DATA_SPACE_LOW', 'image store space', storage.imageStore.data, t.data, null, storage.imageStore.path);
+    checkSpace('DATA_SPACE_LOW', 'image store space', storage.imageStore.data, t.data, storage.imageStore.path);
     const inodes = storage.imageStore.inodes;
     const severity = inodes ? levelOf(inodeFraction(inodes), t.inodes) : null;
     if (inodes && severity) {
@@ -145,13 +160,17 @@ function growthFindings(snapshot: Snapshot, trends: Trends, t: Thresholds): Find
 }
 
 function exitedFindings(snapshot: Snapshot, t: Thresholds): Finding[] {
-  const exited = snapshot.containers.filter((c) => isExited(c.state));
-  const measured = exited.filter((c) => c.footprint !== null);
+  // Without system df there is nothing to compare the footprint with.
+  if (!snapshot.usage) return [];
+  const measured = snapshot.containers.filter((c) => isExited(c.state) && c.footprint !== null);
   if (measured.length === 0) return [];
   const footprint = measured.reduce((a, c) => a + c.footprint!.bytes, 0);
+  // Their logs live in the container directories too, but an uncapped log is
+  // UNBOUNDED_LOG's business: the overhead is what is left.
+  const logs = measured.reduce((a, c) => a + (c.logFiles?.bytes ?? 0), 0);
   const sizeRw = measured.reduce((a, c) => a + (c.sizeRwBytes ?? 0), 0);
-  const overhead = footprint - sizeRw;
-  if (overhead < t.exitedOverheadMinBytes || footprint < sizeRw * t.exitedOverheadRatio) return [];
+  const overhead = footprint - logs - sizeRw;
+  if (overhead < t.exitedOverheadMinBytes || footprint - logs < sizeRw * t.exitedOverheadRatio) return [];
   const inodes = measured.reduce((a, c) => a + c.footprint!.inodes, 0);
   const capacity = snapshot.storage?.data?.totalBytes ?? null;
   const heavy = overhead >= t.exitedOverheadWarningBytes || (capacity !== null && overhead >= capacity * 0.05);

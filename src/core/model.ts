@@ -30,6 +30,9 @@ export interface EngineFacts {
   dockerRootDir: string;
   /** DockerRootDir is readable from here, so file-based measurements are possible. */
   local: boolean;
+  /** The engine runs on this host (a unix socket, and its hostname is ours), so statfs
+   *  of DockerRootDir works even when its files are not readable by this user. */
+  sameHost: boolean;
   /** Engine 29+ keeps images in containerd's content store, not under DockerRootDir. */
   containerdImageStore: boolean;
 }

@@ -119,8 +119,9 @@ function logLimit(c: ContainerReport): string {
 function logsSection(report: Report, top: number, history: History | undefined): string[] {
   const logs = report.containers.filter((c) => c.log.bytes !== null).sort((a, b) => b.log.bytes! - a.log.bytes!);
   if (logs.length === 0) {
-    const remote = report.engine && !report.engine.local;
-    return [`Logs: ${remote ? 'unavailable (the engine is remote: its log files are not readable from here)' : 'no json-file logs'}`];
+    const e = report.engine;
+    if (!e) return ['Logs: not collected (see findings)'];
+    return [`Logs: ${e.local ? 'no json-file logs' : "unavailable (the engine's files are not readable from here)"}`];
   }
   const total = logs.reduce((a, c) => a + c.log.bytes!, 0);
   const rows = [['CONTAINER', 'STATE', 'LOG', 'LIMIT', 'GROWTH', 'TREND']];
@@ -138,7 +139,8 @@ function exitedSection(report: Report, now: Date, top: number): string[] {
   const exited = report.containers.filter((c) => isExited(c.state));
   const lines = [`Exited containers: ${count(e.count)}`, `  docker system df shows  ${bytes(e.sizeRwBytes)} (their writable layers)`];
   if (e.footprintBytes === null) {
-    lines.push('  on disk                 unavailable (DockerRootDir is not readable from here)');
+    const why = report.engine?.local ? 'not measured (see findings)' : "unavailable (the engine's files are not readable from here)";
+    lines.push(`  on disk                 ${why}`);
   } else {
     const partial = e.footprintMeasured < e.count ? `; ${count(e.footprintMeasured)} of them measured` : '';
     lines.push(`  on disk                 ${bytes(e.footprintBytes)} in ${count(e.footprintInodes ?? 0)} inodes (container dirs, layer dirs, logs${partial})`);

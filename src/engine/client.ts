@@ -77,8 +77,29 @@ function dockerOptions(address: EngineAddress): Docker.DockerOptions {
   return options;
 }
 
+/** A hung engine must not hang a timer run for ever: requests give up after this. df
+ *  can legitimately take minutes on a big host, so it is generous. */
+const REQUEST_TIMEOUT_MS = 120_000;
+/** ...but whether the engine answers at all is known quickly. */
+const PING_TIMEOUT_MS = 10_000;
+
+// docker-modem merges DOCKER_HOST, DOCKER_TLS_VERIFY, DOCKER_CERT_PATH and
+// DOCKER_CLIENT_TIMEOUT from the environment into every client, even over explicit
+// options, and throws on a malformed one. The address is already resolved from them
+// (host.ts), so the client is built with them out of sight.
+const MODEM_ENV = ['DOCKER_HOST', 'DOCKER_TLS_VERIFY', 'DOCKER_CERT_PATH', 'DOCKER_CLIENT_TIMEOUT', 'DOCKER_PATH_PREFIX'];
+function withoutModemEnv<T>(make: () => T): T {
+  const saved = MODEM_ENV.map((name) => [name, process.env[name]] as const);
+  for (const name of MODEM_ENV) delete process.env[name];
+  try {
+    return make();
+  } finally {
+    for (const [name, value] of saved) if (value !== undefined) process.env[name] = value;
+  }
+}
+
 export function connectEngine(address: EngineAddress): EngineClient {
-  const docker = new Docker(dockerOptions(address));
+  const docker = withoutModemEnv(() => new Docker({ ...dockerOptions(address), timeout: REQUEST_TIMEOUT_MS }));
   const call = async <T>(what: string, request: () => Promise<T>): Promise<T> => {
     try {
       return await request();
@@ -88,7 +109,17 @@ export function connectEngine(address: EngineAddress): EngineClient {
   };
   return {
     address,
-    ping: () => call('GET /_ping', async () => void (await docker.ping())),
+    ping: async () => {
+      try {
+        // dockerode takes an abortSignal here; its type definitions do not say so.
+        await (docker.ping as unknown as (opts: { abortSignal: AbortSignal }) => Promise<unknown>)({ abortSignal: AbortSignal.timeout(PING_TIMEOUT_MS) });
+      } catch (error) {
+        if ((error as Error).name === 'AbortError' || (error as ModemError).code === 'ABORT_ERR') {
+          throw new EngineUnreachableError(`The Docker engine at ${address.url} did not answer within ${PING_TIMEOUT_MS / 1000} s. Is dockerd hung? Set DOCKER_HOST or --host to point elsewhere.`);
+        }
+        throw translate(address, 'GET /_ping', error);
+      }
+    },
     info: () => call('GET /info', () => docker.info() as Promise<InfoResponse>),
     version: () => call('GET /version', () => docker.version() as Promise<VersionResponse>),
     // dockerode's df() drops query parameters; verbose=1 makes API 1.52+ engines list

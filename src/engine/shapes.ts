@@ -4,6 +4,8 @@
 import type { DriverStatus } from '../core/storage.js';
 
 export interface InfoResponse {
+  /** The engine host's hostname. */
+  Name?: string;
   ServerVersion?: string;
   Driver?: string;
   DriverStatus?: DriverStatus | null;

@@ -1,18 +1,21 @@
 #!/usr/bin/env bash
-# A throwaway Docker engine for the tests: Debian's dockerd with its own socket, its
-# data-root on a small loop-mounted ext4 image (so disk pressure is real and bounded),
-# no networking, and a local busybox image made with `docker import` (there is no
-# registry here). It never touches /var/run/docker.sock or /var/lib/docker.
+# A throwaway Docker engine for the tests: Debian's dockerd and containerd with their
+# own sockets, the data-root on a small loop-mounted ext4 image (so disk pressure is
+# real and bounded), no networking, and a local busybox image made with `docker
+# import` (there is no registry here). It never touches /var/run/docker.sock,
+# /var/lib/docker or a containerd the host runs.
 #
-#   test-engine.sh start DIR SIZE_MB [INODES]   start an engine in DIR (cleaning up first)
-#   test-engine.sh stop DIR                     stop it and remove every trace
-#   test-engine.sh clean-all PARENT             stop every engine left under PARENT
+#   test-engine.sh start NAME SIZE_MB [INODES]   start an engine in PARENT/NAME (cleaning up first)
+#   test-engine.sh stop NAME                     stop it and remove every trace
+#   test-engine.sh clean-stale                   stop what killed runs left under PARENT
 #
-# After start, DIR/docker.sock is the engine and DIR/env holds DOCKER_HOST=... .
-# start copes with whatever a killed earlier run left in DIR: a live or stale pid file,
-# containerd and shims still running, a socket, mounts, a loop device.
+# PARENT is /tmp/docker-watchdog-test; the script acts on nothing outside it. After
+# start, PARENT/NAME/docker.sock is the engine and PARENT/NAME/env holds DOCKER_HOST=...
+# start copes with whatever a killed earlier run left in its directory: a live or stale
+# dockerd, containerd and shims, running or frozen containers, mounts, a loop device.
 set -euo pipefail
 
+PARENT=/tmp/docker-watchdog-test
 IMAGE=wdt-busybox:latest
 
 log() { echo "test-engine: $*" >&2; }
@@ -20,20 +23,27 @@ die() { log "$*"; exit 1; }
 
 need_root() {
   [ "$(id -u)" = 0 ] || die "must run as root (it mounts a loop device and starts dockerd)"
-  command -v dockerd >/dev/null || die "dockerd not found: install Debian's docker.io"
-  command -v busybox >/dev/null || die "busybox not found: install Debian's busybox-static"
-  command -v mkfs.ext4 >/dev/null || die "mkfs.ext4 not found: install e2fsprogs"
+  local tool
+  for tool in dockerd containerd busybox mkfs.ext4 losetup; do
+    command -v "$tool" >/dev/null || die "$tool not found: install Debian's docker.io, busybox-static, e2fsprogs and mount"
+  done
+}
+
+# The engine's directory, refusing any name that would put it outside PARENT.
+dir_of() {
+  case "$1" in
+    '' | */* | . | ..) die "engine name '$1' must be a plain name (it lives in $PARENT/)" ;;
+  esac
+  echo "$PARENT/$1"
 }
 
 # Mount points at or under DIR, deepest first.
 mounts_under() {
-  local dir=$1
-  awk -v d="$dir" '$2 == d || index($2, d "/") == 1 { print $2 }' /proc/self/mounts | sort -r
+  awk -v d="$1" '$2 == d || index($2, d "/") == 1 { print $2 }' /proc/self/mounts | sort -r
 }
 
-# Processes started for this engine: dockerd, its managed containerd, the shims and
-# whatever runs in containers. They all name DIR on their command line, or their cwd or
-# root lies under DIR.
+# Processes of this engine: dockerd, containerd and the shims all name DIR on their
+# command line.
 pids_under() {
   local dir=$1 pid
   for pid in $(ls /proc | grep -E '^[0-9]+$'); do
@@ -42,29 +52,40 @@ pids_under() {
   done
 }
 
-# Containers of this engine run under their own cgroup parent, so that what a killed
-# dockerd left running can be found and ended without touching any other engine.
+# Containers of this engine run under their own cgroup parent (cgroupfs driver), so
+# that what a killed dockerd left running can be found and ended without touching any
+# other engine.
 cgroup_parent() { echo "wdt-$(basename "$1")"; }
 
 kill_containers() {
   local cg f pid
   cg=$(cgroup_parent "$1")
-  # A paused (frozen) process cannot die until thawed.
-  for f in /sys/fs/cgroup/freezer/"$cg"/*/freezer.state; do [ -f "$f" ] && echo THAWED > "$f" 2>/dev/null || true; done
-  for f in /sys/fs/cgroup/*/"$cg"/*/cgroup.procs /sys/fs/cgroup/*/"$cg"/cgroup.procs; do
+  # cgroup v2: one call kills the whole subtree, frozen or not.
+  if [ -f "/sys/fs/cgroup/$cg/cgroup.kill" ]; then echo 1 > "/sys/fs/cgroup/$cg/cgroup.kill" 2>/dev/null || true; fi
+  # cgroup v1: a paused (frozen) process cannot die until thawed.
+  for f in /sys/fs/cgroup/freezer/"$cg"/*/freezer.state; do if [ -f "$f" ]; then echo THAWED > "$f" 2>/dev/null || true; fi; done
+  for f in /sys/fs/cgroup/*/"$cg"/*/cgroup.procs /sys/fs/cgroup/*/"$cg"/cgroup.procs /sys/fs/cgroup/"$cg"/*/cgroup.procs; do
     [ -f "$f" ] || continue
     for pid in $(cat "$f" 2>/dev/null); do kill -KILL "$pid" 2>/dev/null || true; done
   done
   sleep 0.2
-  for f in /sys/fs/cgroup/*/"$cg"; do [ -d "$f" ] && find "$f" -depth -type d -exec rmdir {} \; 2>/dev/null || true; done
+  for f in /sys/fs/cgroup/*/"$cg" /sys/fs/cgroup/"$cg"; do
+    if [ -d "$f" ]; then find "$f" -depth -type d -exec rmdir {} \; 2>/dev/null || true; fi
+  done
+}
+
+# Every path this script removes, unmounts or kills by must lie in PARENT.
+check_dir() {
+  case "$1" in "$PARENT"/?*) ;; *) die "refusing to act on '$1': engines live in $PARENT/" ;; esac
 }
 
 stop_engine() {
-  local dir=$1 pid
-  [ -n "$dir" ] && [ "$dir" != / ] || die "refusing to clean '$dir'"
+  local dir=$1 pid m dev
+  check_dir "$dir"
+  [ -d "$dir" ] || return 0
   if [ -f "$dir/docker.pid" ]; then
     pid=$(cat "$dir/docker.pid" 2>/dev/null || true)
-    if [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null && { tr '\0' ' ' < /proc/$pid/cmdline; } 2>/dev/null | grep -qF -- "$dir/"; then
+    if [ -n "$pid" ] && { tr '\0' ' ' < /proc/$pid/cmdline; } 2>/dev/null | grep -qF -- "$dir/"; then
       kill -TERM "$pid" 2>/dev/null || true
       for _ in $(seq 1 150); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
     fi
@@ -72,21 +93,17 @@ stop_engine() {
   # Whatever is left (a killed dockerd leaves containerd, shims and containers behind).
   for pid in $(pids_under "$dir"); do kill -KILL "$pid" 2>/dev/null || true; done
   kill_containers "$dir"
-  sleep 0.2
-  local m
   for m in $(mounts_under "$dir"); do umount "$m" 2>/dev/null || umount -l "$m" 2>/dev/null || true; done
   if [ -f "$dir/disk.img" ]; then
-    local dev
     for dev in $(losetup -j "$dir/disk.img" -O NAME -n 2>/dev/null); do losetup -d "$dev" 2>/dev/null || true; done
   fi
-  rm -rf "$dir"
+  rm -rf --one-file-system "$dir"
 }
 
 make_rootfs_tar() {
-  local dir=$1 rootfs=$1/rootfs
+  local dir=$1 rootfs=$1/rootfs applet
   mkdir -p "$rootfs"/{bin,etc,tmp,run,var/tmp,var/log,usr/bin,usr/sbin,sbin,root,proc,sys,dev}
   cp "$(command -v busybox)" "$rootfs/bin/busybox"
-  local applet
   for applet in $("$rootfs/bin/busybox" --list); do
     [ "$applet" = busybox ] || ln -s busybox "$rootfs/bin/$applet"
   done
@@ -100,35 +117,62 @@ make_rootfs_tar() {
   rm -rf "$rootfs"
 }
 
+wait_for_socket() {
+  local socket=$1 what=$2 logfile=$3
+  for _ in $(seq 1 300); do
+    [ -S "$socket" ] && return 0
+    sleep 0.1
+  done
+  tail -20 "$logfile" >&2
+  die "$what did not come up within 30 s"
+}
+
 start_engine() {
   local dir=$1 size_mb=$2 inodes=${3:-}
+  check_dir "$dir"
   need_root
-  case "$dir" in /*) ;; *) die "DIR must be absolute" ;; esac
-  # unix sockets have a 108-byte path limit; containerd's lives under exec/
-  [ ${#dir} -le 60 ] || die "DIR '$dir' is too long for the engine's sockets (60 characters at most)"
   stop_engine "$dir"
+  # A start that fails half-way leaves nothing running behind it.
+  STARTING=$dir
+  trap 'stop_engine "$STARTING"' EXIT
   mkdir -p "$dir/root" "$dir/exec"
 
   truncate -s "${size_mb}M" "$dir/disk.img"
-  if [ -n "$inodes" ]; then
-    mkfs.ext4 -q -F -N "$inodes" -m 0 "$dir/disk.img"
-  else
-    mkfs.ext4 -q -F -m 0 "$dir/disk.img"
-  fi
+  mkfs.ext4 -q -F -m 0 ${inodes:+-N "$inodes"} "$dir/disk.img"
   mount -o loop "$dir/disk.img" "$dir/root"
 
+  # Our own containerd: dockerd would otherwise use the host's, if one runs at
+  # /run/containerd/containerd.sock, and its shims would escape this cleanup.
+  cat > "$dir/containerd.toml" <<EOF
+version = 2
+root = "$dir/root/containerd"
+state = "$dir/exec/containerd"
+disabled_plugins = ["io.containerd.grpc.v1.cri"]
+[grpc]
+  address = "$dir/exec/containerd.sock"
+[debug]
+  level = "warn"
+EOF
+  # setsid: the daemons must not die with the shell that started them, nor take
+  # signals meant for the test runner. The proxy variables point at a closed loopback
+  # port, so that an image pull asked for by mistake fails here instead of leaving the
+  # machine.
+  export HTTP_PROXY=http://127.0.0.1:9 HTTPS_PROXY=http://127.0.0.1:9 NO_PROXY=
+  setsid containerd --config "$dir/containerd.toml" > "$dir/containerd.log" 2>&1 < /dev/null &
+  wait_for_socket "$dir/exec/containerd.sock" containerd "$dir/containerd.log"
+
   echo '{}' > "$dir/daemon.json"
-  # setsid: the engine must not die with the shell that started it, nor take signals
-  # meant for the test runner. The proxy variables point at a closed loopback port, so
-  # that an image pull asked for by mistake fails here instead of leaving the machine.
-  HTTP_PROXY=http://127.0.0.1:9 HTTPS_PROXY=http://127.0.0.1:9 NO_PROXY= \
   setsid dockerd \
     --config-file "$dir/daemon.json" \
     --host "unix://$dir/docker.sock" \
+    --containerd "$dir/exec/containerd.sock" \
+    --containerd-namespace "wdt-$(basename "$dir")" \
+    --containerd-plugins-namespace "wdt-$(basename "$dir")-plugins" \
     --data-root "$dir/root" \
     --exec-root "$dir/exec" \
     --pidfile "$dir/docker.pid" \
     --storage-driver overlay2 \
+    --exec-opt native.cgroupdriver=cgroupfs \
     --cgroup-parent "/$(cgroup_parent "$dir")" \
     --bridge=none --iptables=false --ip6tables=false --ip-forward=false --ip-masq=false \
     --userland-proxy=false \
@@ -146,16 +190,36 @@ start_engine() {
   docker import "$dir/rootfs.tar" "$IMAGE" >/dev/null
   rm -f "$dir/rootfs.tar"
   echo "DOCKER_HOST=$DOCKER_HOST" > "$dir/env"
+  trap - EXIT
   log "engine up in $dir ($size_mb MB data-root${inodes:+, $inodes inodes}, image $IMAGE)"
 }
 
+# An engine directory whose dockerd is gone: what a killed test run leaves behind.
+# Engines that still run may belong to a run in progress, and are left alone (starting
+# an engine of the same name cleans it up anyway).
+is_stale() {
+  local dir=$1 pid
+  pid=$(cat "$dir/docker.pid" 2>/dev/null || true)
+  ! { [ -n "$pid" ] && { tr '\0' ' ' < /proc/$pid/cmdline; } 2>/dev/null | grep -qF -- "$dir/"; }
+}
+
+# The directory is worked out here, not inside an argument: a failure in $(...) there
+# would not stop the script.
 case "${1:-}" in
-  start) [ $# -ge 3 ] || die "usage: $0 start DIR SIZE_MB [INODES]"; start_engine "$2" "$3" "${4:-}" ;;
-  stop) [ $# -eq 2 ] || die "usage: $0 stop DIR"; stop_engine "$2" ;;
-  clean-all)
-    [ $# -eq 2 ] || die "usage: $0 clean-all PARENT"
-    if [ -d "$2" ]; then
-      for d in "$2"/*/; do if [ -d "$d" ]; then stop_engine "${d%/}"; fi; done
+  start)
+    [ $# -ge 3 ] || die "usage: $0 start NAME SIZE_MB [INODES]"
+    dir=$(dir_of "$2")
+    start_engine "$dir" "$3" "${4:-}" ;;
+  stop)
+    [ $# -eq 2 ] || die "usage: $0 stop NAME"
+    dir=$(dir_of "$2")
+    stop_engine "$dir" ;;
+  clean-stale)
+    if [ -d "$PARENT" ]; then
+      for d in "$PARENT"/*/; do
+        d=${d%/}
+        if [ -d "$d" ] && is_stale "$d"; then stop_engine "$d"; fi
+      done
     fi ;;
-  *) die "usage: $0 start DIR SIZE_MB [INODES] | stop DIR | clean-all PARENT" ;;
+  *) die "usage: $0 start NAME SIZE_MB [INODES] | stop NAME | clean-stale" ;;
 esac

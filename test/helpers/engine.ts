@@ -21,19 +21,22 @@ export interface TestEngine {
   stop(): Promise<void>;
 }
 
+/** Starts the engine NAME in ENGINES_DIR/NAME (see test-engine.sh). */
 export async function startEngine(name: string, sizeMb: number, inodes?: number): Promise<TestEngine> {
-  const dir = `${ENGINES_DIR}/${name}`;
-  const args = ['start', dir, String(sizeMb), ...(inodes ? [String(inodes)] : [])];
+  const args = ['start', name, String(sizeMb), ...(inodes ? [String(inodes)] : [])];
   await run('bash', [ENGINE_SCRIPT, ...args], { maxBuffer: 1 << 24 });
-  return engineAt(dir);
+  return engineNamed(name);
 }
 
-export function engineAt(dir: string): TestEngine {
+export function engineNamed(name: string): TestEngine {
+  const dir = `${ENGINES_DIR}/${name}`;
   return {
     dir,
     host: `unix://${dir}/docker.sock`,
-    docker: new Docker({ socketPath: `${dir}/docker.sock` }),
-    stop: async () => void (await run('bash', [ENGINE_SCRIPT, 'stop', dir])),
+    // host: undefined, or docker-modem prefers a DOCKER_HOST from the environment and
+    // the tests would drive whatever engine that names.
+    docker: new Docker({ socketPath: `${dir}/docker.sock`, host: undefined, port: undefined } as Docker.DockerOptions),
+    stop: async () => void (await run('bash', [ENGINE_SCRIPT, 'stop', name])),
   };
 }
 

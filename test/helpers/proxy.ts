@@ -43,3 +43,16 @@ export async function countingProxy(engineSocket: string, listenPath: string): P
     close: () => new Promise((resolve) => server.close(() => resolve())),
   };
 }
+
+/** The engine on a TCP port of 127.0.0.1, as a remote engine would be reached. */
+export async function tcpProxy(engineSocket: string): Promise<{ host: string; close(): Promise<void> }> {
+  const server = net.createServer((client) => {
+    const upstream = net.connect(engineSocket);
+    client.pipe(upstream).pipe(client);
+    client.on('error', () => upstream.destroy());
+    upstream.on('error', () => client.destroy());
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as net.AddressInfo;
+  return { host: `tcp://127.0.0.1:${port}`, close: () => new Promise((resolve) => server.close(() => resolve())) };
+}

@@ -2,13 +2,16 @@
 // logs, an engine that cannot be reached, and an engine whose files are not on this host.
 
 import { execFile } from 'node:child_process';
-import { closeSync, openSync, readdirSync, readFileSync, statSync, truncateSync, writeSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, statSync, truncateSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { dirname, join } from 'node:path';
 import { promisify } from 'node:util';
 import { beforeAll, describe, expect, inject, it } from 'vitest';
+import { tmpdir } from 'node:os';
+import { chmodSync } from 'node:fs';
 import { BIN, reportJson, runWatchdog } from '../helpers/cli.js';
-import { engineAt, runContainer, type TestEngine } from '../helpers/engine.js';
+import { countingProxy, tcpProxy } from '../helpers/proxy.js';
+import { engineNamed, runContainer, type TestEngine } from '../helpers/engine.js';
 
 const exec = promisify(execFile);
 
@@ -31,8 +34,7 @@ async function waitForLogLines(id: string, lines: number): Promise<void> {
 }
 
 beforeAll(async () => {
-  const host = inject('sharedEngineHost');
-  engine = engineAt(host.replace('unix://', '').replace(/\/docker\.sock$/, ''));
+  engine = engineNamed(inject('sharedEngineName'));
   [unbounded, bounded, damaged] = await Promise.all([
     // Still running: an unbounded log that can grow is a warning.
     runContainer(engine.docker, { name: 'logs-unbounded', cmd: ['sh', '-c', 'seq 1 2000; exec sleep 600'], detach: true }),
@@ -42,17 +44,25 @@ beforeAll(async () => {
       cmd: ['sh', '-c', 'i=0; while [ $i -lt 26 ]; do head -c 100000 /dev/zero | tr "\\0" x; echo; i=$((i+1)); done'],
       logOpts: { 'max-size': '1m', 'max-file': '3' },
     }),
-    runContainer(engine.docker, { name: 'logs-damaged', cmd: ['seq', '1', '100'], logOpts: { 'max-size': '1m' } }),
+    // Writes 1,500 lines fast (the engine rotates the 100 kB log twice), then a line
+    // every 0.1 s, so the live file is one the engine has reopened without O_APPEND.
+    runContainer(engine.docker, {
+      name: 'logs-damaged',
+      cmd: ['sh', '-c', `i=0; while [ $i -lt 1500 ]; do echo ${'y'.repeat(100)}; i=$((i+1)); done; while true; do echo slow; usleep 100000; done`],
+      logOpts: { 'max-size': '100k', 'max-file': '3' },
+      detach: true,
+    }),
   ]);
   await waitForLogLines(unbounded, 2000);
-  // What `truncate -s 0` from logrotate's copytruncate does to a log the engine writes
-  // without O_APPEND: the next write lands at the old offset, leaving a hole of NULs.
   const path = await logPath(damaged);
-  const oldSize = statSync(path).size;
+  for (let i = 0; i < 200 && !existsSync(`${path}.1`); i++) await sleep(50);
+  expect(existsSync(`${path}.1`)).toBe(true);
+  await sleep(300);
+  // What logrotate's copytruncate does: truncate the live file from outside. The engine
+  // goes on writing at its old offset, leaving a hole of NUL bytes before it.
+  const before = statSync(path).size;
   truncateSync(path, 0);
-  const fd = openSync(path, 'r+');
-  writeSync(fd, '{"log":"after\\n","stream":"stdout","time":"2026-11-28T00:00:00Z"}\n', oldSize);
-  closeSync(fd);
+  for (let i = 0; i < 100 && statSync(path).size < before; i++) await sleep(50);
 });
 
 describe('watchdog report: logs', () => {
@@ -63,7 +73,8 @@ describe('watchdog report: logs', () => {
     expect(entry.log).toMatchObject({ driver: 'json-file', path, bytes: statSync(path).size, maxSizeBytes: null, bounded: false, corrupt: false });
     expect(entry.log.bytes).toBeGreaterThan(2000 * 40); // 2000 JSON lines, not an empty file
     expect(report.findings).toContainEqual(expect.objectContaining({ code: 'UNBOUNDED_LOG', severity: 'warning', containerId: unbounded }));
-    expect(code).toBeGreaterThanOrEqual(1);
+    expect(report.findings.filter((f: any) => f.code === 'COLLECTOR_FAILED')).toEqual([]);
+    expect(code).toBe(1);
   });
 
   it('reports a log with max-size=1m, max-file=3 as bounded by 3 MB, counting its rotated files', async () => {
@@ -104,23 +115,50 @@ describe('watchdog report: engines it cannot fully see', () => {
   });
 
   it('reports what needs local files as unavailable, not zero, when DockerRootDir is not on this host', async () => {
-    // A private mount namespace in which the engine's data-root is an empty tmpfs: the
-    // API answers as before, but none of the engine's files are visible, as from
-    // another host.
-    const state = `${engine.dir}/remote-state.db`;
-    const script = `mount -t tmpfs none '${engine.dir}/root' && exec '${process.execPath}' '${BIN}' report --json --host '${engine.host}' --state '${state}'`;
-    const result = await exec('unshare', ['-m', '--propagation', 'private', 'sh', '-c', script]).catch((e: any) => e);
-    const report = JSON.parse(result.stdout);
-    expect(report.engine.local).toBe(false);
-    expect(report.storage).toMatchObject({ source: 'filesystem', data: null, inodes: null });
-    expect(report.storage.note).toMatch(/remote/);
-    const entry = report.containers.find((c: any) => c.id === unbounded);
-    expect(entry.log).toMatchObject({ bytes: null, bounded: false });
-    expect(entry.footprintBytes).toBeNull();
-    expect(report.exited).toMatchObject({ logBytes: null, footprintBytes: null });
-    expect(report.exited.count).toBeGreaterThanOrEqual(2);
-    // What the API gives is all there: df and the log configuration.
-    expect(report.usage.images.count).toBe(1);
-    expect(report.findings).toContainEqual(expect.objectContaining({ code: 'UNBOUNDED_LOG', containerId: unbounded }));
+    // The engine reached over TCP on loopback, from a private mount namespace in which
+    // its data-root is an empty tmpfs: the API answers as before, but none of its files
+    // are visible, as from another host.
+    const remote = await tcpProxy(`${engine.dir}/docker.sock`);
+    try {
+      const state = `${engine.dir}/remote-state.db`;
+      const script = `mount -t tmpfs none '${engine.dir}/root' && exec '${process.execPath}' '${BIN}' report --json --host '${remote.host}' --state '${state}'`;
+      const result = await exec('unshare', ['-m', '--propagation', 'private', 'sh', '-c', script]).catch((e: any) => e);
+      const report = JSON.parse(result.stdout);
+      expect(report.engine).toMatchObject({ local: false, sameHost: false });
+      expect(report.storage).toMatchObject({ source: 'filesystem', data: null, inodes: null });
+      expect(report.storage.note).toMatch(/remote/);
+      const entry = report.containers.find((c: any) => c.id === unbounded);
+      expect(entry.log).toMatchObject({ bytes: null, bounded: false });
+      expect(report.exited).toMatchObject({ logBytes: null, footprintBytes: null });
+      expect(report.exited.count).toBeGreaterThanOrEqual(1);
+      expect(report.containers.every((c: any) => c.footprintBytes === null)).toBe(true);
+      // What the API gives is all there: df and the log configuration.
+      expect(report.usage.images.count).toBe(1);
+      expect(report.findings).toContainEqual(expect.objectContaining({ code: 'UNBOUNDED_LOG', containerId: unbounded }));
+      expect(report.findings.filter((f: any) => f.code === 'COLLECTOR_FAILED')).toEqual([]);
+    } finally {
+      await remote.close();
+    }
+  });
+
+  it('still measures space and inodes for a user who may use the engine but not read its files', async () => {
+    // A docker-group user on the engine's host: the socket is open to them (here through
+    // a proxy socket anyone may use), DockerRootDir is not.
+    const open = await countingProxy(`${engine.dir}/docker.sock`, `${engine.dir}/open.sock`);
+    chmodSync(`${engine.dir}/open.sock`, 0o666);
+    try {
+      const state = `${tmpdir()}/wd-nobody-${process.pid}/state.db`;
+      const args = [BIN, 'report', '--json', '--host', open.host, '--state', state];
+      const result = await exec('setpriv', ['--reuid=65534', '--regid=65534', '--clear-groups', process.execPath, ...args]).catch((e: any) => e);
+      const report = JSON.parse(result.stdout);
+      expect(result.code).toBe(1); // the uncapped log of a running container, as for root
+      expect(report.engine).toMatchObject({ local: false, sameHost: true });
+      expect(report.storage.data.totalBytes).toBeGreaterThan(0);
+      expect(report.storage.inodes.total).toBeGreaterThan(0);
+      expect(report.exited.footprintBytes).toBeNull();
+      expect(report.findings).toContainEqual(expect.objectContaining({ code: 'COLLECTOR_FAILED', message: expect.stringMatching(/is not readable by this user.*run as root$/) }));
+    } finally {
+      await open.close();
+    }
   });
 });

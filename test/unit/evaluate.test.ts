@@ -2,7 +2,8 @@ import { describe, expect, it } from 'vitest';
 import { evaluate, exitCodeOf } from '../../src/core/evaluate.js';
 import type { ContainerFacts, Finding, Snapshot, Storage } from '../../src/core/model.js';
 import { logConfigFacts } from '../../src/core/logs.js';
-import { filesystemStorage, thinPoolStorage } from '../../src/core/storage.js';
+import { filesystemStorage, thinPoolStorage, zfsStorage, type DriverStatus } from '../../src/core/storage.js';
+import { readFileSync } from 'node:fs';
 
 const now = new Date('2026-11-28T12:00:00Z');
 
@@ -28,6 +29,7 @@ function container(parts: Partial<ContainerFacts>): ContainerFacts {
     readonlyRootfs: false,
     sizeRwBytes: 0,
     footprint: null,
+    changeToken: null,
     ...parts,
   };
 }
@@ -63,8 +65,17 @@ describe('evaluate: space and inodes', () => {
   it('is critical once free thin-pool data space is below the minimum free space, whatever the percentage', () => {
     // 85% used: a warning by percentage, but 15 GB free is below the 20 GB line.
     const findings = evaluate(snapshot({ storage: pool('85 GB', '15 GB', '20 GB') }));
-    expect(codes(findings)).toContain('critical:DATA_SPACE_LOW');
-    expect(findings.find((f) => f.code === 'DATA_SPACE_LOW')!.message).toMatch(/minimum free space of 20 GB/);
+    expect(findings).toEqual([
+      { code: 'DATA_SPACE_LOW', severity: 'critical', message: 'thin pool data space: 15 GB free, below its minimum free space of 20 GB: the engine refuses to create containers' },
+    ]);
+  });
+
+  it('is critical when the loop file filesystem leaves less than the minimum free space, and says why', () => {
+    // 10 GB used of 100 GB, but the loop file can only grow by 5 GB more.
+    const findings = evaluate(snapshot({ storage: pool('10 GB', '5 GB', '10 GB') }));
+    expect(findings[0]).toMatchObject({ code: 'DATA_SPACE_LOW', severity: 'critical' });
+    expect(findings[0]!.message).toMatch(/^thin pool data space: only 5 GB can still be written \(the filesystem holding its loop file caps it\)/);
+    expect(findings[0]!.message).not.toMatch(/refuses/);
   });
 
   it('warns on metadata space (50% here is fine, 85% is not) and on loop-lvm', () => {
@@ -104,21 +115,37 @@ describe('evaluate: logs', () => {
 });
 
 describe('evaluate: exited containers', () => {
-  const exited = (n: number, footprintBytes: number, sizeRwBytes: number) =>
-    Array.from({ length: n }, (_, i) => container({ id: `e${i}`, state: 'exited', finishedAt: '2026-11-27T00:00:00Z', sizeRwBytes, footprint: { bytes: footprintBytes, inodes: 45 } }));
+  const line = { count: 0, active: 0, sizeBytes: 0, reclaimableBytes: 0 };
+  const usage = { images: line, containers: line, volumes: line, buildCache: line, sizeRwById: {} };
+  const exited = (n: number, footprintBytes: number, sizeRwBytes: number, logBytes = 100) =>
+    Array.from({ length: n }, (_, i) =>
+      container({
+        id: `e${i}`,
+        state: 'exited',
+        finishedAt: '2026-11-27T00:00:00Z',
+        sizeRwBytes,
+        footprint: { bytes: footprintBytes, inodes: 45 },
+        logFiles: { path: '/x', bytes: logBytes, liveBytes: logBytes, rotatedFiles: 0, corrupt: false },
+      }),
+    );
 
   it.each([
     ['a few, small', exited(5, 150_000, 10), []],
     ['enough to matter', exited(40, 150_000, 10), ['info:EXITED_CONTAINERS_OVERHEAD']],
     ['a heavy pile', exited(10_000, 150_000, 10), ['warning:EXITED_CONTAINERS_OVERHEAD']],
     ['footprint mostly their own data', exited(40, 150_000, 100_000), []],
+    ['footprint mostly their logs', exited(40, 150_000, 10, 140_000), []],
   ])('%s', (_label, containers, expected) => {
-    expect(codes(evaluate(snapshot({ containers })))).toEqual(expected);
+    expect(codes(evaluate(snapshot({ containers, usage })))).toEqual(expected);
   });
 
   it('says what system df shows next to what they take', () => {
-    const [finding] = evaluate(snapshot({ containers: exited(40, 150_000, 10) }));
+    const [finding] = evaluate(snapshot({ containers: exited(40, 150_000, 10), usage }));
     expect(finding!.message).toBe('40 exited containers take 6 MB and 1,800 inodes on disk, while `docker system df` shows 400 B for them');
+  });
+
+  it('says nothing when system df could not be read, rather than claim it showed 0 B', () => {
+    expect(evaluate(snapshot({ containers: exited(40, 150_000, 10), usage: null }))).toEqual([]);
   });
 });
 
@@ -139,5 +166,20 @@ describe('exitCodeOf', () => {
   it('turns a failed collector into a finding that names it', () => {
     const findings = evaluate(snapshot({ failures: [{ collector: 'usage', message: 'The engine answered 500 to GET /system/df: boom' }] }));
     expect(findings).toEqual([{ code: 'COLLECTOR_FAILED', severity: 'warning', message: 'usage: The engine answered 500 to GET /system/df: boom' }]);
+  });
+});
+
+describe('evaluate: every engine-info fixture', () => {
+  // The findings each real `docker info` of ../shared/fixtures/engine-info gives.
+  const fixture = (file: string) => JSON.parse(readFileSync(new URL(`../../../shared/fixtures/engine-info/${file}`, import.meta.url), 'utf8')) as { DriverStatus: DriverStatus };
+  it.each([
+    ['devicemapper-direct-18.06.json', thinPoolStorage, []],
+    // 11.16 GB of 107.4 GB used, 96.22 GB available: fine but for the loop files.
+    ['devicemapper-loop-17.03.json', thinPoolStorage, ['warning:THIN_POOL_LOOPBACK']],
+    // 161.5 MB used, but only 10.1 GB can still be written: less than the 10.74 GB line.
+    ['devicemapper-loop-18.09.json', thinPoolStorage, ['critical:DATA_SPACE_LOW', 'warning:THIN_POOL_LOOPBACK']],
+    ['zfs-19.03.json', zfsStorage, []],
+  ] as const)('%s', (file, parse, expected) => {
+    expect(codes(evaluate(snapshot({ storage: parse(fixture(file).DriverStatus) })))).toEqual(expected);
   });
 });

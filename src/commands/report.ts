@@ -27,7 +27,7 @@ export interface ReportOptions extends StateOptions {
 }
 
 export async function reportCommand(options: ReportOptions, io: Io): Promise<number> {
-  const config = loadConfig(options.config);
+  const config = await loadConfig(options.config);
   const client = connectEngine(resolveHost(options.host, io.env));
 
   return withLockedStore(options, io, async ({ db }, now) => {

@@ -67,23 +67,33 @@ export function recordRun(db: Db, snapshot: Snapshot): void {
   })();
 }
 
-/** Keeps the first sample of each hour after two days, of each day after a month, and
- *  nothing after a year. The CASTs matter: better-sqlite3 binds JS numbers as REAL, and
- *  a REAL divisor would put every sample in a bucket of its own. */
+/**
+ * Keeps the first sample of each hour after two days, of each day after a month, and
+ * nothing after a year. Only the buckets that aged past a boundary since the last
+ * thinning are looked at: thinning the whole history on every run cost 0.3 s with 100
+ * running containers (npm run bench:state). The CASTs matter: better-sqlite3 binds JS
+ * numbers as REAL, and a REAL divisor would put every sample in a bucket of its own.
+ */
 export function thin(db: Db, now: number): void {
+  const last = Number((db.prepare("SELECT value FROM meta WHERE key = 'thinnedAt'").get() as { value: string } | undefined)?.value ?? 0);
   db.prepare('DELETE FROM samples WHERE taken_at < ?').run(now - 365 * DAY);
   db.prepare('DELETE FROM log_samples WHERE taken_at < ?').run(now - 365 * DAY);
-  for (const [olderThan, bucket] of [
-    [now - 30 * DAY, DAY],
-    [now - 2 * DAY, HOUR],
+  for (const [age, bucket] of [
+    [30 * DAY, DAY],
+    [2 * DAY, HOUR],
   ] as const) {
+    const olderThan = now - age;
+    // Whole buckets from the one that held the previous boundary: earlier ones are done.
+    const from = Math.max(0, Math.floor((last - age) / bucket) * bucket);
+    const range = { from, olderThan, bucket };
     db.prepare(
-      `DELETE FROM samples WHERE taken_at < :olderThan AND taken_at NOT IN
-         (SELECT min(taken_at) FROM samples WHERE taken_at < :olderThan GROUP BY taken_at / CAST(:bucket AS INTEGER))`,
-    ).run({ olderThan, bucket });
+      `DELETE FROM samples WHERE taken_at >= :from AND taken_at < :olderThan AND taken_at NOT IN
+         (SELECT min(taken_at) FROM samples WHERE taken_at >= :from AND taken_at < :olderThan GROUP BY taken_at / CAST(:bucket AS INTEGER))`,
+    ).run(range);
     db.prepare(
-      `DELETE FROM log_samples WHERE taken_at < :olderThan AND (container_key, taken_at) NOT IN
-         (SELECT container_key, min(taken_at) FROM log_samples WHERE taken_at < :olderThan GROUP BY container_key, taken_at / CAST(:bucket AS INTEGER))`,
-    ).run({ olderThan, bucket });
+      `DELETE FROM log_samples WHERE taken_at >= :from AND taken_at < :olderThan AND (container_key, taken_at) NOT IN
+         (SELECT container_key, min(taken_at) FROM log_samples WHERE taken_at >= :from AND taken_at < :olderThan GROUP BY container_key, taken_at / CAST(:bucket AS INTEGER))`,
+    ).run(range);
   }
+  db.prepare("INSERT OR REPLACE INTO meta VALUES ('thinnedAt', ?)").run(String(now));
 }

@@ -58,6 +58,10 @@ const MIGRATIONS: string[] = [
   );
   CREATE INDEX journal_at ON journal(at);
   `,
+  `
+  -- Small facts about the store itself (when it was last thinned).
+  CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+  `,
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;

@@ -17,7 +17,7 @@ declare module 'vitest' {
 let shared: TestEngine | undefined;
 
 export async function setup(project: TestProject): Promise<void> {
-  execFileSync('npx', ['tsc', '-p', 'tsconfig.json'], { stdio: 'inherit' });
+  execFileSync('npm', ['run', '--silent', 'build'], { stdio: 'inherit' });
   execFileSync('bash', [ENGINE_SCRIPT, 'clean-stale'], { stdio: 'inherit' });
   shared = await startEngine('shared', 512);
   project.provide('sharedEngineName', 'shared');

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { parseConfig } from '../../src/config/config.js';
+import { parseConfig } from '../../src/config/parse.js';
 import { DEFAULT_THRESHOLDS } from '../../src/core/evaluate.js';
 import { ConfigError } from '../../src/errors.js';
 

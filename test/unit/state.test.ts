@@ -134,6 +134,21 @@ describe('history', () => {
   });
 });
 
+describe('incremental thinning', () => {
+  it('thins run by run as samples age, as one pass over everything would', () => {
+    const { db } = openStore(join(dir, 'state.db'), warn, now);
+    const start = now.getTime() - 3 * DAY;
+    // Three days of runs every 5 minutes, each recording (and thinning) as a timer would.
+    for (let at = start; at <= now.getTime(); at += 5 * 60_000) recordRun(db, snapshot(at, [container('a', 'running', at / 1000)]));
+    const t = now.getTime();
+    const samples = (from: number, to: number) => (db.prepare('SELECT count(*) AS n FROM samples WHERE taken_at >= ? AND taken_at < ?').get(from, to) as { n: number }).n;
+    const logs = (from: number, to: number) => (db.prepare('SELECT count(*) AS n FROM log_samples WHERE taken_at >= ? AND taken_at < ?').get(from, to) as { n: number }).n;
+    expect(samples(t - 2 * DAY, t + 1)).toBe(2 * 24 * 12 + 1);
+    expect(samples(start, t - 2 * DAY)).toBe(24);
+    expect(logs(start, t - 2 * DAY)).toBe(24);
+  });
+});
+
 describe('exited cache', () => {
   it('returns what was measured while the change token holds, and forgets removed containers', () => {
     const { db } = openStore(join(dir, 'state.db'), warn, now);

@@ -1,0 +1,86 @@
+// npm run bench:state: how big the state store gets on a busy host after a year of runs
+// every 5 minutes, and what recording one more run then costs. Builds the steady state
+// thinning leaves (every run for 2 days, hourly for 28 more, daily for the rest of the
+// year) for BENCH_RUNNING running containers (default 100), then records runs.
+
+import { mkdtempSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { ContainerFacts, Snapshot } from '../src/core/model.js';
+import { logConfigFacts } from '../src/core/logs.js';
+import { filesystemStorage } from '../src/core/storage.js';
+import { recordRun } from '../src/state/history.js';
+import { openStore } from '../src/state/store.js';
+
+const RUNNING = Number(process.env.BENCH_RUNNING ?? 100);
+const MIN = 60_000;
+const HOUR = 60 * MIN;
+const DAY = 24 * HOUR;
+const now = Date.parse('2026-11-28T12:00:00Z');
+
+/** The sample times that survive a year of runs every 5 minutes. */
+function survivingTimes(): number[] {
+  const times: number[] = [];
+  for (let at = now - 365 * DAY; at < now - 30 * DAY; at += DAY) times.push(at);
+  for (let at = now - 30 * DAY; at < now - 2 * DAY; at += HOUR) times.push(at);
+  for (let at = now - 2 * DAY; at < now; at += 5 * MIN) times.push(at);
+  return times;
+}
+
+const ids = Array.from({ length: RUNNING }, (_, i) => i.toString(16).padStart(64, '0'));
+const container = (id: string, bytes: number): ContainerFacts => ({
+  id,
+  name: `app-${id.slice(-4)}`,
+  image: 'app',
+  state: 'running',
+  finishedAt: null,
+  logConfig: logConfigFacts('json-file', {}),
+  logPath: `/var/lib/docker/containers/${id}/${id}-json.log`,
+  logFiles: { path: '', bytes, liveBytes: bytes, rotatedFiles: 0, corrupt: false },
+  readonlyRootfs: false,
+  sizeRwBytes: 0,
+  footprint: null,
+  changeToken: null,
+});
+const snapshot = (at: number): Snapshot => ({
+  takenAt: new Date(at),
+  engine: null,
+  storage: filesystemStorage('/var/lib/docker', { bsize: 4096, blocks: 1e8, bfree: 5e7, bavail: 5e7, files: 1e7, ffree: 5e6 }),
+  usage: null,
+  containers: ids.map((id, i) => container(id, at / 1000 + i)),
+  failures: [],
+});
+
+const dir = mkdtempSync(join(tmpdir(), 'wd-state-size-'));
+try {
+  const path = join(dir, 'state.db');
+  const { db } = openStore(path, console.warn, new Date(now));
+  const times = survivingTimes();
+  const sample = db.prepare('INSERT INTO samples (taken_at, data_used, data_total, data_available, inodes_used, inodes_total, exited_count) VALUES (?, 1, 2, 1, 1, 2, 0)');
+  const key = db.prepare('INSERT INTO containers (id, name) VALUES (?, ?) RETURNING key');
+  const log = db.prepare('INSERT INTO log_samples VALUES (?, ?, ?)');
+  db.transaction(() => {
+    for (const at of times) sample.run(at);
+    for (const id of ids) {
+      const { key: k } = key.get(id, `app-${id.slice(-4)}`) as { key: number };
+      for (const at of times) log.run(k, at, Math.round(at / 1000));
+    }
+  })();
+  db.pragma('wal_checkpoint(TRUNCATE)');
+  const sizeMb = statSync(path).size / 1e6;
+
+  const durations: number[] = [];
+  for (let run = 1; run <= 12; run++) {
+    const started = performance.now();
+    recordRun(db, snapshot(now + run * 5 * MIN));
+    durations.push(performance.now() - started);
+  }
+  db.pragma('wal_checkpoint(TRUNCATE)');
+  durations.sort((a, b) => a - b);
+  console.log(`${RUNNING} running containers, ${times.length} samples per series after a year of runs every 5 minutes:`);
+  console.log(`  store: ${sizeMb.toFixed(1)} MB (${(statSync(path).size / 1e6).toFixed(1)} MB after 12 more runs)`);
+  console.log(`  recording one run (sample, ${RUNNING} log sizes, thinning): median ${durations[6]!.toFixed(1)} ms, worst ${durations[11]!.toFixed(1)} ms`);
+  db.close();
+} finally {
+  rmSync(dir, { recursive: true, force: true });
+}

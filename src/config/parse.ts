@@ -1,0 +1,80 @@
+// Parses the configuration file by a schema into a typed value. Every problem is
+// reported at once, each with its path and a hint. Only the keys this version uses are
+// known; issue #4 adds the retention policies.
+
+import { parseDocument } from 'yaml';
+import { z } from 'zod';
+import { DEFAULT_THRESHOLDS } from '../core/evaluate.js';
+import { parseEngineSize } from '../core/units.js';
+import { ConfigError } from '../errors.js';
+import type { Config } from './config.js';
+
+/** "80%" or 80 -> 0.8 */
+const percentage = z.union([z.string(), z.number()]).transform((value, ctx) => {
+  const match = typeof value === 'number' ? [String(value), String(value)] : /^\s*(\d+(?:\.\d+)?)\s*%\s*$/.exec(value);
+  const n = match ? Number(match[1]) : NaN;
+  if (!match || !(n > 0 && n <= 100)) {
+    ctx.addIssue({ code: 'custom', message: `${JSON.stringify(value)} is not a percentage; write e.g. 80%` });
+    return z.NEVER;
+  }
+  return n / 100;
+});
+
+// Sizes are decimal, as the engine's own (go-units): 1GB = 1,000,000,000 bytes.
+const size = z.union([z.string(), z.number()]).transform((value, ctx) => {
+  const bytes = typeof value === 'number' ? value : parseEngineSize(value);
+  if (bytes === null || !(bytes > 0)) {
+    ctx.addIssue({ code: 'custom', message: `${JSON.stringify(value)} is not a size; write e.g. 100MB` });
+    return z.NEVER;
+  }
+  return bytes;
+});
+
+const level = (defaults: { warning: number; critical: number }) =>
+  z
+    .object({ warning: percentage.optional(), critical: percentage.optional() })
+    .strict()
+    .optional()
+    .transform((l) => ({ warning: l?.warning ?? defaults.warning, critical: l?.critical ?? defaults.critical }))
+    .refine((l) => l.warning < l.critical, { message: 'warning must be below critical' });
+
+const schema = z
+  .object({
+    thresholds: z
+      .object({ data: level(DEFAULT_THRESHOLDS.data), metadata: level(DEFAULT_THRESHOLDS.metadata), inodes: level(DEFAULT_THRESHOLDS.inodes) })
+      .strict()
+      .optional(),
+    logs: z.object({ maxGrowthPerDay: size.optional() }).strict().optional(),
+  })
+  .strict();
+
+function describe(issue: z.core.$ZodIssue): string {
+  const path = issue.path.join('.') || '(top level)';
+  if (issue.code === 'unrecognized_keys') return `${path === '(top level)' ? '' : `${path}: `}${issue.keys.map((k) => `"${k}"`).join(', ')} is not a known setting`;
+  if (issue.code === 'invalid_type') return `${path}: expected ${issue.expected}`;
+  return `${path}: ${issue.message}`;
+}
+
+/** Parses configuration text; `source` names it in errors. */
+export function parseConfig(text: string, source: string): Config {
+  const document = parseDocument(text);
+  if (document.errors.length > 0) {
+    throw new ConfigError(`The configuration ${source} is not valid YAML: ${document.errors.map((e) => e.message.split('\n')[0]).join('; ')}.`);
+  }
+  const result = schema.safeParse(document.toJS() ?? {});
+  if (!result.success) {
+    const problems = result.error.issues.map(describe);
+    throw new ConfigError(`The configuration ${source} has ${problems.length} problem${problems.length > 1 ? 's' : ''}:\n${problems.map((p) => `  ${p}`).join('\n')}`);
+  }
+  const parsed = result.data;
+  return {
+    thresholds: {
+      ...DEFAULT_THRESHOLDS,
+      data: parsed.thresholds?.data ?? DEFAULT_THRESHOLDS.data,
+      metadata: parsed.thresholds?.metadata ?? DEFAULT_THRESHOLDS.metadata,
+      inodes: parsed.thresholds?.inodes ?? DEFAULT_THRESHOLDS.inodes,
+      logGrowthBytesPerDay: parsed.logs?.maxGrowthPerDay ?? DEFAULT_THRESHOLDS.logGrowthBytesPerDay,
+    },
+  };
+}
+

@@ -30,12 +30,15 @@ export function sqliteExitedCache(db: Db): ExitedCache {
   };
 }
 
-/** Saves what this run measured about exited containers and forgets removed ones. */
+/** Saves what this run measured about exited containers and forgets removed ones.
+ *  Entries whose token is already stored are left as they are: a warm run on a host
+ *  with a thousand exited containers writes nothing for them. */
 export function recordExitedCache(db: Db, containers: ContainerFacts[], listComplete: boolean): void {
   const upsert = db.prepare('INSERT OR REPLACE INTO exited_cache VALUES (?, ?, ?, ?, ?, ?)');
+  const stored = new Map((db.prepare('SELECT container_id AS id, change_token AS token FROM exited_cache').all() as Array<{ id: string; token: string }>).map((r) => [r.id, r.token]));
   db.transaction(() => {
     for (const c of containers) {
-      if (!isExited(c.state) || c.changeToken === null) continue;
+      if (!isExited(c.state) || c.changeToken === null || stored.get(c.id) === c.changeToken) continue;
       const { logFiles: _l, sizeRwBytes: _s, footprint, changeToken, ...facts } = c;
       upsert.run(c.id, c.finishedAt, changeToken, JSON.stringify(facts), footprint?.bytes ?? null, footprint?.inodes ?? null);
     }

@@ -58,8 +58,9 @@ export function buildProgram(io: Io, setExitCode: (code: number) => void): Comma
     .option('--json', 'print the report as JSON (stable field names, bytes as integers)', false)
     .option('--no-color', 'never colour the text report (colour is used only on a terminal)')
     .option('--top <n>', 'how many logs, exited containers and findings of one kind to list', positiveInt, 5)
+    .option('--fresh', 'ask the engine for docker system df now; by default an answer younger than usage.maxAge (1h) is reused, as df is costly', false)
     .addHelpText('after', EXIT_CODES_HELP)
-    .action(async (opts: { json: boolean; color: boolean; top: number }) => {
+    .action(async (opts: { json: boolean; color: boolean; top: number; fresh: boolean }) => {
       setExitCode(await reportCommand({ ...globals(), ...opts }, io));
     });
 

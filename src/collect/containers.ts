@@ -3,7 +3,7 @@
 // responsive for everyone else, except for exited containers whose facts the state
 // store already holds and that have not changed since (issue #3).
 
-import { stat } from 'node:fs/promises';
+import { statSync } from 'node:fs';
 import { join } from 'node:path';
 import pMap from 'p-map';
 import type { ContainerFacts } from '../core/model.js';
@@ -41,9 +41,9 @@ export function containerFacts(summary: ContainerSummary, inspect: ContainerInsp
  * rename), so its mtime, size and inode say whether an exited container is still the
  * one measured last time: one stat instead of an inspect over the API.
  */
-export async function changeToken(dockerRootDir: string, id: string): Promise<string | null> {
+export function changeToken(dockerRootDir: string, id: string): string | null {
   try {
-    const s = await stat(join(dockerRootDir, 'containers', id, 'config.v2.json'), { bigint: true });
+    const s = statSync(join(dockerRootDir, 'containers', id, 'config.v2.json'), { bigint: true });
     return `${s.mtimeNs}:${s.size}:${s.ino}`;
   } catch {
     return null;
@@ -67,7 +67,7 @@ export async function collectContainers(client: EngineClient, summaries: Contain
     summaries,
     async (summary): Promise<ContainerFacts | null> => {
       const exited = isExited(summary.State ?? '');
-      const token = exited && dockerRootDir ? await changeToken(dockerRootDir, summary.Id) : null;
+      const token = exited && dockerRootDir ? changeToken(dockerRootDir, summary.Id) : null;
       const hit = token && cache ? cache.lookup(summary.Id, token) : null;
       if (hit) {
         cached++;

@@ -20,6 +20,8 @@ const FILE_CONCURRENCY = 8;
 
 export interface CollectOptions {
   now: Date;
+  /** A recent `docker system df` answer to use instead of asking again (issue #3). */
+  recentUsage?: Usage | null;
   /** What earlier runs measured about exited containers; null to measure everything. */
   cache?: ExitedCache | null;
   /** Where containerd keeps images on this host (tests point it elsewhere). */
@@ -66,14 +68,20 @@ export async function collectSnapshot(client: EngineClient, options: CollectOpti
   await client.ping();
   // df is the slowest call on a real host (it walks every writable layer): start it
   // first and let the rest happen meanwhile.
-  const usagePromise = run<Usage>('usage', async () => parseSystemDf(await client.systemDf()));
+  const recent = options.recentUsage ?? null;
+  const usagePromise = recent
+    ? run<Usage>('usage', async () => recent, () => ({ measured: 0, cached: 1 }))
+    : run<Usage>('usage', async () => parseSystemDf(await client.systemDf(), options.now), () => ({ measured: 1, cached: 0 }));
+  // The list does not wait for the engine facts; its failure is reported below.
+  const summariesPromise = client.listContainers();
+  summariesPromise.catch(() => {});
   const engineResult = await run<{ engine: EngineFacts; info: InfoResponse }>('engine', () => collectEngine(client));
   const engine = engineResult?.engine ?? null;
 
   const listed = await run(
     'containers',
     async () => {
-      const summaries = await client.listContainers();
+      const summaries = await summariesPromise;
       if (engine) engine.local = await confirmLocal(engine, summaries.map((s) => s.Id));
       const result = await collectContainers(client, summaries, engine?.local ? engine.dockerRootDir : null, options.cache ?? null);
       if (result.errors.length > 0) failures.push({ collector: 'containers', message: `${result.errors.length} of ${summaries.length} inspects failed, first: ${result.errors[0]}` });
@@ -91,7 +99,7 @@ export async function collectSnapshot(client: EngineClient, options: CollectOpti
   }
   if (engine?.local) {
     const root = engine.dockerRootDir;
-    await run('logs', () => eachItem('logs', containers, async (c) => void (c.logFiles = await measureLog(root, c))));
+    await run('logs', () => eachItem('logs', containers, async (c) => void (c.logFiles = measureLog(root, c))));
     const exited = containers.filter((c) => isExited(c.state));
     const fresh = exited.filter((c) => c.footprint === null);
     await run(
@@ -102,7 +110,8 @@ export async function collectSnapshot(client: EngineClient, options: CollectOpti
   }
 
   const usage = await usagePromise;
-  for (const container of containers) container.sizeRwBytes = usage ? (usage.sizeRwById[container.id] ?? 0) : null;
+  // A container created after df was computed is not in it: its SizeRw is unknown.
+  for (const container of containers) container.sizeRwBytes = usage?.sizeRwById[container.id] ?? null;
 
   return { snapshot: { takenAt: options.now, engine, storage, usage, containers, failures }, timings };
 }

@@ -6,6 +6,8 @@ export interface Io {
   stderr: NodeJS.WritableStream;
   env: NodeJS.ProcessEnv;
   now: () => Date;
+  /** Whether stdout is a terminal: a person reads it. */
+  stdoutIsTerminal: boolean;
   /** Whether stdout is a terminal that wants colour (NO_COLOR, TERM=dumb say no). */
   colorCapable: boolean;
 }
@@ -17,6 +19,7 @@ export function processIo(): Io {
     stderr: process.stderr,
     env,
     now: () => new Date(),
+    stdoutIsTerminal: Boolean(process.stdout.isTTY),
     colorCapable: Boolean(process.stdout.isTTY) && !('NO_COLOR' in env) && env.TERM !== 'dumb',
   };
 }

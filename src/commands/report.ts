@@ -10,7 +10,7 @@ import { buildReport } from '../core/report.js';
 import { trendsOf } from '../core/trends.js';
 import { connectEngine } from '../engine/client.js';
 import { resolveHost } from '../engine/host.js';
-import { recordExitedCache, sqliteExitedCache } from '../state/cache.js';
+import { recentUsage, recordExitedCache, recordUsage, sqliteExitedCache } from '../state/cache.js';
 import { readHistory, recordRun } from '../state/history.js';
 import { withLockedStore, type StateOptions } from '../state/index.js';
 import type { Io } from './io.js';
@@ -24,6 +24,8 @@ export interface ReportOptions extends StateOptions {
   json: boolean;
   color: boolean;
   top: number;
+  /** Ask the engine for `docker system df` now, whatever the age of the last answer. */
+  fresh: boolean;
 }
 
 export async function reportCommand(options: ReportOptions, io: Io): Promise<number> {
@@ -32,7 +34,8 @@ export async function reportCommand(options: ReportOptions, io: Io): Promise<num
 
   return withLockedStore(options, io, async ({ db }, now) => {
     const history = readHistory(db, now.getTime() - HISTORY_WINDOW_MS);
-    const { snapshot, timings } = await collectSnapshot(client, { now, cache: sqliteExitedCache(db) });
+    const recent = options.fresh ? null : recentUsage(db, now, config.usageMaxAgeMs);
+    const { snapshot, timings } = await collectSnapshot(client, { now, cache: sqliteExitedCache(db), recentUsage: recent });
 
     const trends = trendsOf(snapshot, history, now.getTime());
     const findings = evaluate(snapshot, config.thresholds, trends);
@@ -40,8 +43,12 @@ export async function reportCommand(options: ReportOptions, io: Io): Promise<num
 
     recordRun(db, snapshot);
     recordExitedCache(db, snapshot.containers, !snapshot.failures.some((f) => f.collector === 'containers'));
+    if (snapshot.usage && snapshot.usage !== recent) recordUsage(db, snapshot.usage);
 
-    io.stdout.write(options.json ? `${JSON.stringify(report, null, 2)}\n` : renderText(report, { color: options.color && io.colorCapable, now, top: options.top, history }));
+    // JSON is indented for a person at a terminal, compact for the scripts that read it
+    // (a thousand containers make a megabyte of indentation).
+    const json = () => `${JSON.stringify(report, null, io.stdoutIsTerminal ? 2 : undefined)}\n`;
+    io.stdout.write(options.json ? json() : renderText(report, { color: options.color && io.colorCapable, now, top: options.top, history }));
     return exitCodeOf(findings);
   });
 }

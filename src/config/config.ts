@@ -10,7 +10,12 @@ export const DEFAULT_CONFIG_PATH = '/etc/docker-watchdog/config.yaml';
 
 export interface Config {
   thresholds: Thresholds;
+  /** How long a `docker system df` answer is reused: df walks every writable layer and
+   *  holds container locks, too costly for every timer run on a big host. */
+  usageMaxAgeMs: number;
 }
+
+export const DEFAULT_CONFIG: Config = { thresholds: DEFAULT_THRESHOLDS, usageMaxAgeMs: 3_600_000 };
 
 /** Reads --config FILE, or the default path if it exists, or gives the defaults. */
 export async function loadConfig(path: string | undefined): Promise<Config> {
@@ -20,7 +25,7 @@ export async function loadConfig(path: string | undefined): Promise<Config> {
     text = readFileSync(file, 'utf8');
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
-    if (path === undefined && code === 'ENOENT') return { thresholds: DEFAULT_THRESHOLDS };
+    if (path === undefined && code === 'ENOENT') return DEFAULT_CONFIG;
     throw new ConfigError(`Cannot read the configuration ${file} (${code}); check the path given to --config.`);
   }
   const { parseConfig } = await import('./parse.js');

@@ -7,7 +7,8 @@ import { z } from 'zod';
 import { DEFAULT_THRESHOLDS } from '../core/evaluate.js';
 import { parseEngineSize } from '../core/units.js';
 import { ConfigError } from '../errors.js';
-import type { Config } from './config.js';
+import ms from 'ms';
+import { DEFAULT_CONFIG, type Config } from './config.js';
 
 /** "80%" or 80 -> 0.8 */
 const percentage = z.union([z.string(), z.number()]).transform((value, ctx) => {
@@ -30,6 +31,16 @@ const size = z.union([z.string(), z.number()]).transform((value, ctx) => {
   return bytes;
 });
 
+// Durations as "30m", "1h", "7d".
+const duration = z.string().transform((value, ctx) => {
+  const msValue = ms(value as ms.StringValue) as number | undefined;
+  if (typeof msValue !== 'number' || !(msValue >= 0)) {
+    ctx.addIssue({ code: 'custom', message: `${JSON.stringify(value)} is not a duration; write e.g. 30m, 1h or 7d` });
+    return z.NEVER;
+  }
+  return msValue;
+});
+
 const level = (defaults: { warning: number; critical: number }) =>
   z
     .object({ warning: percentage.optional(), critical: percentage.optional() })
@@ -45,6 +56,7 @@ const schema = z
       .strict()
       .optional(),
     logs: z.object({ maxGrowthPerDay: size.optional() }).strict().optional(),
+    usage: z.object({ maxAge: duration.optional() }).strict().optional(),
   })
   .strict();
 
@@ -75,6 +87,7 @@ export function parseConfig(text: string, source: string): Config {
       inodes: parsed.thresholds?.inodes ?? DEFAULT_THRESHOLDS.inodes,
       logGrowthBytesPerDay: parsed.logs?.maxGrowthPerDay ?? DEFAULT_THRESHOLDS.logGrowthBytesPerDay,
     },
+    usageMaxAgeMs: parsed.usage?.maxAge ?? DEFAULT_CONFIG.usageMaxAgeMs,
   };
 }
 

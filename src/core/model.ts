@@ -82,6 +82,8 @@ export interface UsageLine {
 }
 
 export interface Usage {
+  /** When the engine computed it: df is expensive, so a recent answer is reused. */
+  measuredAt: string;
   images: UsageLine;
   containers: UsageLine;
   volumes: UsageLine;

@@ -97,7 +97,7 @@ function storageSection(report: Report, now: Date, history: History | undefined)
   return lines;
 }
 
-function usageSection(report: Report): string[] {
+function usageSection(report: Report, now: Date): string[] {
   const u = report.usage;
   if (!u) return ['Disk usage (docker system df): not collected (see findings)'];
   const rows = [['TYPE', 'TOTAL', 'ACTIVE', 'SIZE', 'RECLAIMABLE']];
@@ -108,7 +108,8 @@ function usageSection(report: Report): string[] {
     ['Build cache', u.buildCache],
   ];
   for (const [label, line] of lines) rows.push([label, count(line.count), count(line.active), bytes(line.sizeBytes), bytes(line.reclaimableBytes)]);
-  return ['Disk usage (docker system df)', ...table(rows, ['l', 'r', 'r', 'r', 'r'])];
+  const age = now.getTime() - Date.parse(u.measuredAt) < 60_000 ? 'now' : ago(u.measuredAt, now);
+  return [`Disk usage (docker system df, measured ${age})`, ...table(rows, ['l', 'r', 'r', 'r', 'r'])];
 }
 
 function logLimit(c: ContainerReport): string {
@@ -183,7 +184,7 @@ export function renderText(report: Report, options: RenderOptions): string {
   const sections = [
     [paint('bold', `docker-watchdog report, ${report.generatedAt}`), engineLine],
     storageSection(report, options.now, options.history),
-    usageSection(report),
+    usageSection(report, options.now),
     logsSection(report, options.top, options.history),
     exitedSection(report, options.now, options.top),
     findingsSection(report.findings, options.top, paint),

@@ -105,7 +105,7 @@ export function buildReport(snapshot: Snapshot, findings: Finding[], collectors:
     containers,
     exited: {
       count: exited.length,
-      sizeRwBytes: snapshot.usage ? total(exited.map((c) => c.sizeRwBytes ?? 0)) : null,
+      sizeRwBytes: snapshot.usage ? total(exited.map((c) => c.sizeRwBytes)) : null,
       logBytes: local ? total(exited.map((c) => c.log.bytes)) : null,
       footprintBytes: local ? total(exited.map((c) => c.footprintBytes)) : null,
       footprintInodes: local ? total(exited.map((c) => c.footprintInodes)) : null,

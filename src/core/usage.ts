@@ -99,14 +99,15 @@ function buildCacheLine(records: DfBuildCache[]): UsageLine {
   };
 }
 
-export function parseSystemDf(body: SystemDfResponse): Usage {
+export function parseSystemDf(body: SystemDfResponse, measuredAt: Date): Usage {
   const containers = body.ContainerUsage?.Items ?? body.Containers ?? [];
   const sizeRwById: Record<string, number> = {};
-  // SizeRw is omitted when zero.
+  // Every container is listed; SizeRw is omitted when zero.
   for (const c of containers) sizeRwById[c.Id] = known(c.SizeRw);
 
   if (body.ImageUsage || body.ContainerUsage || body.VolumeUsage || body.BuildCacheUsage) {
     return {
+      measuredAt: measuredAt.toISOString(),
       images: fromSummary(body.ImageUsage ?? {}),
       containers: fromSummary(body.ContainerUsage ?? {}),
       volumes: fromSummary(body.VolumeUsage ?? {}),
@@ -115,6 +116,7 @@ export function parseSystemDf(body: SystemDfResponse): Usage {
     };
   }
   return {
+    measuredAt: measuredAt.toISOString(),
     images: imagesLine(known(body.LayersSize), body.Images ?? []),
     containers: containersLine(containers),
     volumes: volumesLine(body.Volumes ?? []),

@@ -2,7 +2,7 @@
 // does not change, so its inspect facts and footprint stay valid until it runs again,
 // which rewrites its config.v2.json: the change token (see collect/containers.ts).
 
-import type { ContainerFacts, Footprint } from '../core/model.js';
+import type { ContainerFacts, Footprint, Usage } from '../core/model.js';
 import { isExited } from '../core/model.js';
 import type { Db } from './store.js';
 
@@ -19,15 +19,34 @@ export interface ExitedCache {
   lookup(id: string, changeToken: string): CachedExited | null;
 }
 
+/** Reads the whole cache once: one query instead of one per container. */
 export function sqliteExitedCache(db: Db): ExitedCache {
-  const select = db.prepare('SELECT facts, footprint_bytes AS bytes, footprint_inodes AS inodes FROM exited_cache WHERE container_id = ? AND change_token = ?');
+  const rows = db.prepare('SELECT container_id AS id, change_token AS token, facts, footprint_bytes AS bytes, footprint_inodes AS inodes FROM exited_cache').all() as Array<{
+    id: string;
+    token: string;
+    facts: string;
+    bytes: number | null;
+    inodes: number | null;
+  }>;
+  const byId = new Map(rows.map((row) => [row.id, row]));
   return {
     lookup(id, changeToken) {
-      const row = select.get(id, changeToken) as { facts: string; bytes: number | null; inodes: number | null } | undefined;
-      if (!row) return null;
+      const row = byId.get(id);
+      if (!row || row.token !== changeToken) return null;
       return { facts: JSON.parse(row.facts) as CachedFacts, footprint: row.bytes === null ? null : { bytes: row.bytes, inodes: row.inodes ?? 0 } };
     },
   };
+}
+
+/** The last `docker system df` answer, if it is younger than `maxAgeMs`. */
+export function recentUsage(db: Db, now: Date, maxAgeMs: number): Usage | null {
+  const row = db.prepare('SELECT measured_at AS at, usage FROM usage_cache WHERE id = 1').get() as { at: number; usage: string } | undefined;
+  if (!row || now.getTime() - row.at >= maxAgeMs || row.at > now.getTime()) return null;
+  return JSON.parse(row.usage) as Usage;
+}
+
+export function recordUsage(db: Db, usage: Usage): void {
+  db.prepare('INSERT OR REPLACE INTO usage_cache VALUES (1, ?, ?)').run(Date.parse(usage.measuredAt), JSON.stringify(usage));
 }
 
 /** Saves what this run measured about exited containers and forgets removed ones.

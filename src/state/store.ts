@@ -62,6 +62,10 @@ const MIGRATIONS: string[] = [
   -- Small facts about the store itself (when it was last thinned).
   CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
   `,
+  `
+  -- The last docker system df answer, reused while it is recent (issue #3).
+  CREATE TABLE usage_cache (id INTEGER PRIMARY KEY CHECK (id = 1), measured_at INTEGER NOT NULL, usage TEXT NOT NULL);
+  `,
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;

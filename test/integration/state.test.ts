@@ -69,6 +69,7 @@ describe('state: growth', () => {
 
 describe('state: cache of exited containers', () => {
   const inspects = () => proxy.requests().filter((r) => /^GET \/containers\/[0-9a-f]{64}\/json$/.test(r));
+  const dfCalls = () => proxy.requests().filter((r) => r.startsWith('GET /system/df')).length;
 
   it('makes no inspect or footprint calls for exited containers that have not changed', async () => {
     const store = state('cache');
@@ -77,9 +78,15 @@ describe('state: cache of exited containers', () => {
     expect(inspects()).toHaveLength(6); // the writer and five exited containers
     expect(first.report.collectors.find((c: any) => c.collector === 'footprint')).toMatchObject({ measured: 5, cached: 0 });
 
+    expect(dfCalls()).toBe(1);
+
     proxy.reset();
     const second = await reportJson(proxy.host, ['--state', store]);
     expect(inspects()).toEqual([`GET /containers/${writer}/json`]);
+    // docker system df is costly: a recent answer is reused, and says when it was made.
+    expect(dfCalls()).toBe(0);
+    expect(second.report.usage).toEqual(first.report.usage);
+    expect(second.report.collectors.find((c: any) => c.collector === 'usage')).toMatchObject({ measured: 0, cached: 1 });
     expect(second.report.collectors.find((c: any) => c.collector === 'footprint')).toMatchObject({ measured: 0, cached: 5 });
     // ...and reports the same facts from the cache.
     const strip = (r: any) => r.containers.filter((c: any) => c.state === 'exited').map((c: any) => ({ ...c, log: { ...c.log, growthBytesPerHour: null } }));
@@ -94,6 +101,12 @@ describe('state: cache of exited containers', () => {
     expect(inspects().sort()).toEqual([`GET /containers/${writer}/json`, `GET /containers/${exitedIds[0]}/json`].sort());
     expect(third.report.collectors.find((c: any) => c.collector === 'footprint')).toMatchObject({ measured: 1, cached: 4 });
     expect(third.report.containers.find((c: any) => c.id === exitedIds[0]).finishedAt).not.toBe(first.report.containers.find((c: any) => c.id === exitedIds[0]).finishedAt);
+
+    // --fresh asks the engine again.
+    proxy.reset();
+    const fresh = await reportJson(proxy.host, ['--state', store, '--fresh']);
+    expect(dfCalls()).toBe(1);
+    expect(Date.parse(fresh.report.usage.measuredAt)).toBeGreaterThan(Date.parse(first.report.usage.measuredAt));
   });
 });
 

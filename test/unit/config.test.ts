@@ -5,11 +5,12 @@ import { ConfigError } from '../../src/errors.js';
 
 describe('parseConfig', () => {
   it('gives the defaults for an empty file', () => {
-    expect(parseConfig('', 'x.yaml').thresholds).toEqual(DEFAULT_THRESHOLDS);
+    expect(parseConfig('', 'x.yaml')).toEqual({ thresholds: DEFAULT_THRESHOLDS, usageMaxAgeMs: 3_600_000 });
   });
 
   it('reads thresholds as percentages and sizes as decimal bytes', () => {
-    const config = parseConfig('thresholds:\n  data: { warning: 70%, critical: 85% }\n  inodes: { critical: 95 }\nlogs:\n  maxGrowthPerDay: 500MB\n', 'x.yaml');
+    const config = parseConfig('thresholds:\n  data: { warning: 70%, critical: 85% }\n  inodes: { critical: 95 }\nlogs:\n  maxGrowthPerDay: 500MB\nusage:\n  maxAge: 10m\n', 'x.yaml');
+    expect(config.usageMaxAgeMs).toBe(600_000);
     expect(config.thresholds).toMatchObject({
       data: { warning: 0.7, critical: 0.85 },
       metadata: DEFAULT_THRESHOLDS.metadata,

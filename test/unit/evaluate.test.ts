@@ -116,7 +116,7 @@ describe('evaluate: logs', () => {
 
 describe('evaluate: exited containers', () => {
   const line = { count: 0, active: 0, sizeBytes: 0, reclaimableBytes: 0 };
-  const usage = { images: line, containers: line, volumes: line, buildCache: line, sizeRwById: {} };
+  const usage = { measuredAt: '2026-11-28T12:00:00.000Z', images: line, containers: line, volumes: line, buildCache: line, sizeRwById: {} };
   const exited = (n: number, footprintBytes: number, sizeRwBytes: number, logBytes = 100) =>
     Array.from({ length: n }, (_, i) =>
       container({

@@ -8,7 +8,7 @@ import { beforeEach, describe, expect, it } from 'vitest';
 import type { ContainerFacts, Snapshot } from '../../src/core/model.js';
 import { logConfigFacts } from '../../src/core/logs.js';
 import { filesystemStorage } from '../../src/core/storage.js';
-import { recordExitedCache, sqliteExitedCache } from '../../src/state/cache.js';
+import { recentUsage, recordExitedCache, recordUsage, sqliteExitedCache } from '../../src/state/cache.js';
 import { readHistory, recordRun } from '../../src/state/history.js';
 import { appendJournal, readJournal } from '../../src/state/journal.js';
 import { acquireRunLock, StateLockedError } from '../../src/state/lock.js';
@@ -153,12 +153,26 @@ describe('exited cache', () => {
   it('returns what was measured while the change token holds, and forgets removed containers', () => {
     const { db } = openStore(join(dir, 'state.db'), warn, now);
     recordExitedCache(db, [container('b', 'exited', 0), container('c', 'exited', 0)], true);
+    // Each run reads the cache once, as it was when the run began.
     const cache = sqliteExitedCache(db);
     expect(cache.lookup('b', 'token-b')).toMatchObject({ facts: { id: 'b', name: 'name-b', state: 'exited' }, footprint: { bytes: 140_000, inodes: 42 } });
     expect(cache.lookup('b', 'another-token')).toBeNull();
     recordExitedCache(db, [container('c', 'exited', 0)], true);
-    expect(cache.lookup('b', 'token-b')).toBeNull();
-    expect(cache.lookup('c', 'token-c')).not.toBeNull();
+    const next = sqliteExitedCache(db);
+    expect(next.lookup('b', 'token-b')).toBeNull();
+    expect(next.lookup('c', 'token-c')).not.toBeNull();
+  });
+
+  it('reuses a docker system df answer younger than the maximum age', () => {
+    const { db } = openStore(join(dir, 'state.db'), warn, now);
+    const line = { count: 1, active: 1, sizeBytes: 10, reclaimableBytes: 0 };
+    const usage = { measuredAt: now.toISOString(), images: line, containers: line, volumes: line, buildCache: line, sizeRwById: { a: 5 } };
+    expect(recentUsage(db, now, HOUR)).toBeNull();
+    recordUsage(db, usage);
+    expect(recentUsage(db, new Date(now.getTime() + HOUR - 1), HOUR)).toEqual(usage);
+    expect(recentUsage(db, new Date(now.getTime() + HOUR), HOUR)).toBeNull();
+    // A clock that went backwards does not make an answer from the future "recent".
+    expect(recentUsage(db, new Date(now.getTime() - 1000), HOUR)).toBeNull();
   });
 });
 

@@ -4,10 +4,14 @@ import { parseSystemDf, type SystemDfResponse } from '../../src/core/usage.js';
 
 const fixture = (name: string): SystemDfResponse => JSON.parse(readFileSync(new URL(`../fixtures/system-df/${name}`, import.meta.url), 'utf8')) as SystemDfResponse;
 
+const measuredAt = '2026-11-28T12:00:00.000Z';
+const at = new Date(measuredAt);
+
 describe('parseSystemDf', () => {
   it('computes the totals from the lists of API 1.41-1.51, as the docker CLI does', () => {
-    const usage = parseSystemDf(fixture('api-1.41-engine-20.10.json'));
+    const usage = parseSystemDf(fixture('api-1.41-engine-20.10.json'), at);
     expect(usage).toEqual({
+      measuredAt,
       images: { count: 2, active: 1, sizeBytes: 5_000_000, reclaimableBytes: 3_000_000 },
       containers: { count: 3, active: 1, sizeBytes: 1_500, reclaimableBytes: 500 },
       volumes: { count: 3, active: 1, sizeBytes: 3_000, reclaimableBytes: 2_000 },
@@ -17,8 +21,9 @@ describe('parseSystemDf', () => {
   });
 
   it('reads the summaries of API 1.52+, with the containers listed under Items (verbose=1)', () => {
-    const usage = parseSystemDf(fixture('api-1.52.json'));
+    const usage = parseSystemDf(fixture('api-1.52.json'), at);
     expect(usage).toEqual({
+      measuredAt,
       images: { count: 4, active: 2, sizeBytes: 912_345_678, reclaimableBytes: 400_000_000 },
       containers: { count: 3, active: 1, sizeBytes: 20_480, reclaimableBytes: 4_096 },
       volumes: { count: 1, active: 1, sizeBytes: 1_048_576, reclaimableBytes: 0 },
@@ -30,6 +35,6 @@ describe('parseSystemDf', () => {
   it('copes with an engine that has nothing at all (null lists)', () => {
     const empty = { LayersSize: 0, Images: null, Containers: null, Volumes: null, BuildCache: null };
     const zero = { count: 0, active: 0, sizeBytes: 0, reclaimableBytes: 0 };
-    expect(parseSystemDf(empty)).toEqual({ images: zero, containers: zero, volumes: zero, buildCache: zero, sizeRwById: {} });
+    expect(parseSystemDf(empty, at)).toEqual({ measuredAt, images: zero, containers: zero, volumes: zero, buildCache: zero, sizeRwById: {} });
   });
 });

@@ -4,6 +4,7 @@
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import { journalCommand } from './commands/journal.js';
 import { reportCommand } from './commands/report.js';
+import { rotateCommand } from './commands/rotate.js';
 import type { Io } from './commands/io.js';
 import { DEFAULT_CONFIG_PATH } from './config/config.js';
 import { UsageError } from './errors.js';
@@ -62,6 +63,18 @@ export function buildProgram(io: Io, setExitCode: (code: number) => void): Comma
     .addHelpText('after', EXIT_CODES_HELP)
     .action(async (opts: { json: boolean; color: boolean; top: number; fresh: boolean }) => {
       setExitCode(await reportCommand({ ...globals(), ...opts }, io));
+    });
+
+  program
+    .command('rotate')
+    .description(
+      'Rotate live json-file logs that have no max-size, without losing a line: all over logs.maxSize, or the CONTAINERs named (whatever their size). The container is paused for the last copy only. Logs the engine rotates itself are never touched.',
+    )
+    .argument('[container...]', 'names, ids or id prefixes')
+    .option('--dry-run', 'print the plan, with a reason for each container, and change nothing', false)
+    .option('--json', 'print the plan and the results as JSON', false)
+    .action(async (containers: string[], opts: { dryRun: boolean; json: boolean }) => {
+      setExitCode(await rotateCommand({ ...globals(), ...opts, containers }, io));
     });
 
   program

@@ -22,6 +22,8 @@ export interface CollectOptions {
   now: Date;
   /** A recent `docker system df` answer to use instead of asking again (issue #3). */
   recentUsage?: Usage | null;
+  /** Leave `docker system df` out altogether (the actions do not need it). */
+  skipUsage?: boolean;
   /** What earlier runs measured about exited containers; null to measure everything. */
   cache?: ExitedCache | null;
   /** Where containerd keeps images on this host (tests point it elsewhere). */
@@ -69,7 +71,9 @@ export async function collectSnapshot(client: EngineClient, options: CollectOpti
   // df is the slowest call on a real host (it walks every writable layer): start it
   // first and let the rest happen meanwhile.
   const recent = options.recentUsage ?? null;
-  const usagePromise = recent
+  const usagePromise = options.skipUsage
+    ? Promise.resolve(null)
+    : recent
     ? run<Usage>('usage', async () => recent, () => ({ measured: 0, cached: 1 }))
     : run<Usage>('usage', async () => parseSystemDf(await client.systemDf(), options.now), () => ({ measured: 1, cached: 0 }));
   // The list does not wait for the engine facts; its failure is reported below.

@@ -55,7 +55,16 @@ const schema = z
       .object({ data: level(DEFAULT_THRESHOLDS.data), metadata: level(DEFAULT_THRESHOLDS.metadata), inodes: level(DEFAULT_THRESHOLDS.inodes) })
       .strict()
       .optional(),
-    logs: z.object({ maxGrowthPerDay: size.optional() }).strict().optional(),
+    logs: z
+      .object({
+        maxGrowthPerDay: size.optional(),
+        maxSize: size.optional(),
+        keep: z.number().int().min(1, 'keep at least 1 archive').optional(),
+        archiveDir: z.string().startsWith('/', 'must be an absolute path').optional(),
+        archiveBudget: size.optional(),
+      })
+      .strict()
+      .optional(),
     usage: z.object({ maxAge: duration.optional() }).strict().optional(),
   })
   .strict();
@@ -86,6 +95,12 @@ export function parseConfig(text: string, source: string): Config {
       metadata: parsed.thresholds?.metadata ?? DEFAULT_THRESHOLDS.metadata,
       inodes: parsed.thresholds?.inodes ?? DEFAULT_THRESHOLDS.inodes,
       logGrowthBytesPerDay: parsed.logs?.maxGrowthPerDay ?? DEFAULT_THRESHOLDS.logGrowthBytesPerDay,
+    },
+    logs: {
+      maxSizeBytes: parsed.logs?.maxSize ?? DEFAULT_CONFIG.logs.maxSizeBytes,
+      keep: parsed.logs?.keep ?? DEFAULT_CONFIG.logs.keep,
+      archiveDir: parsed.logs?.archiveDir ?? DEFAULT_CONFIG.logs.archiveDir,
+      archiveBudgetBytes: parsed.logs?.archiveBudget ?? DEFAULT_CONFIG.logs.archiveBudgetBytes,
     },
     usageMaxAgeMs: parsed.usage?.maxAge ?? DEFAULT_CONFIG.usageMaxAgeMs,
   };

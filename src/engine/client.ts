@@ -20,6 +20,9 @@ export interface EngineClient {
   listContainers(): Promise<ContainerSummary[]>;
   /** Null when the container no longer exists. */
   inspectContainer(id: string): Promise<ContainerInspect | null>;
+  /** Freezes every process of a running container (cgroup freezer). */
+  pauseContainer(id: string): Promise<void>;
+  unpauseContainer(id: string): Promise<void>;
 }
 
 /** An engine request that reached the engine and failed. */
@@ -136,6 +139,8 @@ export function connectEngine(address: EngineAddress): EngineClient {
           }),
       ),
     listContainers: () => call('GET /containers/json', () => docker.listContainers({ all: true }) as Promise<ContainerSummary[]>),
+    pauseContainer: (id) => call(`POST /containers/${id.slice(0, 12)}/pause`, async () => void (await docker.getContainer(id).pause())),
+    unpauseContainer: (id) => call(`POST /containers/${id.slice(0, 12)}/unpause`, async () => void (await docker.getContainer(id).unpause())),
     inspectContainer: async (id) => {
       try {
         return (await docker.getContainer(id).inspect()) as unknown as ContainerInspect;

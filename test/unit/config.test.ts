@@ -1,11 +1,12 @@
 import { describe, expect, it } from 'vitest';
+import { DEFAULT_CONFIG } from '../../src/config/config.js';
 import { parseConfig } from '../../src/config/parse.js';
 import { DEFAULT_THRESHOLDS } from '../../src/core/evaluate.js';
 import { ConfigError } from '../../src/errors.js';
 
 describe('parseConfig', () => {
   it('gives the defaults for an empty file', () => {
-    expect(parseConfig('', 'x.yaml')).toEqual({ thresholds: DEFAULT_THRESHOLDS, usageMaxAgeMs: 3_600_000 });
+    expect(parseConfig('', 'x.yaml')).toEqual(DEFAULT_CONFIG);
   });
 
   it('reads thresholds as percentages and sizes as decimal bytes', () => {
@@ -20,7 +21,7 @@ describe('parseConfig', () => {
   });
 
   it('lists every problem at once, each with its path and a hint, as a ConfigError (exit 78)', () => {
-    const text = 'thresholds:\n  data: { warning: 8O%, critical: 90% }\n  inodes: { warning: 95%, critical: 90% }\nlogs:\n  maxGrowthPerDay: 10XB\n  maxSise: 1GB\ncolour: red\n';
+    const text = 'thresholds:\n  data: { warning: 8O%, critical: 90% }\n  inodes: { warning: 95%, critical: 90% }\nlogs:\n  maxSize: 10XB\n  maxSise: 1GB\n  keep: 0\ncolour: red\n';
     let error: unknown;
     try {
       parseConfig(text, '/etc/docker-watchdog/config.yaml');
@@ -30,10 +31,11 @@ describe('parseConfig', () => {
     expect(error).toBeInstanceOf(ConfigError);
     expect((error as ConfigError).exitCode).toBe(78);
     expect((error as ConfigError).message.split('\n')).toEqual([
-      'The configuration /etc/docker-watchdog/config.yaml has 5 problems:',
+      'The configuration /etc/docker-watchdog/config.yaml has 6 problems:',
       '  thresholds.data.warning: "8O%" is not a percentage; write e.g. 80%',
       '  thresholds.inodes: warning must be below critical',
-      '  logs.maxGrowthPerDay: "10XB" is not a size; write e.g. 100MB',
+      '  logs.maxSize: "10XB" is not a size; write e.g. 100MB',
+      '  logs.keep: keep at least 1 archive',
       '  logs: "maxSise" is not a known setting',
       '  "colour" is not a known setting',
     ]);

@@ -1,0 +1,106 @@
+import { mkdirSync, mkdtempSync, readdirSync, symlinkSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { beforeEach, describe, expect, it } from 'vitest';
+import { archiveFolder, checkedLogPath, pruneArchives } from '../../src/act/rotate.js';
+import type { ContainerFacts, Snapshot } from '../../src/core/model.js';
+import { logConfigFacts } from '../../src/core/logs.js';
+import { planRotations } from '../../src/core/plan-rotate.js';
+
+let dir: string;
+beforeEach(() => {
+  dir = mkdtempSync(join(tmpdir(), 'wd-rotate-'));
+});
+
+describe('checkedLogPath', () => {
+  it("accepts the log in the container's own directory and refuses anything else", () => {
+    const root = join(dir, 'docker');
+    const own = join(root, 'containers', 'abc');
+    mkdirSync(own, { recursive: true });
+    writeFileSync(join(own, 'abc-json.log'), 'x');
+    writeFileSync(join(dir, 'precious'), 'x');
+    symlinkSync(join(dir, 'precious'), join(own, 'sneaky-json.log'));
+    expect(checkedLogPath(root, 'abc', join(own, 'abc-json.log'))).toBe(join(own, 'abc-json.log'));
+    expect(() => checkedLogPath(root, 'abc', join(dir, 'precious'))).toThrow(/is not inside/);
+    expect(() => checkedLogPath(root, 'abc', join(own, '..', '..', '..', 'precious'))).toThrow(/is not inside/);
+    // A symlink in the right place that points elsewhere is refused too.
+    expect(() => checkedLogPath(root, 'abc', join(own, 'sneaky-json.log'))).toThrow(/is not inside/);
+    expect(() => checkedLogPath(root, 'abc', own)).toThrow(/is not inside/);
+  });
+});
+
+describe('pruneArchives', () => {
+  const archive = (folder: string, name: string, bytes: number) => {
+    mkdirSync(join(dir, 'logs', folder), { recursive: true });
+    writeFileSync(join(dir, 'logs', folder, `${name}.json.log.gz`), Buffer.alloc(bytes));
+    return join(dir, 'logs', folder, `${name}.json.log.gz`);
+  };
+
+  it('keeps the newest `keep` per container, then the budget across them, oldest first, never what was just written, never forensic bundles', () => {
+    archive('web-1', '2026-11-01', 100);
+    archive('web-1', '2026-11-02', 100);
+    const newest = archive('web-1', '2026-11-03', 500);
+    archive('db-2', '2026-10-01', 100);
+    archive('db-2', '2026-11-04', 100);
+    mkdirSync(join(dir, 'forensics', 'bundle'), { recursive: true });
+    writeFileSync(join(dir, 'forensics', 'bundle', 'changes.tar'), Buffer.alloc(10_000));
+
+    const removed = pruneArchives(dir, 2, 650, new Set([newest]));
+    // keep 2: web-1's 11-01 goes; budget 650 of 800 left: db-2's 10-01 (oldest) goes, then 11-02.
+    expect(removed).toEqual(['web-1/2026-11-01.json.log.gz', 'db-2/2026-10-01.json.log.gz', 'web-1/2026-11-02.json.log.gz']);
+    expect(readdirSync(join(dir, 'logs', 'web-1'))).toEqual(['2026-11-03.json.log.gz']);
+    expect(readdirSync(join(dir, 'forensics', 'bundle'))).toEqual(['changes.tar']);
+  });
+
+  it('names folders after the container, safely', () => {
+    expect(archiveFolder('/a', 'we/b<x>', '0123456789abcdef')).toBe('/a/logs/we_b_x_-0123456789ab');
+  });
+});
+
+describe('planRotations', () => {
+  const c = (name: string, parts: Partial<ContainerFacts>): ContainerFacts => ({
+    id: Buffer.from(name).toString('hex').padEnd(64, '0'),
+    name,
+    image: 'img',
+    state: 'running',
+    finishedAt: null,
+    logConfig: logConfigFacts('json-file', {}),
+    logPath: `/x/${name}-json.log`,
+    logFiles: { path: `/x/${name}-json.log`, bytes: 200e6, liveBytes: 200e6, rotatedFiles: 0, corrupt: false },
+    readonlyRootfs: false,
+    sizeRwBytes: 0,
+    footprint: null,
+    changeToken: null,
+    ...parts,
+  });
+  const snapshot = (containers: ContainerFacts[]): Snapshot => ({ takenAt: new Date(0), engine: null, storage: null, usage: null, containers, failures: [] });
+  const containers = [
+    c('big', {}),
+    c('small', { logFiles: { path: '/x', bytes: 5e6, liveBytes: 5e6, rotatedFiles: 0, corrupt: false } }),
+    c('capped', { logConfig: logConfigFacts('json-file', { 'max-size': '10m' }) }),
+    c('journald', { logConfig: logConfigFacts('journald', {}), logFiles: null }),
+    c('empty', { logFiles: { path: '/x', bytes: 0, liveBytes: 0, rotatedFiles: 0, corrupt: false } }),
+  ];
+
+  it('rotates what is over logs.maxSize, and says why each other log is kept', () => {
+    expect(planRotations(snapshot(containers), 100e6, null).items.map((i) => `${i.name}: ${i.reason}`)).toEqual([
+      'big: rotate: log 200 MB is over logs.maxSize 100 MB',
+      'small: kept: log 5 MB is within logs.maxSize 100 MB',
+      'capped: kept: the engine rotates this log itself (max-size 10 MB); truncating it would corrupt it',
+      'journald: kept: log driver journald writes no json-file log here',
+      'empty: kept: its log is empty',
+    ]);
+  });
+
+  it('rotates a named container whatever its size, by name or id prefix, and lists unknown names', () => {
+    const bigPrefix = containers[0]!.id.slice(0, 6);
+    const plan = planRotations(snapshot(containers), 100e6, ['small', bigPrefix, 'capped', 'nope', 'abc']);
+    expect(plan.items.map((i) => [i.name, i.action])).toEqual([
+      ['small', 'rotate'],
+      ['big', 'rotate'],
+      ['capped', 'keep'],
+    ]);
+    // 'abc' is too short a prefix to be taken for an id.
+    expect(plan.unknown).toEqual(['nope', 'abc']);
+  });
+});

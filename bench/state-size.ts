@@ -11,6 +11,7 @@ import { logConfigFacts } from '../src/core/logs.js';
 import { filesystemStorage } from '../src/core/storage.js';
 import { recordRun } from '../src/state/history.js';
 import { openStore } from '../src/state/store.js';
+import { facts, logOf } from '../test/helpers/facts.js';
 
 const RUNNING = Number(process.env.BENCH_RUNNING ?? 100);
 const MIN = 60_000;
@@ -28,20 +29,8 @@ function survivingTimes(): number[] {
 }
 
 const ids = Array.from({ length: RUNNING }, (_, i) => i.toString(16).padStart(64, '0'));
-const container = (id: string, bytes: number): ContainerFacts => ({
-  id,
-  name: `app-${id.slice(-4)}`,
-  image: 'app',
-  state: 'running',
-  finishedAt: null,
-  logConfig: logConfigFacts('json-file', {}),
-  logPath: `/var/lib/docker/containers/${id}/${id}-json.log`,
-  logFiles: { path: '', bytes, liveBytes: bytes, rotatedFiles: 0, corrupt: false },
-  readonlyRootfs: false,
-  sizeRwBytes: 0,
-  footprint: null,
-  changeToken: null,
-});
+const container = (id: string, bytes: number): ContainerFacts =>
+  facts({ id, name: `app-${id.slice(-4)}`, image: 'app', logConfig: logConfigFacts('json-file', {}), logFiles: logOf(bytes) });
 const snapshot = (at: number): Snapshot => ({
   takenAt: new Date(at),
   engine: null,

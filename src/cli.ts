@@ -4,6 +4,7 @@
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import { journalCommand } from './commands/journal.js';
 import { reportCommand } from './commands/report.js';
+import { pruneCommand } from './commands/prune.js';
 import { rotateCommand } from './commands/rotate.js';
 import type { Io } from './commands/io.js';
 import { DEFAULT_CONFIG_PATH } from './config/config.js';
@@ -75,6 +76,17 @@ export function buildProgram(io: Io, setExitCode: (code: number) => void): Comma
     .option('--json', 'print the plan and the results as JSON', false)
     .action(async (containers: string[], opts: { dryRun: boolean; json: boolean }) => {
       setExitCode(await rotateCommand({ ...globals(), ...opts, containers }, io));
+    });
+
+  program
+    .command('prune')
+    .description(
+      'Remove exited containers past containers.exited.maxAge (sooner under disk pressure), except running, labelled, protected and the newest per image; any whose docker diff shows changes outside drift.allow is held with a forensic bundle.',
+    )
+    .option('--dry-run', 'print the plan, with a reason for each container, and change nothing', false)
+    .option('--json', 'print the plan and the results as JSON', false)
+    .action(async (opts: { dryRun: boolean; json: boolean }) => {
+      setExitCode(await pruneCommand({ ...globals(), ...opts }, io));
     });
 
   program

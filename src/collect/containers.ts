@@ -26,6 +26,8 @@ export function containerFacts(summary: ContainerSummary, inspect: ContainerInsp
     state: inspect.State?.Status ?? summary.State ?? 'unknown',
     // Go's zero time, 0001-01-01T00:00:00Z, means it never ran.
     finishedAt: !finishedAt || finishedAt.startsWith('0001-01-01') ? null : new Date(finishedAt).toISOString(),
+    createdAt: inspect.Created ? new Date(inspect.Created).toISOString() : null,
+    labels: inspect.Config?.Labels ?? {},
     logConfig: logConfigFacts(logConfig?.Type ?? 'json-file', logConfig?.Config),
     logPath: inspect.LogPath ? inspect.LogPath : null,
     logFiles: null,
@@ -44,7 +46,9 @@ export function containerFacts(summary: ContainerSummary, inspect: ContainerInsp
 export function changeToken(dockerRootDir: string, id: string): string | null {
   try {
     const s = statSync(join(dockerRootDir, 'containers', id, 'config.v2.json'), { bigint: true });
-    return `${s.mtimeNs}:${s.size}:${s.ino}`;
+    // The prefix names the shape of the cached facts: bump it when ContainerFacts
+    // changes, so entries of an older shape are measured again, not half-read.
+    return `v2:${s.mtimeNs}:${s.size}:${s.ino}`;
   } catch {
     return null;
   }

@@ -19,9 +19,36 @@ export interface LogPolicy {
   archiveBudgetBytes: number;
 }
 
+/** Which exited containers are pruned, and what protects them (issue #4). */
+export interface ContainerPolicy {
+  /** Prune containers that finished longer ago than this. */
+  maxAgeMs: number;
+  /** The newest exited containers kept per image. */
+  keepLast: number;
+  protectLabel: string;
+  /** Name or image patterns (globs) never pruned. */
+  protect: string[];
+  removeVolumes: boolean;
+}
+
+export interface DriftPolicy {
+  /** Globs of paths a container may change. */
+  allow: string[];
+  onSuspicious: 'hold' | 'export-and-prune';
+}
+
+/** Stricter ages under disk pressure: a level absent here keeps the normal maxAge. */
+export interface EscalationPolicy {
+  warning: { maxAgeMs: number | null };
+  critical: { maxAgeMs: number | null };
+}
+
 export interface Config {
   thresholds: Thresholds;
   logs: LogPolicy;
+  containers: ContainerPolicy;
+  drift: DriftPolicy;
+  escalation: EscalationPolicy;
   /** How long a `docker system df` answer is reused: df walks every writable layer and
    *  holds container locks, too costly for every timer run on a big host. */
   usageMaxAgeMs: number;
@@ -34,7 +61,16 @@ export const DEFAULT_LOG_POLICY: LogPolicy = {
   archiveBudgetBytes: 5_000_000_000,
 };
 
-export const DEFAULT_CONFIG: Config = { thresholds: DEFAULT_THRESHOLDS, logs: DEFAULT_LOG_POLICY, usageMaxAgeMs: 3_600_000 };
+const HOUR = 3_600_000;
+
+export const DEFAULT_CONFIG: Config = {
+  thresholds: DEFAULT_THRESHOLDS,
+  logs: DEFAULT_LOG_POLICY,
+  containers: { maxAgeMs: 24 * HOUR, keepLast: 1, protectLabel: 'watchdog.keep', protect: [], removeVolumes: false },
+  drift: { allow: ['/tmp/**', '/run/**', '/var/run/**', '/var/tmp/**'], onSuspicious: 'hold' },
+  escalation: { warning: { maxAgeMs: 6 * HOUR }, critical: { maxAgeMs: 1 * HOUR } },
+  usageMaxAgeMs: HOUR,
+};
 
 /** Reads --config FILE, or the default path if it exists, or gives the defaults. */
 export async function loadConfig(path: string | undefined): Promise<Config> {

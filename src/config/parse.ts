@@ -66,6 +66,35 @@ const schema = z
       .strict()
       .optional(),
     usage: z.object({ maxAge: duration.optional() }).strict().optional(),
+    containers: z
+      .object({
+        exited: z
+          .object({
+            maxAge: duration.optional(),
+            keepLast: z.number().int().min(0).optional(),
+            protectLabel: z.string().min(1).optional(),
+            protect: z.array(z.string()).optional(),
+            removeVolumes: z.boolean().optional(),
+          })
+          .strict()
+          .optional(),
+      })
+      .strict()
+      .optional(),
+    drift: z
+      .object({
+        allow: z.array(z.string().startsWith('/', 'must be an absolute path glob, e.g. /tmp/**')).optional(),
+        onSuspicious: z.enum(['hold', 'export-and-prune']).optional(),
+      })
+      .strict()
+      .optional(),
+    escalation: z
+      .object({
+        warning: z.object({ maxAge: duration.optional() }).strict().optional(),
+        critical: z.object({ maxAge: duration.optional() }).strict().optional(),
+      })
+      .strict()
+      .optional(),
   })
   .strict();
 
@@ -101,6 +130,21 @@ export function parseConfig(text: string, source: string): Config {
       keep: parsed.logs?.keep ?? DEFAULT_CONFIG.logs.keep,
       archiveDir: parsed.logs?.archiveDir ?? DEFAULT_CONFIG.logs.archiveDir,
       archiveBudgetBytes: parsed.logs?.archiveBudget ?? DEFAULT_CONFIG.logs.archiveBudgetBytes,
+    },
+    containers: {
+      maxAgeMs: parsed.containers?.exited?.maxAge ?? DEFAULT_CONFIG.containers.maxAgeMs,
+      keepLast: parsed.containers?.exited?.keepLast ?? DEFAULT_CONFIG.containers.keepLast,
+      protectLabel: parsed.containers?.exited?.protectLabel ?? DEFAULT_CONFIG.containers.protectLabel,
+      protect: parsed.containers?.exited?.protect ?? DEFAULT_CONFIG.containers.protect,
+      removeVolumes: parsed.containers?.exited?.removeVolumes ?? DEFAULT_CONFIG.containers.removeVolumes,
+    },
+    drift: {
+      allow: parsed.drift?.allow ?? DEFAULT_CONFIG.drift.allow,
+      onSuspicious: parsed.drift?.onSuspicious ?? DEFAULT_CONFIG.drift.onSuspicious,
+    },
+    escalation: {
+      warning: { maxAgeMs: parsed.escalation?.warning?.maxAge ?? DEFAULT_CONFIG.escalation.warning.maxAgeMs },
+      critical: { maxAgeMs: parsed.escalation?.critical?.maxAge ?? DEFAULT_CONFIG.escalation.critical.maxAgeMs },
     },
     usageMaxAgeMs: parsed.usage?.maxAge ?? DEFAULT_CONFIG.usageMaxAgeMs,
   };

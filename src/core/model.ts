@@ -13,6 +13,7 @@ export type FindingCode =
   | 'LOG_GROWTH'
   | 'LOG_CORRUPT'
   | 'EXITED_CONTAINERS_OVERHEAD'
+  | 'DRIFT_SUSPICIOUS'
   | 'COLLECTOR_FAILED';
 
 export interface Finding {
@@ -125,6 +126,9 @@ export interface ContainerFacts {
   state: string;
   /** ISO time; null when the container never ran (`0001-01-01T00:00:00Z`). */
   finishedAt: string | null;
+  /** ISO time the container was created. */
+  createdAt: string | null;
+  labels: Record<string, string>;
   logConfig: LogConfigFacts;
   /** Engine-reported LogPath (json-file only). */
   logPath: string | null;

@@ -20,6 +20,11 @@ export interface EngineClient {
   listContainers(): Promise<ContainerSummary[]>;
   /** Null when the container no longer exists. */
   inspectContainer(id: string): Promise<ContainerInspect | null>;
+  /** `docker diff`: walks the whole layer under the container's lock, so it is cached. */
+  containerChanges(id: string): Promise<Array<{ Path: string; Kind: number }> | null>;
+  /** `GET /containers/{id}/archive`: a tar of one path in the container. */
+  containerArchive(id: string, path: string): Promise<NodeJS.ReadableStream>;
+  removeContainer(id: string, removeVolumes: boolean): Promise<void>;
   /** Freezes every process of a running container (cgroup freezer). */
   pauseContainer(id: string): Promise<void>;
   unpauseContainer(id: string): Promise<void>;
@@ -139,6 +144,9 @@ export function connectEngine(address: EngineAddress): EngineClient {
           }),
       ),
     listContainers: () => call('GET /containers/json', () => docker.listContainers({ all: true }) as Promise<ContainerSummary[]>),
+    containerChanges: (id) => call(`GET /containers/${id.slice(0, 12)}/changes`, () => docker.getContainer(id).changes() as Promise<Array<{ Path: string; Kind: number }> | null>),
+    containerArchive: (id, path) => call(`GET /containers/${id.slice(0, 12)}/archive`, () => docker.getContainer(id).getArchive({ path }) as Promise<NodeJS.ReadableStream>),
+    removeContainer: (id, removeVolumes) => call(`DELETE /containers/${id.slice(0, 12)}`, async () => void (await docker.getContainer(id).remove({ v: removeVolumes }))),
     pauseContainer: (id) => call(`POST /containers/${id.slice(0, 12)}/pause`, async () => void (await docker.getContainer(id).pause())),
     unpauseContainer: (id) => call(`POST /containers/${id.slice(0, 12)}/unpause`, async () => void (await docker.getContainer(id).unpause())),
     inspectContainer: async (id) => {

@@ -28,6 +28,7 @@ export interface ContainerSummary {
 export interface ContainerInspect {
   Id: string;
   Name?: string;
+  Created?: string;
   LogPath?: string;
   State?: { Status?: string; FinishedAt?: string };
   Config?: { Image?: string; Labels?: Record<string, string> | null };

@@ -62,6 +62,9 @@ export function recordExitedCache(db: Db, containers: ContainerFacts[], listComp
       upsert.run(c.id, c.finishedAt, changeToken, JSON.stringify(facts), footprint?.bytes ?? null, footprint?.inodes ?? null);
     }
     const kept = JSON.stringify(containers.filter((c) => isExited(c.state)).map((c) => c.id));
-    if (listComplete) db.prepare('DELETE FROM exited_cache WHERE container_id NOT IN (SELECT value FROM json_each(?))').run(kept);
+    if (listComplete) {
+      db.prepare('DELETE FROM exited_cache WHERE container_id NOT IN (SELECT value FROM json_each(?))').run(kept);
+      db.prepare('DELETE FROM changes_cache WHERE container_id NOT IN (SELECT value FROM json_each(?))').run(kept);
+    }
   })();
 }

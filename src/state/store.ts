@@ -66,6 +66,10 @@ const MIGRATIONS: string[] = [
   -- The last docker system df answer, reused while it is recent (issue #3).
   CREATE TABLE usage_cache (id INTEGER PRIMARY KEY CHECK (id = 1), measured_at INTEGER NOT NULL, usage TEXT NOT NULL);
   `,
+  `
+  -- docker diff of exited containers, valid while their change token holds (issue #4).
+  CREATE TABLE changes_cache (container_id TEXT PRIMARY KEY, change_token TEXT NOT NULL, changes TEXT NOT NULL);
+  `,
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;

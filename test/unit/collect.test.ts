@@ -24,6 +24,11 @@ function fakeEngine(overrides: Partial<EngineClient> = {}): EngineClient {
       id === 'gone'
         ? null
         : { Id: id, Name: '/web', State: { Status: 'running', FinishedAt: '0001-01-01T00:00:00Z' }, HostConfig: { LogConfig: { Type: 'json-file', Config: { 'max-size': '10m' } } }, LogPath: `/nonexistent/docker/containers/${id}/${id}-json.log` },
+    containerChanges: async () => [],
+    containerArchive: async () => {
+      throw new Error('not used');
+    },
+    removeContainer: async () => {},
     pauseContainer: async () => {},
     unpauseContainer: async () => {},
     ...overrides,

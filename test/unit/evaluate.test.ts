@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { evaluate, exitCodeOf } from '../../src/core/evaluate.js';
-import type { ContainerFacts, Finding, Snapshot, Storage } from '../../src/core/model.js';
+import type { Finding, Snapshot, Storage } from '../../src/core/model.js';
+import { facts } from '../helpers/facts.js';
 import { logConfigFacts } from '../../src/core/logs.js';
 import { filesystemStorage, thinPoolStorage, zfsStorage, type DriverStatus } from '../../src/core/storage.js';
 import { readFileSync } from 'node:fs';
@@ -16,23 +17,7 @@ function fs(usedPct: number, inodePct = 0): Storage {
   return filesystemStorage('/var/lib/docker', { bsize: 1, blocks: 1000, bfree: 1000 - usedPct * 10, bavail: 1000 - usedPct * 10, files: 1000, ffree: 1000 - inodePct * 10 });
 }
 
-function container(parts: Partial<ContainerFacts>): ContainerFacts {
-  return {
-    id: 'c1',
-    name: 'web',
-    image: 'nginx',
-    state: 'running',
-    finishedAt: null,
-    logConfig: logConfigFacts('json-file', { 'max-size': '10m' }),
-    logPath: '/var/lib/docker/containers/c1/c1-json.log',
-    logFiles: { path: '/var/lib/docker/containers/c1/c1-json.log', bytes: 100, liveBytes: 100, rotatedFiles: 0, corrupt: false },
-    readonlyRootfs: false,
-    sizeRwBytes: 0,
-    footprint: null,
-    changeToken: null,
-    ...parts,
-  };
-}
+const container = facts;
 
 const codes = (findings: Finding[]) => findings.map((f) => `${f.severity}:${f.code}`);
 

@@ -6,6 +6,7 @@ import { archiveFolder, checkedLogPath, pruneArchives } from '../../src/act/rota
 import type { ContainerFacts, Snapshot } from '../../src/core/model.js';
 import { logConfigFacts } from '../../src/core/logs.js';
 import { planRotations } from '../../src/core/plan-rotate.js';
+import { facts, logOf } from '../helpers/facts.js';
 
 let dir: string;
 beforeEach(() => {
@@ -58,28 +59,15 @@ describe('pruneArchives', () => {
 });
 
 describe('planRotations', () => {
-  const c = (name: string, parts: Partial<ContainerFacts>): ContainerFacts => ({
-    id: Buffer.from(name).toString('hex').padEnd(64, '0'),
-    name,
-    image: 'img',
-    state: 'running',
-    finishedAt: null,
-    logConfig: logConfigFacts('json-file', {}),
-    logPath: `/x/${name}-json.log`,
-    logFiles: { path: `/x/${name}-json.log`, bytes: 200e6, liveBytes: 200e6, rotatedFiles: 0, corrupt: false },
-    readonlyRootfs: false,
-    sizeRwBytes: 0,
-    footprint: null,
-    changeToken: null,
-    ...parts,
-  });
+  const c = (name: string, parts: Partial<ContainerFacts>): ContainerFacts =>
+    facts({ id: Buffer.from(name).toString('hex').padEnd(64, '0'), name, logConfig: logConfigFacts('json-file', {}), logFiles: logOf(200e6), ...parts });
   const snapshot = (containers: ContainerFacts[]): Snapshot => ({ takenAt: new Date(0), engine: null, storage: null, usage: null, containers, failures: [] });
   const containers = [
     c('big', {}),
-    c('small', { logFiles: { path: '/x', bytes: 5e6, liveBytes: 5e6, rotatedFiles: 0, corrupt: false } }),
+    c('small', { logFiles: logOf(5e6) }),
     c('capped', { logConfig: logConfigFacts('json-file', { 'max-size': '10m' }) }),
     c('journald', { logConfig: logConfigFacts('journald', {}), logFiles: null }),
-    c('empty', { logFiles: { path: '/x', bytes: 0, liveBytes: 0, rotatedFiles: 0, corrupt: false } }),
+    c('empty', { logFiles: logOf(0) }),
   ];
 
   it('rotates what is over logs.maxSize, and says why each other log is kept', () => {

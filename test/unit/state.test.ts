@@ -8,6 +8,7 @@ import { beforeEach, describe, expect, it } from 'vitest';
 import type { ContainerFacts, Snapshot } from '../../src/core/model.js';
 import { logConfigFacts } from '../../src/core/logs.js';
 import { filesystemStorage } from '../../src/core/storage.js';
+import { facts, logOf } from '../helpers/facts.js';
 import { recentUsage, recordExitedCache, recordUsage, sqliteExitedCache } from '../../src/state/cache.js';
 import { readHistory, recordRun } from '../../src/state/history.js';
 import { appendJournal, readJournal } from '../../src/state/journal.js';
@@ -27,20 +28,17 @@ beforeEach(() => {
 });
 
 function container(id: string, state: string, logBytes: number): ContainerFacts {
-  return {
+  const exited = state === 'exited';
+  return facts({
     id,
     name: `name-${id}`,
-    image: 'img',
     state,
-    finishedAt: state === 'exited' ? '2026-11-27T00:00:00.000Z' : null,
+    finishedAt: exited ? '2026-11-27T00:00:00.000Z' : null,
     logConfig: logConfigFacts('json-file', {}),
-    logPath: `/x/${id}-json.log`,
-    logFiles: { path: `/x/${id}-json.log`, bytes: logBytes, liveBytes: logBytes, rotatedFiles: 0, corrupt: false },
-    readonlyRootfs: false,
-    sizeRwBytes: 0,
-    footprint: state === 'exited' ? { bytes: 140_000, inodes: 42 } : null,
-    changeToken: state === 'exited' ? `token-${id}` : null,
-  };
+    logFiles: logOf(logBytes, `/x/${id}-json.log`),
+    footprint: exited ? { bytes: 140_000, inodes: 42 } : null,
+    changeToken: exited ? `token-${id}` : null,
+  });
 }
 
 function snapshot(at: number, containers: ContainerFacts[], used = 1e9): Snapshot {

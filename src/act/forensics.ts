@@ -1,0 +1,103 @@
+// The forensic bundle of a suspicious container, written before anything else happens
+// to it (issue #4): its inspect JSON, its changes, a tar of the changed files taken
+// from the container through the engine, and its log. Written into a .partial folder,
+// fsynced, then renamed, so a bundle that exists is complete. The archive budget never
+// deletes bundles.
+
+import { once } from 'node:events';
+import { closeSync, copyFileSync, createWriteStream, existsSync, fsyncSync, mkdirSync, openSync, readdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { basename, dirname, join } from 'node:path';
+import tar from 'tar-stream';
+import { type Change } from '../core/drift.js';
+import type { ContainerFacts } from '../core/model.js';
+import type { EngineClient } from '../engine/client.js';
+import type { ContainerInspect } from '../engine/shapes.js';
+
+export function bundleFolder(archiveDir: string, c: ContainerFacts): string {
+  const finished = (c.finishedAt ?? 'never-ran').replace(/[:.]/g, '-');
+  return join(archiveDir, 'forensics', `${c.name.replace(/[^A-Za-z0-9_.-]/g, '_')}-${c.id.slice(0, 12)}-${finished}`);
+}
+
+/** Paths to take into the tar: every added or modified path, but not one whose parent
+ *  is taken already (the engine's archive of a directory holds its contents), nor a
+ *  directory listed only because something beneath it changed. */
+export function pathsToArchive(changes: Change[]): string[] {
+  const kept = changes.filter((c) => c.kind !== 'deleted');
+  const added = kept.filter((c) => c.kind === 'added').map((c) => c.path);
+  const underAdded = (p: string) => added.some((a) => p.startsWith(`${a}/`));
+  const onlyAnAncestor = (c: Change) => c.kind === 'modified' && kept.some((q) => q.path.startsWith(`${c.path}/`));
+  return kept.filter((c) => !underAdded(c.path) && !onlyAnAncestor(c)).map((c) => c.path);
+}
+
+function fsyncPath(path: string): void {
+  const fd = openSync(path, 'r');
+  fsyncSync(fd);
+  closeSync(fd);
+}
+
+/** Streams each path's tar from the engine into one tar file. */
+async function writeChangedFiles(client: EngineClient, id: string, paths: string[], file: string): Promise<string[]> {
+  const pack = tar.pack();
+  const out = createWriteStream(file);
+  pack.pipe(out);
+  const missing: string[] = [];
+  for (const path of paths) {
+    let archive: NodeJS.ReadableStream;
+    try {
+      archive = await client.containerArchive(id, path);
+    } catch {
+      missing.push(path);
+      continue;
+    }
+    const extract = tar.extract();
+    extract.on('entry', (header, stream, next) => {
+      // The engine names entries relative to the path's parent: put them back under it.
+      const entry = pack.entry({ ...header, name: join(dirname(path), header.name).replace(/^\//, '') }, next);
+      stream.pipe(entry);
+    });
+    const done = once(extract, 'finish');
+    archive.pipe(extract);
+    await done;
+  }
+  pack.finalize();
+  await once(out, 'close');
+  return missing;
+}
+
+/**
+ * Writes the bundle unless a complete one for this container and finish time exists.
+ * Returns its folder. Throws if it cannot be written: the caller then holds the
+ * container, since nothing may happen to it before its evidence is on disk.
+ */
+export async function writeForensicBundle(
+  client: EngineClient,
+  container: ContainerFacts,
+  inspect: ContainerInspect,
+  changes: Change[],
+  archiveDir: string,
+): Promise<{ folder: string; created: boolean }> {
+  const folder = bundleFolder(archiveDir, container);
+  if (existsSync(join(folder, 'inspect.json'))) return { folder, created: false };
+  const partial = `${folder}.partial`;
+  rmSync(partial, { recursive: true, force: true });
+  mkdirSync(partial, { recursive: true, mode: 0o700 });
+
+  writeFileSync(join(partial, 'inspect.json'), `${JSON.stringify(inspect, null, 2)}\n`);
+  writeFileSync(join(partial, 'changes.json'), `${JSON.stringify(changes, null, 2)}\n`);
+  const missing = await writeChangedFiles(client, container.id, pathsToArchive(changes), join(partial, 'changed-files.tar'));
+  if (missing.length > 0) writeFileSync(join(partial, 'missing.txt'), `${missing.join('\n')}\n`);
+  if (container.logPath && existsSync(container.logPath)) {
+    mkdirSync(join(partial, 'log'));
+    const logDir = dirname(container.logPath);
+    const live = basename(container.logPath);
+    for (const name of readdirSync(logDir).filter((n) => n === live || n.startsWith(`${live}.`))) copyFileSync(join(logDir, name), join(partial, 'log', name));
+  }
+  // Files and folders alike, so the bundle survives a crash right after the rename.
+  for (const name of readdirSync(partial, { recursive: true }) as string[]) fsyncPath(join(partial, name));
+  fsyncPath(partial);
+  renameSync(partial, folder);
+  const parent = openSync(dirname(folder), 'r');
+  fsyncSync(parent);
+  closeSync(parent);
+  return { folder, created: true };
+}

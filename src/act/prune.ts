@@ -1,0 +1,51 @@
+// Removing exited containers, exactly as planned, each re-checked just before: one that
+// ran again since the plan (a different finishedAt) is never removed, and a suspicious
+// one is removed only once its forensic bundle is on disk, if at all.
+
+import type { Change } from '../core/drift.js';
+import type { ContainerFacts } from '../core/model.js';
+import { isExited } from '../core/model.js';
+import type { PruneItem } from '../core/plan-prune.js';
+import type { EngineClient } from '../engine/client.js';
+import { writeForensicBundle } from './forensics.js';
+
+export interface PruneResult {
+  containerId: string;
+  name: string;
+  outcome: 'done' | 'held' | 'skipped' | 'failed';
+  message: string;
+  bytesFreed: number | null;
+  bundle: string | null;
+}
+
+export interface PruneContext {
+  client: EngineClient;
+  archiveDir: string;
+  removeVolumes: boolean;
+}
+
+export async function applyPruneItem(item: PruneItem, facts: ContainerFacts, changes: Change[] | null, ctx: PruneContext): Promise<PruneResult> {
+  const result = { containerId: item.containerId, name: item.name, bytesFreed: null, bundle: null };
+  const inspect = await ctx.client.inspectContainer(item.containerId);
+  if (!inspect) return { ...result, outcome: 'skipped', message: 'skipped: the container is gone' };
+  const state = inspect.State?.Status ?? 'unknown';
+  const finishedAt = inspect.State?.FinishedAt && !inspect.State.FinishedAt.startsWith('0001-01-01') ? new Date(inspect.State.FinishedAt).toISOString() : null;
+  if (!isExited(state) || finishedAt !== item.finishedAt) return { ...result, outcome: 'skipped', message: `skipped: it ran again since the plan (now ${state})` };
+
+  let bundle: string | null = null;
+  if (item.drift?.status === 'suspicious' && changes) {
+    try {
+      bundle = (await writeForensicBundle(ctx.client, facts, inspect, changes, ctx.archiveDir)).folder;
+    } catch (error) {
+      return { ...result, outcome: 'failed', message: `held: its forensic bundle could not be written (${(error as Error).message}), so it is kept` };
+    }
+  }
+  if (item.action === 'hold') return { ...result, bundle, outcome: 'held', message: bundle ? `held; forensic bundle in ${bundle}` : 'held' };
+
+  try {
+    await ctx.client.removeContainer(item.containerId, ctx.removeVolumes);
+  } catch (error) {
+    return { ...result, bundle, outcome: 'failed', message: `failed: ${(error as Error).message}` };
+  }
+  return { ...result, bundle, outcome: 'done', message: bundle ? `removed after forensic export to ${bundle}` : 'removed', bytesFreed: item.footprintBytes };
+}

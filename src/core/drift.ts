@@ -1,0 +1,68 @@
+// What `docker diff` of a container says about it: changes only where it may write, or
+// changes elsewhere (an intrusion indicator, and evidence a prune would destroy). Pure.
+
+import picomatch from 'picomatch';
+
+export interface Change {
+  path: string;
+  /** The engine's Kind: 0 modified (C), 1 added (A), 2 deleted (D). */
+  kind: 'modified' | 'added' | 'deleted';
+}
+
+export type DriftStatus = 'clean' | 'suspicious' | 'not-applicable';
+
+export interface Drift {
+  status: DriftStatus;
+  /** Changes outside the allowed paths. */
+  outside: Change[];
+  /** Of those, the ones under system paths: /etc, /bin, /sbin, /usr, /lib*, /root, /boot. */
+  critical: Change[];
+  reason: string;
+}
+
+const KINDS: Record<number, Change['kind']> = { 0: 'modified', 1: 'added', 2: 'deleted' };
+const SYMBOL: Record<Change['kind'], string> = { modified: 'C', added: 'A', deleted: 'D' };
+const CRITICAL = picomatch(['/etc{,/**}', '/bin{,/**}', '/sbin{,/**}', '/usr{,/**}', '/lib*{,/**}', '/root{,/**}', '/boot{,/**}'], { dot: true });
+
+export function changesFrom(body: Array<{ Path: string; Kind: number }> | null): Change[] {
+  return (body ?? []).map((c) => ({ path: c.Path, kind: KINDS[c.Kind] ?? 'modified' }));
+}
+
+export const describeChange = (c: Change): string => `${SYMBOL[c.kind]} ${c.path}`;
+
+/**
+ * `allow`: globs of paths the container may write (the policy's, plus its
+ * `watchdog.drift.allow` label). A directory reported as modified only because
+ * something changed beneath it is not a change of its own: `docker diff` lists /var
+ * and /var/tmp when /var/tmp/x is added.
+ */
+export function classifyDrift(changes: Change[], allow: string[], readonlyRootfs: boolean): Drift {
+  if (readonlyRootfs) {
+    // tmpfs writes of a read-only container never show in `docker diff`: say so
+    // rather than call it clean.
+    return { status: 'not-applicable', outside: [], critical: [], reason: 'drift not applicable: read-only root filesystem (writes to its tmpfs mounts do not show)' };
+  }
+  const allowed = picomatch(allow, { dot: true });
+  const paths = changes.map((c) => c.path);
+  const isAncestor = (c: Change) => c.kind === 'modified' && paths.some((p) => p.startsWith(`${c.path}/`));
+  const outside = changes.filter((c) => !isAncestor(c) && !allowed(c.path));
+  const critical = outside.filter((c) => CRITICAL(c.path));
+  if (outside.length === 0) return { status: 'clean', outside, critical, reason: changes.length === 0 ? 'no changes' : 'changes only in allowed paths' };
+  const shown = (critical.length > 0 ? critical : outside).slice(0, 3).map(describeChange).join(', ');
+  const more = outside.length > 3 ? ` and ${outside.length - 3} more` : '';
+  return {
+    status: 'suspicious',
+    outside,
+    critical,
+    reason: `${critical.length > 0 ? 'changes to system paths' : 'changes outside allowed paths'}: ${shown}${more}`,
+  };
+}
+
+/** The allowed globs for one container: the policy's plus its label's (comma-separated). */
+export function allowFor(policyAllow: string[], labels: Record<string, string>, label = 'watchdog.drift.allow'): string[] {
+  const extra = (labels[label] ?? '')
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
+  return [...policyAllow, ...extra];
+}

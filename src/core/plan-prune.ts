@@ -1,0 +1,96 @@
+// Which exited containers to prune, each with the reason it will or will not be. Pure:
+// the snapshot, the drift of the candidates, the policy and `now` come in; the plan
+// goes out. Planning is two steps because drift (`docker diff`) is costly: first the
+// candidates, then, with their drift, the decision.
+
+import ms from 'ms';
+import picomatch from 'picomatch';
+import type { ContainerPolicy, DriftPolicy, EscalationPolicy } from '../config/config.js';
+import type { Drift } from './drift.js';
+import type { ContainerFacts, Finding } from './model.js';
+import { isExited } from './model.js';
+
+export type Pressure = 'ok' | 'warning' | 'critical';
+
+export interface PruneItem {
+  containerId: string;
+  name: string;
+  image: string;
+  finishedAt: string | null;
+  /** candidate: passed every rule but drift, which decides (see decidePrune). */
+  action: 'keep' | 'candidate' | 'prune' | 'hold' | 'export-and-prune';
+  reason: string;
+  footprintBytes: number | null;
+  drift: Drift | null;
+}
+
+const SPACE_CODES = new Set(['DATA_SPACE_LOW', 'METADATA_SPACE_LOW', 'INODES_LOW']);
+
+/** The disk pressure the findings describe: the worst of data, metadata and inodes. */
+export function pressureOf(findings: Finding[]): Pressure {
+  const levels = findings.filter((f) => SPACE_CODES.has(f.code)).map((f) => f.severity);
+  return levels.includes('critical') ? 'critical' : levels.includes('warning') ? 'warning' : 'ok';
+}
+
+/** Under pressure the escalation's stricter age applies, never a laxer one. */
+export function maxAgeUnder(pressure: Pressure, policy: ContainerPolicy, escalation: EscalationPolicy): number {
+  const stricter = pressure === 'ok' ? null : escalation[pressure].maxAgeMs;
+  return stricter === null ? policy.maxAgeMs : Math.min(stricter, policy.maxAgeMs);
+}
+
+const age = (msValue: number): string => ms(Math.max(0, msValue), { long: true });
+
+/** When a container stopped being useful: when it finished, or was created if it never ran. */
+const endedAt = (c: ContainerFacts): number | null => {
+  const iso = c.finishedAt ?? c.createdAt;
+  return iso ? Date.parse(iso) : null;
+};
+
+/** Step one: every container, kept with its reason or a candidate for drift checking. */
+export function pruneCandidates(containers: ContainerFacts[], policy: ContainerPolicy, pressure: Pressure, escalation: EscalationPolicy, now: number): PruneItem[] {
+  const maxAge = maxAgeUnder(pressure, policy, escalation);
+  const underPressure = maxAge < policy.maxAgeMs ? ` (${pressure} disk pressure)` : '';
+  const protectedBy = policy.protect.map((pattern) => ({ pattern, match: picomatch(pattern) }));
+
+  // keepLast: the newest exited containers of each image stay.
+  const newest = new Set<string>();
+  const byImage = new Map<string, ContainerFacts[]>();
+  for (const c of containers.filter((c) => isExited(c.state))) byImage.set(c.image, [...(byImage.get(c.image) ?? []), c]);
+  for (const group of byImage.values()) {
+    group.sort((a, b) => (endedAt(b) ?? 0) - (endedAt(a) ?? 0));
+    for (const c of group.slice(0, policy.keepLast)) newest.add(c.id);
+  }
+
+  return containers.map((c) => {
+    const item = { containerId: c.id, name: c.name, image: c.image, finishedAt: c.finishedAt, footprintBytes: c.footprint?.bytes ?? null, drift: null };
+    const keep = (reason: string): PruneItem => ({ ...item, action: 'keep', reason: `kept: ${reason}` });
+    if (!isExited(c.state)) return keep(c.state);
+    if (policy.protectLabel in (c.labels ?? {})) return keep(`label ${policy.protectLabel}`);
+    const pattern = protectedBy.find((p) => p.match(c.name) || p.match(c.image));
+    if (pattern) return keep(`protected by pattern "${pattern.pattern}"`);
+    if (newest.has(c.id)) return keep(`newest exited container of image ${c.image} (keepLast ${policy.keepLast})`);
+    const ended = endedAt(c);
+    if (ended === null) return keep('its age is unknown');
+    const verb = c.finishedAt ? 'finished' : 'created, never started,';
+    if (now - ended < maxAge) return keep(`${verb} ${age(now - ended)} ago < ${age(maxAge)}${underPressure}`);
+    return { ...item, action: 'candidate', reason: `${verb} ${age(now - ended)} ago > ${age(maxAge)}${underPressure}` };
+  });
+}
+
+/** Step two: candidates whose drift is known become prune, hold, or export-and-prune.
+ *  A candidate whose drift could not be read is held: evidence is never gambled. */
+export function decidePrune(items: PruneItem[], driftById: Map<string, Drift | Error>, policy: DriftPolicy): PruneItem[] {
+  return items.map((item) => {
+    if (item.action !== 'candidate') return item;
+    const drift = driftById.get(item.containerId);
+    if (drift === undefined || drift instanceof Error) {
+      return { ...item, action: 'hold', reason: `held: drift could not be checked${drift ? ` (${drift.message})` : ''}` };
+    }
+    if (drift.status === 'suspicious') {
+      return policy.onSuspicious === 'hold'
+        ? { ...item, drift, action: 'hold', reason: `held: ${drift.reason}` }
+        : { ...item, drift, action: 'export-and-prune', reason: `prune after forensic export: ${item.reason}; ${drift.reason}` };
+    }
+    return { ...item, drift, action: 'prune', reason: `prune: ${item.reason}; ${drift.reason}` };
+  });
+}

@@ -2,6 +2,7 @@
 // return the exit code; errors are thrown and turned into exit codes by main.ts.
 
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
+import { checkCommand } from './commands/check.js';
 import { journalCommand } from './commands/journal.js';
 import { reportCommand } from './commands/report.js';
 import { pruneCommand } from './commands/prune.js';
@@ -64,6 +65,18 @@ export function buildProgram(io: Io, setExitCode: (code: number) => void): Comma
     .addHelpText('after', EXIT_CODES_HELP)
     .action(async (opts: { json: boolean; color: boolean; top: number; fresh: boolean }) => {
       setExitCode(await reportCommand({ ...globals(), ...opts }, io));
+    });
+
+  program
+    .command('check')
+    .description(
+      'One pass for a systemd timer or cron: report, rotate logs over logs.maxSize, prune exited containers by the policy (holding suspicious ones), record, and print only what was done. The exit code is the worst finding.',
+    )
+    .option('--dry-run', 'print the plans, with a reason for each container, and change nothing', false)
+    .option('--json', 'print the findings, plans and results as JSON', false)
+    .addHelpText('after', EXIT_CODES_HELP)
+    .action(async (opts: { dryRun: boolean; json: boolean }) => {
+      setExitCode(await checkCommand({ ...globals(), ...opts }, io));
     });
 
   program

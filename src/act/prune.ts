@@ -16,6 +16,8 @@ export interface PruneResult {
   message: string;
   bytesFreed: number | null;
   bundle: string | null;
+  /** The bundle was written by this run (a held container is reported once). */
+  newBundle: boolean;
 }
 
 export interface PruneContext {
@@ -25,7 +27,7 @@ export interface PruneContext {
 }
 
 export async function applyPruneItem(item: PruneItem, facts: ContainerFacts, changes: Change[] | null, ctx: PruneContext): Promise<PruneResult> {
-  const result = { containerId: item.containerId, name: item.name, bytesFreed: null, bundle: null };
+  const result = { containerId: item.containerId, name: item.name, bytesFreed: null, bundle: null, newBundle: false };
   const inspect = await ctx.client.inspectContainer(item.containerId);
   if (!inspect) return { ...result, outcome: 'skipped', message: 'skipped: the container is gone' };
   const state = inspect.State?.Status ?? 'unknown';
@@ -33,19 +35,20 @@ export async function applyPruneItem(item: PruneItem, facts: ContainerFacts, cha
   if (!isExited(state) || finishedAt !== item.finishedAt) return { ...result, outcome: 'skipped', message: `skipped: it ran again since the plan (now ${state})` };
 
   let bundle: string | null = null;
+  let newBundle = false;
   if (item.drift?.status === 'suspicious' && changes) {
     try {
-      bundle = (await writeForensicBundle(ctx.client, facts, inspect, changes, ctx.archiveDir)).folder;
+      ({ folder: bundle, created: newBundle } = await writeForensicBundle(ctx.client, facts, inspect, changes, ctx.archiveDir));
     } catch (error) {
       return { ...result, outcome: 'failed', message: `held: its forensic bundle could not be written (${(error as Error).message}), so it is kept` };
     }
   }
-  if (item.action === 'hold') return { ...result, bundle, outcome: 'held', message: bundle ? `held; forensic bundle in ${bundle}` : 'held' };
+  if (item.action === 'hold') return { ...result, bundle, newBundle, outcome: 'held', message: bundle ? `held; forensic bundle in ${bundle}` : 'held' };
 
   try {
     await ctx.client.removeContainer(item.containerId, ctx.removeVolumes);
   } catch (error) {
-    return { ...result, bundle, outcome: 'failed', message: `failed: ${(error as Error).message}` };
+    return { ...result, bundle, newBundle, outcome: 'failed', message: `failed: ${(error as Error).message}` };
   }
-  return { ...result, bundle, outcome: 'done', message: bundle ? `removed after forensic export to ${bundle}` : 'removed', bytesFreed: item.footprintBytes };
+  return { ...result, bundle, newBundle, outcome: 'done', message: bundle ? `removed after forensic export to ${bundle}` : 'removed', bytesFreed: item.footprintBytes };
 }

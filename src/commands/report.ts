@@ -2,21 +2,15 @@
 // findings and trends, record this run in the state store, print. Never changes the
 // host.
 
-import { collectSnapshot } from '../collect/index.js';
 import { loadConfig } from '../config/config.js';
-import { evaluate, exitCodeOf } from '../core/evaluate.js';
+import { exitCodeOf } from '../core/evaluate.js';
 import { renderText } from '../core/render.js';
 import { buildReport } from '../core/report.js';
-import { trendsOf } from '../core/trends.js';
 import { connectEngine } from '../engine/client.js';
 import { resolveHost } from '../engine/host.js';
-import { recentUsage, recordExitedCache, recordUsage, sqliteExitedCache } from '../state/cache.js';
-import { readHistory, recordRun } from '../state/history.js';
 import { withLockedStore, type StateOptions } from '../state/index.js';
 import type { Io } from './io.js';
-
-/** Trends look back a day (see core/forecast.ts); a week is read for the sparklines. */
-const HISTORY_WINDOW_MS = 7 * 24 * 3_600_000;
+import { gather, record } from './pass.js';
 
 export interface ReportOptions extends StateOptions {
   host?: string;
@@ -33,22 +27,14 @@ export async function reportCommand(options: ReportOptions, io: Io): Promise<num
   const client = connectEngine(resolveHost(options.host, io.env));
 
   return withLockedStore(options, io, async ({ db }, now) => {
-    const history = readHistory(db, now.getTime() - HISTORY_WINDOW_MS);
-    const recent = options.fresh ? null : recentUsage(db, now, config.usageMaxAgeMs);
-    const { snapshot, timings } = await collectSnapshot(client, { now, cache: sqliteExitedCache(db), recentUsage: recent });
-
-    const trends = trendsOf(snapshot, history, now.getTime());
-    const findings = evaluate(snapshot, config.thresholds, trends);
-    const report = buildReport(snapshot, findings, timings, trends);
-
-    recordRun(db, snapshot);
-    recordExitedCache(db, snapshot.containers, !snapshot.failures.some((f) => f.collector === 'containers'));
-    if (snapshot.usage && snapshot.usage !== recent) recordUsage(db, snapshot.usage);
+    const pass = await gather(client, db, config, now, options.fresh);
+    const report = buildReport(pass.snapshot, pass.findings, pass.timings, pass.trends);
+    record(db, pass);
 
     // JSON is indented for a person at a terminal, compact for the scripts that read it
     // (a thousand containers make a megabyte of indentation).
     const json = () => `${JSON.stringify(report, null, io.stdoutIsTerminal ? 2 : undefined)}\n`;
-    io.stdout.write(options.json ? json() : renderText(report, { color: options.color && io.colorCapable, now, top: options.top, history }));
-    return exitCodeOf(findings);
+    io.stdout.write(options.json ? json() : renderText(report, { color: options.color && io.colorCapable, now, top: options.top, history: pass.history }));
+    return exitCodeOf(pass.findings);
   });
 }

@@ -144,7 +144,14 @@ export function connectEngine(address: EngineAddress): EngineClient {
           }),
       ),
     listContainers: () => call('GET /containers/json', () => docker.listContainers({ all: true }) as Promise<ContainerSummary[]>),
-    containerChanges: (id) => call(`GET /containers/${id.slice(0, 12)}/changes`, () => docker.getContainer(id).changes() as Promise<Array<{ Path: string; Kind: number }> | null>),
+    containerChanges: (id) =>
+      call(`GET /containers/${id.slice(0, 12)}/changes`, async () => {
+        const body: unknown = await docker.getContainer(id).changes();
+        // A container with no changes answers `null`, which docker-modem hands back
+        // unparsed, as a Buffer.
+        const parsed: unknown = Buffer.isBuffer(body) ? JSON.parse(body.toString('utf8') || 'null') : body;
+        return Array.isArray(parsed) ? (parsed as Array<{ Path: string; Kind: number }>) : [];
+      }),
     containerArchive: (id, path) => call(`GET /containers/${id.slice(0, 12)}/archive`, () => docker.getContainer(id).getArchive({ path }) as Promise<NodeJS.ReadableStream>),
     removeContainer: (id, removeVolumes) => call(`DELETE /containers/${id.slice(0, 12)}`, async () => void (await docker.getContainer(id).remove({ v: removeVolumes }))),
     pauseContainer: (id) => call(`POST /containers/${id.slice(0, 12)}/pause`, async () => void (await docker.getContainer(id).pause())),

@@ -3,6 +3,8 @@
 
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import { checkCommand } from './commands/check.js';
+import { configCheckCommand, configInitCommand } from './commands/config.js';
+import { driftCommand } from './commands/drift.js';
 import { journalCommand } from './commands/journal.js';
 import { reportCommand } from './commands/report.js';
 import { pruneCommand } from './commands/prune.js';
@@ -100,6 +102,32 @@ export function buildProgram(io: Io, setExitCode: (code: number) => void): Comma
     .option('--json', 'print the plan and the results as JSON', false)
     .action(async (opts: { dryRun: boolean; json: boolean }) => {
       setExitCode(await pruneCommand({ ...globals(), ...opts }, io));
+    });
+
+  program
+    .command('drift')
+    .description("Classify what docker diff shows of exited containers (or the CONTAINERs named) against drift.allow; suspicious ones get a forensic bundle.")
+    .argument('[container...]', 'names, ids or id prefixes')
+    .option('--dry-run', 'classify only: write no forensic bundle', false)
+    .option('--json', 'print the classification as JSON', false)
+    .action(async (containers: string[], opts: { dryRun: boolean; json: boolean }) => {
+      setExitCode(await driftCommand({ ...globals(), ...opts, containers }, io));
+    });
+
+  const config = program.command('config').description('Check or write the configuration file.');
+  config
+    .command('check')
+    .description(`Check a configuration file (default ${DEFAULT_CONFIG_PATH}); every problem is listed, exit 78.`)
+    .argument('[file]')
+    .action(async (file: string | undefined) => {
+      setExitCode(await configCheckCommand(file ?? globals().config, io));
+    });
+  config
+    .command('init')
+    .description('Print the default configuration, commented, or write it to FILE (never over an existing one).')
+    .argument('[file]')
+    .action((file: string | undefined) => {
+      setExitCode(configInitCommand(file, io));
     });
 
   program

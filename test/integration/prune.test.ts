@@ -32,6 +32,10 @@ beforeAll(async () => {
   ids.intruder = await runContainer(engine.docker, { name: 'intruder', cmd: ['sh', '-c', 'printf "#!/bin/sh\\necho stolen\\n" > /tmp/passwd && cp /tmp/passwd /usr/bin/passwd'] });
   ids.labelled = await runContainer(engine.docker, { name: 'labelled', cmd: ['true'], labels: { 'watchdog.keep': 'yes' } });
   ids.running = await runContainer(engine.docker, { name: 'running', cmd: ['sleep', '600'], detach: true });
+  const ro = await engine.docker.createContainer({ Image: 'wdt-busybox:latest', name: 'readonly', Cmd: ['true'], HostConfig: { NetworkMode: 'none', ReadonlyRootfs: true } });
+  await ro.start();
+  await ro.wait();
+  ids.readonly = ro.id;
   await sleep(3500);
   ids.young = await runContainer(engine.docker, { name: 'young', cmd: ['true'] });
 });
@@ -53,12 +57,23 @@ describe('watchdog prune', () => {
       young: expect.stringMatching(/^kept: finished \d+ ms ago < 3 seconds$/),
       intruder: 'held: changes to system paths: C /usr/bin/passwd',
       clean: expect.stringMatching(/^prune: finished \d+ seconds ago > 3 seconds; changes only in allowed paths$/),
+      readonly: expect.stringMatching(/^prune: finished \d+ seconds ago > 3 seconds; drift not applicable: read-only root filesystem/),
     });
     expect(out.results).toEqual([]);
     expect(code).toBe(2); // a critical DRIFT_SUSPICIOUS finding
     expect(out.findings).toEqual([expect.objectContaining({ code: 'DRIFT_SUSPICIOUS', severity: 'critical', containerId: ids.intruder })]);
     expect(await names()).toEqual(before);
     expect(await Promise.all(Object.values(ids).map(async (id) => statSync((await engine.docker.getContainer(id).inspect()).LogPath).size))).toEqual(logSizes);
+    expect(existsSync(join(archiveDir, 'forensics'))).toBe(false);
+  });
+
+  it('classifies drift by hand with watchdog drift, and writes no bundle with --dry-run', async () => {
+    const { code, stdout } = await runWatchdog(['drift', 'intruder', 'clean', 'readonly', '--dry-run', '--json', '--host', engine.host, '--state', state, '-c', config()]);
+    expect(code).toBe(2);
+    const drift = Object.fromEntries(JSON.parse(stdout).containers.map((c: any) => [c.name, c.drift]));
+    expect(drift.intruder).toMatchObject({ status: 'suspicious', critical: [{ path: '/usr/bin/passwd', kind: 'modified' }] });
+    expect(drift.clean).toMatchObject({ status: 'clean', outside: [] });
+    expect(drift.readonly).toMatchObject({ status: 'not-applicable' });
     expect(existsSync(join(archiveDir, 'forensics'))).toBe(false);
   });
 

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { DEFAULT_CONFIG_TEXT } from '../../src/commands/config.js';
 import { DEFAULT_CONFIG } from '../../src/config/config.js';
 import { parseConfig } from '../../src/config/parse.js';
 import { DEFAULT_THRESHOLDS } from '../../src/core/evaluate.js';
@@ -39,6 +40,10 @@ describe('parseConfig', () => {
       '  logs: "maxSise" is not a known setting',
       '  "colour" is not a known setting',
     ]);
+  });
+
+  it('writes, with config init, a commented file that parses to exactly the defaults', () => {
+    expect(parseConfig(DEFAULT_CONFIG_TEXT, 'init')).toEqual(DEFAULT_CONFIG);
   });
 
   it('says when the file is not YAML', () => {

@@ -1,0 +1,47 @@
+// The systemd units, checked by systemd itself: `systemd-analyze verify` must accept
+// them without a word, and the service's exposure must stay low.
+
+import { execFile } from 'node:child_process';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+import { describe, expect, it } from 'vitest';
+import { BIN } from '../helpers/cli.js';
+
+const exec = promisify(execFile);
+const SYSTEMD = fileURLToPath(new URL('../../systemd/', import.meta.url));
+
+/** The units with ExecStart pointing at this checkout's binary, which verify checks. */
+function unitsHere(): string {
+  const dir = mkdtempSync(join(tmpdir(), 'wd-units-'));
+  const service = readFileSync(join(SYSTEMD, 'docker-watchdog.service'), 'utf8');
+  expect(service).toContain('ExecStart=/usr/local/bin/watchdog check\n');
+  writeFileSync(join(dir, 'docker-watchdog.service'), service.replace('/usr/local/bin/watchdog', `${process.execPath} ${BIN}`));
+  writeFileSync(join(dir, 'docker-watchdog.timer'), readFileSync(join(SYSTEMD, 'docker-watchdog.timer')));
+  return dir;
+}
+
+describe('systemd units', () => {
+  it('pass systemd-analyze verify without warnings', async () => {
+    const dir = unitsHere();
+    const { stdout, stderr } = await exec('systemd-analyze', ['verify', '--man=no', 'docker-watchdog.service', 'docker-watchdog.timer'], { cwd: dir });
+    expect(stdout + stderr).toBe('');
+  });
+
+  it('run every 5 minutes, persistently, with a randomized delay', () => {
+    const timer = readFileSync(join(SYSTEMD, 'docker-watchdog.timer'), 'utf8');
+    expect(timer).toMatch(/^OnCalendar=\*:0\/5$/m);
+    expect(timer).toMatch(/^Persistent=true$/m);
+    expect(timer).toMatch(/^RandomizedDelaySec=\d+$/m);
+  });
+
+  it('keep the service exposure below 4.0 (systemd-analyze security --offline)', async () => {
+    const dir = unitsHere();
+    const { stdout } = await exec('systemd-analyze', ['security', '--offline=true', '--no-pager', 'docker-watchdog.service'], { cwd: dir }).catch((e: { stdout: string }) => e);
+    const score = Number(/Overall exposure level for docker-watchdog\.service: ([\d.]+)/.exec(stdout)?.[1]);
+    console.log(`systemd-analyze security --offline=true: exposure ${score}`);
+    expect(score).toBeLessThan(4.0);
+  });
+});

@@ -1,0 +1,77 @@
+import { describe, expect, it } from 'vitest';
+import { applyPruneItem } from '../../src/act/prune.js';
+import { DEFAULT_CONFIG } from '../../src/config/config.js';
+import { classifyDrift, changesFrom } from '../../src/core/drift.js';
+import type { Finding } from '../../src/core/model.js';
+import { decidePrune, maxAgeUnder, pressureOf, pruneCandidates } from '../../src/core/plan-prune.js';
+import type { EngineClient } from '../../src/engine/client.js';
+import { facts } from '../helpers/facts.js';
+
+const HOUR = 3_600_000;
+const now = Date.parse('2026-11-28T12:00:00Z');
+const ago = (hours: number) => new Date(now - hours * HOUR).toISOString();
+const policy = { ...DEFAULT_CONFIG.containers, maxAgeMs: 24 * HOUR, keepLast: 1, protect: ['db-*'] };
+const exited = (name: string, hours: number, parts = {}) => facts({ id: `id-${name}`, name, state: 'exited', finishedAt: ago(hours), image: `img-${name}`, ...parts });
+
+describe('pruneCandidates', () => {
+  it('gives every container its reason', () => {
+    const containers = [
+      facts({ id: 'id-web', name: 'web', state: 'running' }),
+      exited('labelled', 48, { labels: { 'watchdog.keep': '' } }),
+      exited('db-backup', 48),
+      exited('young', 2, { image: 'shared' }),
+      exited('old', 48, { image: 'shared' }),
+      exited('lonely', 48),
+      facts({ id: 'id-never', name: 'never', state: 'created', finishedAt: null, createdAt: ago(30), image: 'shared' }),
+    ];
+    const items = pruneCandidates(containers, policy, 'ok', DEFAULT_CONFIG.escalation, now);
+    expect(items.map((i) => `${i.name}: ${i.action}: ${i.reason}`)).toEqual([
+      'web: keep: kept: running',
+      'labelled: keep: kept: label watchdog.keep',
+      'db-backup: keep: kept: protected by pattern "db-*"',
+      'young: keep: kept: newest exited container of image shared (keepLast 1)',
+      'old: candidate: finished 2 days ago > 1 day',
+      'lonely: keep: kept: newest exited container of image img-lonely (keepLast 1)',
+      'never: candidate: created, never started, 1 day ago > 1 day',
+    ]);
+  });
+
+  it('prunes sooner under pressure, never later', () => {
+    expect(maxAgeUnder('ok', policy, DEFAULT_CONFIG.escalation)).toBe(24 * HOUR);
+    expect(maxAgeUnder('warning', policy, DEFAULT_CONFIG.escalation)).toBe(6 * HOUR);
+    expect(maxAgeUnder('critical', policy, DEFAULT_CONFIG.escalation)).toBe(1 * HOUR);
+    expect(maxAgeUnder('critical', { ...policy, maxAgeMs: 10 * 60_000 }, DEFAULT_CONFIG.escalation)).toBe(10 * 60_000);
+    const f = (code: Finding['code'], severity: Finding['severity']): Finding => ({ code, severity, message: '' });
+    expect(pressureOf([f('UNBOUNDED_LOG', 'warning')])).toBe('ok');
+    expect(pressureOf([f('INODES_LOW', 'warning'), f('DATA_SPACE_LOW', 'critical')])).toBe('critical');
+    const [item] = pruneCandidates([exited('x', 3), exited('y', 2, { image: 'img-x' })], { ...policy, keepLast: 0 }, 'warning', DEFAULT_CONFIG.escalation, now);
+    expect(item!.reason).toBe('kept: finished 3 hours ago < 6 hours (warning disk pressure)');
+  });
+});
+
+describe('decidePrune', () => {
+  const candidate = pruneCandidates([exited('old', 48)], { ...policy, keepLast: 0 }, 'ok', DEFAULT_CONFIG.escalation, now);
+  const suspicious = classifyDrift(changesFrom([{ Path: '/usr/bin/passwd', Kind: 0 }]), ['/tmp/**'], false);
+
+  it('prunes clean ones, holds suspicious ones (or exports first), and holds when drift is unknown', () => {
+    const clean = classifyDrift([], ['/tmp/**'], false);
+    expect(decidePrune(candidate, new Map([['id-old', clean]]), DEFAULT_CONFIG.drift)[0]).toMatchObject({ action: 'prune', reason: 'prune: finished 2 days ago > 1 day; no changes' });
+    expect(decidePrune(candidate, new Map([['id-old', suspicious]]), DEFAULT_CONFIG.drift)[0]).toMatchObject({ action: 'hold', reason: 'held: changes to system paths: C /usr/bin/passwd' });
+    expect(decidePrune(candidate, new Map([['id-old', suspicious]]), { ...DEFAULT_CONFIG.drift, onSuspicious: 'export-and-prune' })[0]).toMatchObject({ action: 'export-and-prune' });
+    expect(decidePrune(candidate, new Map([['id-old', new Error('engine said 500')]]), DEFAULT_CONFIG.drift)[0]).toMatchObject({ action: 'hold', reason: 'held: drift could not be checked (engine said 500)' });
+  });
+});
+
+describe('applyPruneItem', () => {
+  it('never removes a container that ran again since the plan', async () => {
+    let removed = false;
+    const client = {
+      inspectContainer: async () => ({ Id: 'id-old', State: { Status: 'exited', FinishedAt: ago(0.01) } }),
+      removeContainer: async () => void (removed = true),
+    } as unknown as EngineClient;
+    const [item] = decidePrune(pruneCandidates([exited('old', 48)], { ...policy, keepLast: 0 }, 'ok', DEFAULT_CONFIG.escalation, now), new Map([['id-old', classifyDrift([], [], false)]]), DEFAULT_CONFIG.drift);
+    const result = await applyPruneItem(item!, exited('old', 48), [], { client, archiveDir: '/nonexistent', removeVolumes: false });
+    expect(result).toMatchObject({ outcome: 'skipped', message: 'skipped: it ran again since the plan (now exited)' });
+    expect(removed).toBe(false);
+  });
+});

@@ -2,7 +2,7 @@
 // ran again since the plan (a different finishedAt) is never removed, and a suspicious
 // one is removed only once its forensic bundle is on disk, if at all.
 
-import type { Change } from '../core/drift.js';
+import type { Change, Drift } from '../core/drift.js';
 import type { ContainerFacts } from '../core/model.js';
 import { isExited } from '../core/model.js';
 import type { PruneItem } from '../core/plan-prune.js';
@@ -24,6 +24,10 @@ export interface PruneContext {
   client: EngineClient;
   archiveDir: string;
   removeVolumes: boolean;
+  /** `docker diff` asked again, uncached, just before a clean container is removed:
+   *  a `docker cp` into a stopped container changes its layer without a trace in the
+   *  change token the cache relies on. */
+  recheckDrift: (container: ContainerFacts) => Promise<Drift>;
 }
 
 export async function applyPruneItem(item: PruneItem, facts: ContainerFacts, changes: Change[] | null, ctx: PruneContext): Promise<PruneResult> {
@@ -44,6 +48,12 @@ export async function applyPruneItem(item: PruneItem, facts: ContainerFacts, cha
     }
   }
   if (item.action === 'hold') return { ...result, bundle, newBundle, outcome: 'held', message: bundle ? `held; forensic bundle in ${bundle}` : 'held' };
+  if (item.action === 'prune') {
+    const now = await ctx.recheckDrift(facts).catch((error: Error) => error);
+    if (now instanceof Error || now.status === 'suspicious') {
+      return { ...result, outcome: 'held', message: `held: ${now instanceof Error ? `drift could not be checked again (${now.message})` : `its drift changed since the plan: ${now.reason}`}` };
+    }
+  }
 
   try {
     await ctx.client.removeContainer(item.containerId, ctx.removeVolumes);

@@ -25,6 +25,7 @@ export async function collectEngine(client: EngineClient): Promise<{ engine: Eng
   return {
     info,
     engine: {
+      id: info.ID ?? '',
       host: client.address.url,
       serverVersion: info.ServerVersion ?? version.Version ?? 'unknown',
       apiVersion: version.ApiVersion ?? 'unknown',

@@ -20,8 +20,9 @@ const FILE_CONCURRENCY = 8;
 
 export interface CollectOptions {
   now: Date;
-  /** A recent `docker system df` answer to use instead of asking again (issue #3). */
-  recentUsage?: Usage | null;
+  /** A recent `docker system df` answer of this engine (by its ID) to use instead of
+   *  asking again (issue #3). */
+  recentUsage?: (engineId: string) => Usage | null;
   /** Leave `docker system df` out altogether (the actions do not need it). */
   skipUsage?: boolean;
   /** What earlier runs measured about exited containers; null to measure everything. */
@@ -68,19 +69,20 @@ export async function collectSnapshot(client: EngineClient, options: CollectOpti
   };
 
   await client.ping();
-  // df is the slowest call on a real host (it walks every writable layer): start it
-  // first and let the rest happen meanwhile.
-  const recent = options.recentUsage ?? null;
-  const usagePromise = options.skipUsage
-    ? Promise.resolve(null)
-    : recent
-    ? run<Usage>('usage', async () => recent, () => ({ measured: 0, cached: 1 }))
-    : run<Usage>('usage', async () => parseSystemDf(await client.systemDf(), options.now), () => ({ measured: 1, cached: 0 }));
   // The list does not wait for the engine facts; its failure is reported below.
   const summariesPromise = client.listContainers();
   summariesPromise.catch(() => {});
   const engineResult = await run<{ engine: EngineFacts; info: InfoResponse }>('engine', () => collectEngine(client));
   const engine = engineResult?.engine ?? null;
+
+  // df is the slowest call on a real host (it walks every writable layer): it runs
+  // while the rest is collected, unless a recent answer of this engine can be reused.
+  const recent = engine && options.recentUsage ? options.recentUsage(engine.id) : null;
+  const usagePromise = options.skipUsage
+    ? Promise.resolve(null)
+    : recent
+      ? run<Usage>('usage', async () => recent, () => ({ measured: 0, cached: 1 }))
+      : run<Usage>('usage', async () => parseSystemDf(await client.systemDf(), options.now), () => ({ measured: 1, cached: 0 }));
 
   const listed = await run(
     'containers',

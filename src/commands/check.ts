@@ -9,7 +9,7 @@ import { exitCodeOf } from '../core/evaluate.js';
 import { connectEngine } from '../engine/client.js';
 import { resolveHost } from '../engine/host.js';
 import { noNotifier, type Action, type Notifier } from '../notify/notifier.js';
-import { withLockedStore, type StateOptions } from '../state/index.js';
+import { warner, withLockedStore, type StateOptions } from '../state/index.js';
 import type { Io } from './io.js';
 import { gather, record } from './pass.js';
 import { journalPrune, prunePass, renderPrune } from './prune.js';
@@ -27,7 +27,7 @@ export async function checkCommand(options: CheckOptions, io: Io, notifier: Noti
   const client = connectEngine(resolveHost(options.host, io.env));
 
   return withLockedStore(options, io, async ({ db }, now) => {
-    const pass = await gather(client, db, config, now, false);
+    const pass = await gather(client, db, config, now, false, warner(io));
     const local = pass.snapshot.engine?.local ?? false;
     // On a remote engine logs cannot be rotated: the rest of the pass still runs.
     const rotation = local ? await rotatePass(client, pass.snapshot, config, db, io.now, options.dryRun, null) : null;
@@ -35,7 +35,7 @@ export async function checkCommand(options: CheckOptions, io: Io, notifier: Noti
     // A timer every 5 minutes must not fill the journal with "kept: running": it
     // records what was done, held or would be done (dry run).
     journalPrune(db, pruning, now, options.dryRun, !options.dryRun);
-    record(db, pass);
+    record(db, pass, warner(io));
 
     const findings = [...pass.findings, ...pruning.findings];
     const actions: Action[] = [

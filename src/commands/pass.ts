@@ -6,17 +6,21 @@ import { collectSnapshot } from '../collect/index.js';
 import type { Config } from '../config/config.js';
 import { evaluate } from '../core/evaluate.js';
 import type { CollectorTiming, Finding, History, Snapshot, Usage } from '../core/model.js';
+import { NO_HISTORY } from '../core/model.js';
 import { trendsOf, type Trends } from '../core/trends.js';
 import type { EngineClient } from '../engine/client.js';
 import { recentUsage, recordExitedCache, recordUsage, sqliteExitedCache } from '../state/cache.js';
 import { readHistory, recordRun } from '../state/history.js';
-import type { Db } from '../state/store.js';
+import { setStoreEngineId, storeEngineId, type Db } from '../state/store.js';
 
 /** Trends look back a day (see core/forecast.ts); a week is read for the sparklines. */
 const HISTORY_WINDOW_MS = 7 * 24 * 3_600_000;
 
 export interface Pass {
   snapshot: Snapshot;
+  /** The store belongs to another engine: its history was not used and this run is
+   *  not recorded in it. */
+  foreignStore: boolean;
   timings: CollectorTiming[];
   history: History;
   trends: Trends;
@@ -25,18 +29,37 @@ export interface Pass {
   reusedUsage: Usage | null;
 }
 
-export async function gather(client: EngineClient, db: Db, config: Config, now: Date, freshUsage: boolean): Promise<Pass> {
-  const history = readHistory(db, now.getTime() - HISTORY_WINDOW_MS);
-  const reusedUsage = freshUsage ? null : recentUsage(db, now, config.usageMaxAgeMs);
-  const { snapshot, timings } = await collectSnapshot(client, { now, cache: sqliteExitedCache(db), recentUsage: reusedUsage });
+export async function gather(client: EngineClient, db: Db, config: Config, now: Date, freshUsage: boolean, warn: (message: string) => void): Promise<Pass> {
+  const owner = storeEngineId(db);
+  const ownedBy = (engineId: string) => owner === null || owner === engineId;
+  let history = readHistory(db, now.getTime() - HISTORY_WINDOW_MS);
+  let reusedUsage: Usage | null = null;
+  const { snapshot, timings } = await collectSnapshot(client, {
+    now,
+    cache: sqliteExitedCache(db),
+    recentUsage: (engineId) => (reusedUsage = freshUsage || !ownedBy(engineId) ? null : recentUsage(db, now, config.usageMaxAgeMs)),
+  });
+  const foreignStore = snapshot.engine !== null && !ownedBy(snapshot.engine.id);
+  if (foreignStore) {
+    warn(`the state store holds the history of engine ${owner}, not of this one (${snapshot.engine!.id}): not using or changing it; give each engine its own --state`);
+    history = NO_HISTORY;
+  }
   const trends = trendsOf(snapshot, history, now.getTime());
   const findings = evaluate(snapshot, config.thresholds, trends);
-  return { snapshot, timings, history, trends, findings, reusedUsage };
+  return { snapshot, foreignStore, timings, history, trends, findings, reusedUsage };
 }
 
-export function record(db: Db, pass: Pass): void {
+/** Writes the run into the store. A store that fails here (a full disk, say) costs the
+ *  history of this run, never its report: the failure is a warning. */
+export function record(db: Db, pass: Pass, warn: (message: string) => void): void {
   const { snapshot } = pass;
-  recordRun(db, snapshot);
-  recordExitedCache(db, snapshot.containers, !snapshot.failures.some((f) => f.collector === 'containers'));
-  if (snapshot.usage && snapshot.usage !== pass.reusedUsage) recordUsage(db, snapshot.usage);
+  if (pass.foreignStore) return;
+  try {
+    if (snapshot.engine && storeEngineId(db) === null) setStoreEngineId(db, snapshot.engine.id);
+    recordRun(db, snapshot);
+    recordExitedCache(db, snapshot.containers, !snapshot.failures.some((f) => f.collector === 'containers'));
+    if (snapshot.usage && snapshot.usage !== pass.reusedUsage) recordUsage(db, snapshot.usage);
+  } catch (error) {
+    warn(`could not record this run in the state store (${(error as Error).message})`);
+  }
 }

@@ -8,9 +8,9 @@ import { applyPruneItem, type PruneResult } from '../act/prune.js';
 import { collectChanges } from '../collect/drift.js';
 import { collectSnapshot } from '../collect/index.js';
 import { loadConfig, type Config } from '../config/config.js';
-import { allowFor, classifyDrift, type Drift } from '../core/drift.js';
+import { allowFor, changesFrom, classifyDrift, type Drift } from '../core/drift.js';
 import { evaluate } from '../core/evaluate.js';
-import type { Finding, Snapshot } from '../core/model.js';
+import type { ContainerFacts, Finding, Snapshot } from '../core/model.js';
 import { decidePrune, pressureOf, pruneCandidates, type PruneItem } from '../core/plan-prune.js';
 import { table } from '../core/render.js';
 import type { EngineClient } from '../engine/client.js';
@@ -56,7 +56,12 @@ export async function prunePass(client: EngineClient, snapshot: Snapshot, config
 
   const results: PruneResult[] = [];
   if (!dryRun) {
-    const ctx = { client, archiveDir: config.logs.archiveDir, removeVolumes: config.containers.removeVolumes };
+    const ctx = {
+      client,
+      archiveDir: config.logs.archiveDir,
+      removeVolumes: config.containers.removeVolumes,
+      recheckDrift: async (c: ContainerFacts) => classifyDrift(changesFrom(await client.containerChanges(c.id)), allowFor(config.drift.allow, c.labels ?? {}), c.readonlyRootfs),
+    };
     for (const item of items.filter((i) => i.action !== 'keep' && i.action !== 'candidate')) {
       const found = changes.get(item.containerId);
       results.push(await applyPruneItem(item, byId.get(item.containerId)!, Array.isArray(found) ? found : null, ctx));

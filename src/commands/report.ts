@@ -8,7 +8,7 @@ import { renderText } from '../core/render.js';
 import { buildReport } from '../core/report.js';
 import { connectEngine } from '../engine/client.js';
 import { resolveHost } from '../engine/host.js';
-import { withLockedStore, type StateOptions } from '../state/index.js';
+import { warner, withLockedStore, type StateOptions } from '../state/index.js';
 import type { Io } from './io.js';
 import { gather, record } from './pass.js';
 
@@ -27,9 +27,9 @@ export async function reportCommand(options: ReportOptions, io: Io): Promise<num
   const client = connectEngine(resolveHost(options.host, io.env));
 
   return withLockedStore(options, io, async ({ db }, now) => {
-    const pass = await gather(client, db, config, now, options.fresh);
+    const pass = await gather(client, db, config, now, options.fresh, warner(io));
     const report = buildReport(pass.snapshot, pass.findings, pass.timings, pass.trends);
-    record(db, pass);
+    record(db, pass, warner(io));
 
     // JSON is indented for a person at a terminal, compact for the scripts that read it
     // (a thousand containers make a megabyte of indentation).

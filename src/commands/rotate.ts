@@ -13,6 +13,7 @@ import { connectEngine, type EngineClient } from '../engine/client.js';
 import { resolveHost } from '../engine/host.js';
 import { UsageError } from '../errors.js';
 import { withLockedStore, type StateOptions } from '../state/index.js';
+import { forgetExited } from '../state/cache.js';
 import { appendJournal } from '../state/journal.js';
 import type { Db } from '../state/store.js';
 import type { Io } from './io.js';
@@ -44,6 +45,7 @@ export async function rotatePass(client: EngineClient, snapshot: Snapshot, confi
       ? { containerId: item.containerId, name: item.name, outcome: 'skipped', message: 'dry run: nothing changed', archive: null, bytesArchived: 0, pauseMs: null }
       : await rotate(item, ctx);
     if (result.archive) written.add(result.archive);
+    if (result.outcome === 'done') forgetExited(db, item.containerId);
     results.push(result);
     appendJournal(db, {
       at: now().toISOString(),

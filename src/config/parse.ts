@@ -14,7 +14,8 @@ import { DEFAULT_CONFIG, type Config } from './config.js';
 const percentage = z.union([z.string(), z.number()]).transform((value, ctx) => {
   const match = typeof value === 'number' ? [String(value), String(value)] : /^\s*(\d+(?:\.\d+)?)\s*%\s*$/.exec(value);
   const n = match ? Number(match[1]) : NaN;
-  if (!match || !(n > 0 && n <= 100)) {
+  // A bare 0.8 would mean 0.8 %, almost certainly not what was meant.
+  if (!match || !(n > 0 && n <= 100) || (typeof value === 'number' && n <= 1)) {
     ctx.addIssue({ code: 'custom', message: `${JSON.stringify(value)} is not a percentage; write e.g. 80%` });
     return z.NEVER;
   }

@@ -34,7 +34,7 @@ export interface FitRules {
 const HOUR = 3_600_000;
 
 /** Logs: two runs a few seconds apart already say how fast a log grows. */
-export const LOG_FIT: FitRules = { minPoints: 2, minSpanMs: 1_000, windowMs: 24 * HOUR };
+export const LOG_FIT: FitRules = { minPoints: 2, minSpanMs: 5_000, windowMs: 24 * HOUR };
 /** Disk space moves in steps: ask for more before predicting when it fills. */
 export const SPACE_FIT: FitRules = { minPoints: 3, minSpanMs: 10 * 60_000, windowMs: 24 * HOUR };
 
@@ -56,6 +56,16 @@ export function theilSenSlope(points: Point[]): number | null {
   return slopes.length === 0 ? null : median(slopes);
 }
 
+/** Theil-Sen looks at every pair: a one-minute timer's day of samples would be a
+ *  million pairs per log. An even selection keeps the trend and the cost small. */
+const MAX_FIT_POINTS = 60;
+
+function evenly(points: Point[], max: number): Point[] {
+  if (points.length <= max) return points;
+  const step = (points.length - 1) / (max - 1);
+  return Array.from({ length: max }, (_, i) => points[Math.round(i * step)]!);
+}
+
 const describeSpan = (ms: number): string => (ms >= 2 * HOUR ? `${Math.round(ms / HOUR)} h` : ms >= 120_000 ? `${Math.round(ms / 60_000)} min` : `${Math.round(ms / 1000)} s`);
 
 export function growthOf(points: Point[], now: number, rules: FitRules): Growth {
@@ -67,7 +77,7 @@ export function growthOf(points: Point[], now: number, rules: FitRules): Growth 
       basis: `not enough history: ${recent.length} sample${recent.length === 1 ? '' : 's'} over ${describeSpan(span)}, need ${rules.minPoints} over ${describeSpan(rules.minSpanMs)}`,
     };
   }
-  const slope = theilSenSlope(recent)!;
+  const slope = theilSenSlope(evenly(recent, MAX_FIT_POINTS))!;
   return { bytesPerHour: slope * HOUR, basis: `trend of ${recent.length} samples over ${describeSpan(span)}` };
 }
 
@@ -82,6 +92,9 @@ export function forecastFull(usedPoints: Point[], availableBytes: number, fullLi
   if (headroom <= 0) return { growthBytesPerHour: growth.bytesPerHour, fullAt: new Date(now).toISOString(), basis: `${growth.basis}; already past the full line` };
   if (growth.bytesPerHour <= 0) return { growthBytesPerHour: growth.bytesPerHour, fullAt: null, basis: `${growth.basis}; flat or shrinking, so no full date` };
   const fullAt = now + (headroom / growth.bytesPerHour) * HOUR;
+  // A trickle into a big disk would be "full" in thousands of years (past what a Date
+  // can hold): beyond ten years, there is simply no full date.
+  if (!(fullAt - now < 10 * 365 * 24 * HOUR)) return { growthBytesPerHour: growth.bytesPerHour, fullAt: null, basis: `${growth.basis}; not full within 10 years` };
   return { growthBytesPerHour: growth.bytesPerHour, fullAt: new Date(fullAt).toISOString(), basis: growth.basis };
 }
 

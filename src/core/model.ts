@@ -24,6 +24,8 @@ export interface Finding {
 }
 
 export interface EngineFacts {
+  /** The engine's ID (`docker info`): what the state store is kept for. */
+  id: string;
   host: string;
   serverVersion: string;
   apiVersion: string;

@@ -4,6 +4,8 @@
 import type { DriverStatus } from '../core/storage.js';
 
 export interface InfoResponse {
+  /** The engine's own identity, stable across restarts. */
+  ID?: string;
   /** The engine host's hostname. */
   Name?: string;
   ServerVersion?: string;

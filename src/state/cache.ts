@@ -68,3 +68,9 @@ export function recordExitedCache(db: Db, containers: ContainerFacts[], listComp
     }
   })();
 }
+
+/** Forgets what was measured about a container whose files were changed by us (its log
+ *  rotated): its footprint includes that log. */
+export function forgetExited(db: Db, containerId: string): void {
+  db.prepare('DELETE FROM exited_cache WHERE container_id = ?').run(containerId);
+}

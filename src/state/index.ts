@@ -6,7 +6,7 @@ import { homedir } from 'node:os';
 import { dirname } from 'node:path';
 import type { Io } from '../commands/io.js';
 import { acquireRunLock } from './lock.js';
-import { defaultStatePath, openStore, type OpenedStore } from './store.js';
+import { defaultStatePath, openStore, openStoreReadonly, type Db, type OpenedStore } from './store.js';
 
 export interface StateOptions {
   /** --state PATH */
@@ -19,7 +19,7 @@ export function statePathOf(options: StateOptions, io: Io): string {
   return options.state ?? defaultStatePath(io.env, process.getuid?.() ?? 0, homedir());
 }
 
-function warner(io: Io): (message: string) => void {
+export function warner(io: Io): (message: string) => void {
   return (message) => io.stderr.write(`watchdog: warning: ${message}\n`);
 }
 
@@ -36,7 +36,8 @@ export async function withLockedStore<T>(options: StateOptions, io: Io, work: (s
   const lock = acquireRunLock(path, options.wait * 1000);
   try {
     const now = io.now();
-    const store = openStore(path, warner(io), now);
+    if (lock.unavailable) warner(io)(`cannot lock the state store ${path} (${lock.unavailable}); running without history this time`);
+    const store = lock.unavailable ? openStore(':memory:', warner(io), now) : openStore(path, warner(io), now);
     try {
       return await work(store, now);
     } finally {
@@ -47,12 +48,14 @@ export async function withLockedStore<T>(options: StateOptions, io: Io, work: (s
   }
 }
 
-/** Opens the store for reading only what earlier runs wrote (no lock: WAL readers never block). */
-export function withStore<T>(options: StateOptions, io: Io, now: Date, work: (store: OpenedStore) => T): T {
-  const store = openStore(statePathOf(options, io), warner(io), now);
+/** Reads what earlier runs wrote, without creating, migrating or locking anything
+ *  (WAL readers never block a run). `work` gets null when there is no store yet. */
+export function withStoreReadonly<T>(options: StateOptions, io: Io, work: (db: Db | null, path: string) => T): T {
+  const path = statePathOf(options, io);
+  const db = openStoreReadonly(path);
   try {
-    return work(store);
+    return work(db, path);
   } finally {
-    store.db.close();
+    db?.close();
   }
 }

@@ -3,6 +3,7 @@
 // transaction on a side file: the kernel drops it when its holder dies, even by
 // SIGKILL, so a crashed run never leaves a stale lock behind.
 
+import { rmSync } from 'node:fs';
 import Database from 'better-sqlite3';
 import { WatchdogError } from '../errors.js';
 
@@ -15,25 +16,46 @@ export class StateLockedError extends WatchdogError {
 
 export interface RunLock {
   release(): void;
+  /** No lock could be taken at all (the state directory is not writable): the run
+   *  goes on without a store. */
+  unavailable: string | null;
 }
 
-export function acquireRunLock(statePath: string, waitMs: number): RunLock {
-  if (statePath === ':memory:') return { release: () => {} };
-  const path = `${statePath}.lock`;
+function tryLock(path: string, waitMs: number): Database.Database {
   const db = new Database(path);
   try {
     db.pragma(`busy_timeout = ${Math.max(0, Math.round(waitMs))}`);
     db.exec('BEGIN EXCLUSIVE');
+    return db;
   } catch (error) {
     db.close();
-    if ((error as { code?: string }).code === 'SQLITE_BUSY') {
+    throw error;
+  }
+}
+
+export function acquireRunLock(statePath: string, waitMs: number): RunLock {
+  if (statePath === ':memory:') return { release: () => {}, unavailable: null };
+  const path = `${statePath}.lock`;
+  let db: Database.Database;
+  try {
+    db = tryLock(path, waitMs);
+  } catch (error) {
+    const code = (error as { code?: string }).code;
+    if (code === 'SQLITE_BUSY') {
       throw new StateLockedError(
         `Another watchdog run holds the lock on ${statePath} and did not finish within ${Math.round(waitMs / 1000)} s; try again when it is done, or give this run its own --state.`,
       );
     }
-    throw error;
+    if (code === 'SQLITE_NOTADB' || code === 'SQLITE_CORRUPT') {
+      // The lock file holds nothing of value: something overwrote it. Start it again.
+      rmSync(path, { force: true });
+      db = tryLock(path, waitMs);
+    } else {
+      return { release: () => {}, unavailable: (error as Error).message };
+    }
   }
   return {
+    unavailable: null,
     release: () => {
       if (!db.open) return;
       db.exec('ROLLBACK');

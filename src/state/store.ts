@@ -3,7 +3,7 @@
 // a one-line warning and a fresh one is started; one that cannot be created at all
 // (read-only disk) gives an in-memory store, so the run still reports.
 
-import { mkdirSync, renameSync, existsSync } from 'node:fs';
+import { existsSync, lstatSync, mkdirSync, renameSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import Database from 'better-sqlite3';
 
@@ -75,30 +75,33 @@ const MIGRATIONS: string[] = [
 export const SCHEMA_VERSION = MIGRATIONS.length;
 
 function migrate(db: Db): void {
-  const version = db.pragma('user_version', { simple: true }) as number;
-  if (version > SCHEMA_VERSION) {
-    throw Object.assign(new Error(`schema version ${version} is newer than this watchdog's ${SCHEMA_VERSION}`), { code: 'WATCHDOG_NEWER_SCHEMA' });
-  }
-  for (let v = version; v < SCHEMA_VERSION; v++) {
-    db.transaction(() => {
-      db.exec(MIGRATIONS[v]!);
-      db.pragma(`user_version = ${v + 1}`);
-    })();
-  }
+  // IMMEDIATE: two runs opening a new store at once must not both run a step; the
+  // second waits (busy_timeout), then finds the work done.
+  db.transaction(() => {
+    const version = db.pragma('user_version', { simple: true }) as number;
+    if (version > SCHEMA_VERSION) {
+      throw Object.assign(new Error(`schema version ${version} is newer than this watchdog's ${SCHEMA_VERSION}`), { code: 'WATCHDOG_NEWER_SCHEMA' });
+    }
+    for (let v = version; v < SCHEMA_VERSION; v++) db.exec(MIGRATIONS[v]!);
+    db.pragma(`user_version = ${SCHEMA_VERSION}`);
+  }).immediate();
 }
 
 function openAt(path: string): Db {
   const db = new Database(path);
   try {
+    db.pragma('busy_timeout = 5000');
     db.pragma('journal_mode = WAL');
     // WAL with synchronous=NORMAL survives a killed process; only a power loss can
     // drop the last commits, never corrupt the file.
     db.pragma('synchronous = NORMAL');
     db.pragma('foreign_keys = ON');
-    db.pragma('busy_timeout = 5000');
     migrate(db);
-    // Reads the first pages: "file is not a database" shows here, not at open.
-    db.prepare('SELECT count(*) FROM samples').get();
+    // Damage past the first page shows only when read: check every page once here
+    // (a few ms for a year of history), so that a damaged store is moved aside rather
+    // than failing every run.
+    const check = String(db.pragma('quick_check', { simple: true }));
+    if (check !== 'ok') throw Object.assign(new Error(`damaged: ${check.split('\n')[0]}`), { code: 'SQLITE_CORRUPT' });
     return db;
   } catch (error) {
     db.close();
@@ -112,21 +115,37 @@ export interface OpenedStore {
   path: string;
 }
 
+const memoryStore = (): OpenedStore => ({ db: openAt(':memory:'), path: ':memory:' });
+
+function isRegularFile(path: string): boolean {
+  try {
+    return lstatSync(path).isFile();
+  } catch {
+    return false;
+  }
+}
+
 /**
- * Opens (creating, migrating) the store at `path`. A store that cannot be read is
- * renamed to `<path>.broken-<time>` and replaced; a store of a newer watchdog is left
- * alone and an in-memory one used, so a downgrade never destroys history.
+ * Opens (creating, migrating) the store at `path`. Only a store that is damaged (not a
+ * database, or corrupt) is renamed to `<path>.broken-<time>` and replaced. Anything
+ * else (busy, no permission, a full disk, a newer watchdog's store) leaves the file
+ * alone and gives an in-memory store: the run still reports, without history.
  */
 export function openStore(path: string, warn: (message: string) => void, now: Date): OpenedStore {
   try {
     mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
+  } catch {
+    // openAt says what is wrong.
+  }
+  try {
     return { db: openAt(path), path };
   } catch (error) {
-    const e = error as NodeJS.ErrnoException;
-    const reason = e.message.replace(/\.$/, '');
-    if (e.code === 'WATCHDOG_NEWER_SCHEMA' || !existsSync(path)) {
+    const code = (error as { code?: string }).code;
+    const reason = (error as Error).message.replace(/\.$/, '');
+    const damaged = (code === 'SQLITE_NOTADB' || code === 'SQLITE_CORRUPT') && isRegularFile(path);
+    if (!damaged) {
       warn(`cannot use the state store ${path} (${reason}); running without history this time`);
-      return { db: openAt(':memory:'), path: ':memory:' };
+      return memoryStore();
     }
     const aside = `${path}.broken-${now.toISOString().replace(/[:.]/g, '-')}`;
     try {
@@ -137,7 +156,23 @@ export function openStore(path: string, warn: (message: string) => void, now: Da
       return { db: openAt(path), path };
     } catch (second) {
       warn(`cannot use the state store ${path} (${reason}; ${(second as Error).message}); running without history this time`);
-      return { db: openAt(':memory:'), path: ':memory:' };
+      return memoryStore();
     }
   }
+}
+
+/** Opens an existing store for reading only; null if there is none. Never creates,
+ *  migrates or moves anything: `watchdog journal` must not change the store. */
+export function openStoreReadonly(path: string): Db | null {
+  if (!existsSync(path)) return null;
+  return new Database(path, { readonly: true, fileMustExist: true });
+}
+
+/** The engine a store belongs to: history and caches of two engines must not mix. */
+export function storeEngineId(db: Db): string | null {
+  return (db.prepare("SELECT value FROM meta WHERE key = 'engineId'").get() as { value: string } | undefined)?.value ?? null;
+}
+
+export function setStoreEngineId(db: Db, id: string): void {
+  db.prepare("INSERT OR REPLACE INTO meta VALUES ('engineId', ?)").run(id);
 }

@@ -168,6 +168,22 @@ describe('state: robustness', () => {
   });
 });
 
+describe('state: one store per engine', () => {
+  it("neither uses nor changes the history of another engine's store", async () => {
+    const store = state('foreign');
+    await reportJson(engine.host, ['--state', store]);
+    const db = new Database(store);
+    db.prepare("UPDATE meta SET value = 'another-engine' WHERE key = 'engineId'").run();
+    const samples = () => (db.prepare('SELECT count(*) AS n FROM samples').get() as { n: number }).n;
+    const before = samples();
+    const { stderr, report } = await reportJson(engine.host, ['--state', store]);
+    expect(stderr).toMatch(/^watchdog: warning: the state store holds the history of engine another-engine, not of this one \(\S+\): not using or changing it; give each engine its own --state\n$/);
+    expect(report.storage.forecast.basis).toMatch(/^not enough history: 1 sample/);
+    expect(samples()).toBe(before);
+    db.close();
+  });
+});
+
 describe('watchdog journal', () => {
   it('lists the journal as JSON and as text, and rejects a bad --since', async () => {
     const store = state('journal');

@@ -46,13 +46,24 @@ describe('forecastFull', () => {
   });
 
   it('ignores samples older than its window', () => {
-    const old = { at: now - 48 * HOUR, value: 1e12 };
-    expect(forecastFull([old, ...series(6, (k) => 1e9 * k)], 5e9, 0, now).growthBytesPerHour).toBeCloseTo(1e9, 0);
+    // Ten old samples far off the trend would carry the median if they counted.
+    const old = Array.from({ length: 10 }, (_, i) => ({ at: now - (48 + i) * HOUR, value: 1e12 }));
+    expect(forecastFull([...old, ...series(6, (k) => 1e9 * k)], 5e9, 0, now).growthBytesPerHour).toBeCloseTo(1e9, 0);
+  });
+
+  it('gives no date for a trickle into a big disk, rather than one past what a Date can hold', () => {
+    const forecast = forecastFull(series(12, (k) => 1000 * k), 1e13, 0, now);
+    expect(forecast).toMatchObject({ fullAt: null, basis: 'trend of 12 samples over 11 h; not full within 10 years' });
+  });
+
+  it('fits a long series on an even selection of at most 60 points', () => {
+    const long = Array.from({ length: 1440 }, (_, k) => ({ at: now - (1439 - k) * 60_000, value: 1e6 * k }));
+    expect(forecastFull(long, 1e12, 0, now).growthBytesPerHour).toBeCloseTo(60e6, 0);
   });
 });
 
 describe('growthOf (logs)', () => {
-  it('needs only two runs a few seconds apart', () => {
+  it('needs only two runs five seconds apart', () => {
     const points = [
       { at: now - 5000, value: 1000 },
       { at: now, value: 6000 },

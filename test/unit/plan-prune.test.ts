@@ -63,6 +63,19 @@ describe('decidePrune', () => {
 });
 
 describe('applyPruneItem', () => {
+  it('holds a clean container whose drift changed since the plan (docker cp into it)', async () => {
+    let removed = false;
+    const client = {
+      inspectContainer: async () => ({ Id: 'id-old', State: { Status: 'exited', FinishedAt: ago(48) } }),
+      removeContainer: async () => void (removed = true),
+    } as unknown as EngineClient;
+    const [item] = decidePrune(pruneCandidates([exited('old', 48)], { ...policy, keepLast: 0 }, 'ok', DEFAULT_CONFIG.escalation, now), new Map([['id-old', classifyDrift([], [], false)]]), DEFAULT_CONFIG.drift);
+    const now2 = classifyDrift(changesFrom([{ Path: '/usr/bin/x', Kind: 1 }]), ['/tmp/**'], false);
+    const result = await applyPruneItem(item!, exited('old', 48), [], { client, archiveDir: '/nonexistent', removeVolumes: false, recheckDrift: async () => now2 });
+    expect(result).toMatchObject({ outcome: 'held', message: 'held: its drift changed since the plan: changes to system paths: A /usr/bin/x' });
+    expect(removed).toBe(false);
+  });
+
   it('never removes a container that ran again since the plan', async () => {
     let removed = false;
     const client = {
@@ -70,7 +83,7 @@ describe('applyPruneItem', () => {
       removeContainer: async () => void (removed = true),
     } as unknown as EngineClient;
     const [item] = decidePrune(pruneCandidates([exited('old', 48)], { ...policy, keepLast: 0 }, 'ok', DEFAULT_CONFIG.escalation, now), new Map([['id-old', classifyDrift([], [], false)]]), DEFAULT_CONFIG.drift);
-    const result = await applyPruneItem(item!, exited('old', 48), [], { client, archiveDir: '/nonexistent', removeVolumes: false });
+    const result = await applyPruneItem(item!, exited('old', 48), [], { client, archiveDir: '/nonexistent', removeVolumes: false, recheckDrift: async () => classifyDrift([], [], false) });
     expect(result).toMatchObject({ outcome: 'skipped', message: 'skipped: it ran again since the plan (now exited)' });
     expect(removed).toBe(false);
   });

@@ -1,6 +1,6 @@
 // The state store on real SQLite files in a temporary directory.
 
-import { existsSync, mkdtempSync, readdirSync, statSync, writeFileSync } from 'node:fs';
+import { closeSync, existsSync, mkdtempSync, openSync, readdirSync, statSync, writeFileSync, writeSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
@@ -82,6 +82,37 @@ describe('openStore', () => {
     expect(used).toBe(':memory:');
     expect(warnings[0]).toMatch(/newer than this watchdog's/);
     expect(readdirSync(dir)).toEqual(['state.db']);
+  });
+
+  it('leaves alone what it cannot use but that is not damaged, and runs without history', () => {
+    // --state pointing at a directory must never have that directory renamed.
+    const { path: used } = openStore(dir, warn, now);
+    expect(used).toBe(':memory:');
+    expect(warnings[0]).toMatch(new RegExp(`^cannot use the state store ${dir} \\(`));
+    expect(readdirSync(dir)).toEqual([]);
+  });
+
+  it('moves aside a store damaged past its first page', () => {
+    const path = join(dir, 'state.db');
+    const first = openStore(path, warn, now).db;
+    const insert = first.prepare('INSERT INTO samples (taken_at, data_used) VALUES (?, ?)');
+    for (let i = 0; i < 5000; i++) insert.run(i, i);
+    first.pragma('wal_checkpoint(TRUNCATE)');
+    first.close();
+    const fd = openSync(path, 'r+');
+    writeSync(fd, Buffer.alloc(4096, 0x5a), 0, 4096, 4096 * 5);
+    closeSync(fd);
+    const { path: used } = openStore(path, warn, now);
+    expect(used).toBe(path);
+    expect(warnings).toEqual([expect.stringMatching(/^the state store \S+ could not be read \((damaged|database disk image is malformed)[^\n]*\); moved it to \S+ and started a fresh one$/)]);
+  });
+
+  it('recreates a lock file that something overwrote', () => {
+    const path = join(dir, 'state.db');
+    writeFileSync(`${path}.lock`, 'garbage'.repeat(1000));
+    const lock = acquireRunLock(path, 0);
+    expect(lock.unavailable).toBeNull();
+    lock.release();
   });
 
   it('puts the store under /var/lib for root and under XDG_STATE_HOME otherwise', () => {

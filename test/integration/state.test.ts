@@ -1,17 +1,15 @@
 // The state store against a real engine: log growth from two runs, the exited-container
 // cache (counted at the API), runs killed mid-write, overlapping runs, a broken store.
 
-import { execFile, spawn } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { existsSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { promisify } from 'node:util';
 import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BIN, reportJson, runWatchdog } from '../helpers/cli.js';
 import { runContainer, startEngine, type TestEngine } from '../helpers/engine.js';
 import { countingProxy, type CountingProxy } from '../helpers/proxy.js';
 
-const exec = promisify(execFile);
 
 let engine: TestEngine;
 let proxy: CountingProxy;

@@ -2,6 +2,7 @@
 // return the exit code; errors are thrown and turned into exit codes by main.ts.
 
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
+import { alertFailureCommand, alertTestCommand } from './commands/alert.js';
 import { checkCommand } from './commands/check.js';
 import { configCheckCommand, configInitCommand } from './commands/config.js';
 import { driftCommand } from './commands/drift.js';
@@ -128,6 +129,21 @@ export function buildProgram(io: Io, setExitCode: (code: number) => void): Comma
     .argument('[file]')
     .action((file: string | undefined) => {
       setExitCode(configInitCommand(file, io));
+    });
+
+  const alert = program.command('alert').description('Email alerts: test the settings, or report a failed check (for systemd OnFailure=).');
+  alert
+    .command('test')
+    .description('Send a test message through alerts.email now, and say exactly what the server answered.')
+    .action(async () => {
+      setExitCode(await alertTestCommand(globals(), io));
+    });
+  alert
+    .command('failure')
+    .description('Mail that UNIT failed (through the outbox, retried by later runs if the server is down).')
+    .argument('<unit>')
+    .action(async (unit: string) => {
+      setExitCode(await alertFailureCommand(unit, globals(), io));
     });
 
   program

@@ -26,6 +26,7 @@ export async function collectEngine(client: EngineClient): Promise<{ engine: Eng
     info,
     engine: {
       id: info.ID ?? '',
+      hostName: info.Name ?? '',
       host: client.address.url,
       serverVersion: info.ServerVersion ?? version.Version ?? 'unknown',
       apiVersion: version.ApiVersion ?? 'unknown',

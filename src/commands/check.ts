@@ -8,10 +8,12 @@ import { loadConfig } from '../config/config.js';
 import { exitCodeOf } from '../core/evaluate.js';
 import { connectEngine } from '../engine/client.js';
 import { resolveHost } from '../engine/host.js';
+import { alertingNotifier } from '../notify/alerting.js';
+import { smtpMailer } from '../notify/email.js';
 import { noNotifier, type Action, type Notifier } from '../notify/notifier.js';
 import { warner, withLockedStore, type StateOptions } from '../state/index.js';
 import type { Io } from './io.js';
-import { gather, record } from './pass.js';
+import { contextLines, gather, record } from './pass.js';
 import { journalPrune, prunePass, renderPrune } from './prune.js';
 import { renderRotate, rotatePass } from './rotate.js';
 
@@ -22,11 +24,13 @@ export interface CheckOptions extends StateOptions {
   json: boolean;
 }
 
-export async function checkCommand(options: CheckOptions, io: Io, notifier: Notifier = noNotifier): Promise<number> {
+export async function checkCommand(options: CheckOptions, io: Io): Promise<number> {
   const config = await loadConfig(options.config);
   const client = connectEngine(resolveHost(options.host, io.env));
+  const mailer = config.alerts.email ? smtpMailer(config.alerts.email, io.env) : null;
 
   return withLockedStore(options, io, async ({ db }, now) => {
+    const notifier: Notifier = mailer && !options.dryRun ? alertingNotifier(db, config.alerts, mailer, config.alerts.email!.subjectPrefix, warner(io), () => io.now().getTime()) : noNotifier;
     const pass = await gather(client, db, config, now, false, warner(io));
     const local = pass.snapshot.engine?.local ?? false;
     // On a remote engine logs cannot be rotated: the rest of the pass still runs.
@@ -44,7 +48,7 @@ export async function checkCommand(options: CheckOptions, io: Io, notifier: Noti
         (r): Action => ({ action: r.outcome === 'held' ? 'hold' : 'prune', target: r.name, outcome: r.outcome, message: r.message, bytesFreed: r.bytesFreed, news: r.outcome === 'held' ? r.newBundle : r.outcome !== 'skipped' }),
       ),
     ];
-    await notifier.notify({ at: now, findings, actions });
+    await notifier.notify({ at: now, host: pass.snapshot.engine?.hostName ?? '', findings, actions, context: contextLines(pass) });
 
     const freed = actions.reduce((sum, a) => sum + (a.bytesFreed ?? 0), 0);
     if (options.json) {

@@ -39,6 +39,21 @@ escalation:                 # under disk pressure, prune sooner
 
 usage:
   maxAge: 1h                # reuse a docker system df answer this long
+
+alerts:
+  cooldown: 6h              # a problem that keeps firing is mailed again after this
+  # heartbeat: 24h          # an "all quiet" mail when nothing was sent for this long
+  # email:                  # no email section: no mail
+  #   host: mail.example.com
+  #   port: 587             # 465 with secure: true
+  #   secure: false         # TLS from the start; otherwise STARTTLS when offered
+  #   requireTls: true      # refuse to send unencrypted
+  #   trustSelfSigned: false
+  #   user: watchdog
+  #   passwordFile: /etc/docker-watchdog/smtp-password   # or passwordEnv: SMTP_PASSWORD
+  #   from: watchdog@example.com
+  #   to: [ops@example.com]
+  #   subjectPrefix: "[docker-watchdog]"
 `;
 
 export async function configCheckCommand(file: string | undefined, io: Io): Promise<number> {

@@ -2,6 +2,7 @@
 // the state store remembers (history, exited-container cache, a recent df), the trends
 // and findings decided from it, and the run written back to the store.
 
+import prettyBytes from 'pretty-bytes';
 import { collectSnapshot } from '../collect/index.js';
 import type { Config } from '../config/config.js';
 import { evaluate } from '../core/evaluate.js';
@@ -9,6 +10,7 @@ import type { CollectorTiming, Finding, History, Snapshot, Usage } from '../core
 import { NO_HISTORY } from '../core/model.js';
 import { trendsOf, type Trends } from '../core/trends.js';
 import type { EngineClient } from '../engine/client.js';
+import { undelivered } from '../state/alerts.js';
 import { recentUsage, recordExitedCache, recordUsage, sqliteExitedCache } from '../state/cache.js';
 import { readHistory, recordRun } from '../state/history.js';
 import { setStoreEngineId, storeEngineId, type Db } from '../state/store.js';
@@ -46,7 +48,30 @@ export async function gather(client: EngineClient, db: Db, config: Config, now: 
   }
   const trends = trendsOf(snapshot, history, now.getTime());
   const findings = evaluate(snapshot, config.thresholds, trends);
+  // Alerts that could not be delivered are a finding of their own, so that `report`
+  // shows them even on a host where nobody reads the mail.
+  const outbox = undelivered(db);
+  if (outbox.count > 0) {
+    findings.push({
+      code: 'ALERT_DELIVERY_FAILED',
+      severity: 'warning',
+      message: `${outbox.count} alert email${outbox.count > 1 ? 's' : ''} not delivered since ${new Date(outbox.oldest!).toISOString()}, kept in the outbox: ${outbox.lastError}`,
+    });
+  }
   return { snapshot, foreignStore, timings, history, trends, findings, reusedUsage };
+}
+
+/** What an alert email adds to its findings: the biggest logs and the forecast. */
+export function contextLines(pass: Pass): string[] {
+  const lines: string[] = [];
+  const forecast = pass.trends.data;
+  if (forecast?.fullAt) lines.push(`Forecast: data space full at ${forecast.fullAt} (${forecast.basis}).`);
+  const logs = pass.snapshot.containers.filter((c) => c.logFiles && c.logFiles.bytes > 0).sort((a, b) => b.logFiles!.bytes - a.logFiles!.bytes);
+  if (logs.length > 0) {
+    lines.push('Biggest logs:');
+    for (const c of logs.slice(0, 3)) lines.push(`  ${c.name}: ${prettyBytes(c.logFiles!.bytes)}${c.logConfig.bounded ? '' : ' (no max-size)'}`);
+  }
+  return lines;
 }
 
 /** Writes the run into the store. A store that fails here (a full disk, say) costs the

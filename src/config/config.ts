@@ -43,8 +43,37 @@ export interface EscalationPolicy {
   critical: { maxAgeMs: number | null };
 }
 
+/** Email alerts (issue #5). */
+export interface EmailSettings {
+  host: string;
+  port: number;
+  /** TLS from the first byte (port 465); otherwise STARTTLS when the server offers it. */
+  secure: boolean;
+  /** Refuse to send unless the connection is encrypted (STARTTLS required). */
+  requireTls: boolean;
+  /** Accept a self-signed or otherwise unverifiable server certificate. */
+  trustSelfSigned: boolean;
+  user: string | null;
+  /** Where the password is: a file (first line), or an environment variable. Never in
+   *  the configuration itself. */
+  passwordFile: string | null;
+  passwordEnv: string | null;
+  from: string;
+  to: string[];
+  subjectPrefix: string;
+}
+
+export interface AlertPolicy {
+  email: EmailSettings | null;
+  /** A key that keeps firing is notified again after this. */
+  cooldownMs: number;
+  /** An "all quiet" digest when nothing was sent for this long; null: off. */
+  heartbeatMs: number | null;
+}
+
 export interface Config {
   thresholds: Thresholds;
+  alerts: AlertPolicy;
   logs: LogPolicy;
   containers: ContainerPolicy;
   drift: DriftPolicy;
@@ -69,6 +98,7 @@ export const DEFAULT_CONFIG: Config = {
   containers: { maxAgeMs: 24 * HOUR, keepLast: 1, protectLabel: 'watchdog.keep', protect: [], removeVolumes: false },
   drift: { allow: ['/tmp/**', '/run/**', '/var/run/**', '/var/tmp/**'], onSuspicious: 'hold' },
   escalation: { warning: { maxAgeMs: 6 * HOUR }, critical: { maxAgeMs: 1 * HOUR } },
+  alerts: { email: null, cooldownMs: 6 * HOUR, heartbeatMs: null },
   usageMaxAgeMs: HOUR,
 };
 

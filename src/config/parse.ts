@@ -89,6 +89,29 @@ const schema = z
       })
       .strict()
       .optional(),
+    alerts: z
+      .object({
+        email: z
+          .object({
+            host: z.string().min(1),
+            port: z.number().int().min(1).max(65535).optional(),
+            secure: z.boolean().optional(),
+            requireTls: z.boolean().optional(),
+            trustSelfSigned: z.boolean().optional(),
+            user: z.string().optional(),
+            passwordFile: z.string().startsWith('/', 'must be an absolute path').optional(),
+            passwordEnv: z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'must be an environment variable name').optional(),
+            from: z.string().min(3),
+            to: z.array(z.string().min(3)).min(1, 'name at least one recipient'),
+            subjectPrefix: z.string().optional(),
+          })
+          .strict()
+          .optional(),
+        cooldown: duration.optional(),
+        heartbeat: duration.optional(),
+      })
+      .strict()
+      .optional(),
     escalation: z
       .object({
         warning: z.object({ maxAge: duration.optional() }).strict().optional(),
@@ -146,6 +169,25 @@ export function parseConfig(text: string, source: string): Config {
     escalation: {
       warning: { maxAgeMs: parsed.escalation?.warning?.maxAge ?? DEFAULT_CONFIG.escalation.warning.maxAgeMs },
       critical: { maxAgeMs: parsed.escalation?.critical?.maxAge ?? DEFAULT_CONFIG.escalation.critical.maxAgeMs },
+    },
+    alerts: {
+      email: parsed.alerts?.email
+        ? {
+            host: parsed.alerts.email.host,
+            secure: parsed.alerts.email.secure ?? false,
+            port: parsed.alerts.email.port ?? (parsed.alerts.email.secure ? 465 : 587),
+            requireTls: parsed.alerts.email.requireTls ?? false,
+            trustSelfSigned: parsed.alerts.email.trustSelfSigned ?? false,
+            user: parsed.alerts.email.user ?? null,
+            passwordFile: parsed.alerts.email.passwordFile ?? null,
+            passwordEnv: parsed.alerts.email.passwordEnv ?? null,
+            from: parsed.alerts.email.from,
+            to: parsed.alerts.email.to,
+            subjectPrefix: parsed.alerts.email.subjectPrefix ?? '[docker-watchdog]',
+          }
+        : null,
+      cooldownMs: parsed.alerts?.cooldown ?? DEFAULT_CONFIG.alerts.cooldownMs,
+      heartbeatMs: parsed.alerts?.heartbeat ?? null,
     },
     usageMaxAgeMs: parsed.usage?.maxAge ?? DEFAULT_CONFIG.usageMaxAgeMs,
   };

@@ -14,6 +14,7 @@ export type FindingCode =
   | 'LOG_CORRUPT'
   | 'EXITED_CONTAINERS_OVERHEAD'
   | 'DRIFT_SUSPICIOUS'
+  | 'ALERT_DELIVERY_FAILED'
   | 'COLLECTOR_FAILED';
 
 export interface Finding {
@@ -26,6 +27,8 @@ export interface Finding {
 export interface EngineFacts {
   /** The engine's ID (`docker info`): what the state store is kept for. */
   id: string;
+  /** The engine host's name, as the engine reports it (alert subjects name it). */
+  hostName: string;
   host: string;
   serverVersion: string;
   apiVersion: string;

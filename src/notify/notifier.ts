@@ -1,5 +1,6 @@
-// Where a check pass hands what it found and did, for alerting. Email (issue #5) will be
-// one implementation; until then the check's own output and exit code are the alert.
+// Where a check pass hands what it found and did, for alerting: email (alerting.ts) when
+// alerts.email is configured; otherwise the check's own output and exit code are the
+// alert.
 
 import type { Finding } from '../core/model.js';
 
@@ -16,8 +17,12 @@ export interface Action {
 
 export interface CheckOutcome {
   at: Date;
+  /** The engine host's name, for the subject. */
+  host: string;
   findings: Finding[];
   actions: Action[];
+  /** The biggest offenders and the forecast, as lines for the message. */
+  context: string[];
 }
 
 export interface Notifier {

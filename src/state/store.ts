@@ -70,6 +70,22 @@ const MIGRATIONS: string[] = [
   -- docker diff of exited containers, valid while their change token holds (issue #4).
   CREATE TABLE changes_cache (container_id TEXT PRIMARY KEY, change_token TEXT NOT NULL, changes TEXT NOT NULL);
   `,
+  `
+  -- Alerting (issue #5): the level each alert key was last at, and the outbox of
+  -- messages, kept until delivered.
+  CREATE TABLE alert_state (key TEXT PRIMARY KEY, level TEXT NOT NULL, message TEXT NOT NULL, last_notified_at INTEGER);
+  CREATE TABLE outbox (
+    id INTEGER PRIMARY KEY,
+    created_at INTEGER NOT NULL,
+    subject TEXT NOT NULL,
+    body TEXT NOT NULL,
+    attempts INTEGER NOT NULL DEFAULT 0,
+    next_attempt_at INTEGER NOT NULL,
+    last_error TEXT,
+    sent_at INTEGER,
+    response TEXT
+  );
+  `,
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;

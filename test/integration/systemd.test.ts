@@ -16,9 +16,11 @@ const SYSTEMD = fileURLToPath(new URL('../../systemd/', import.meta.url));
 /** The units with ExecStart pointing at this checkout's binary, which verify checks. */
 function unitsHere(): string {
   const dir = mkdtempSync(join(tmpdir(), 'wd-units-'));
-  const service = readFileSync(join(SYSTEMD, 'docker-watchdog.service'), 'utf8');
-  expect(service).toContain('ExecStart=/usr/local/bin/watchdog check\n');
-  writeFileSync(join(dir, 'docker-watchdog.service'), service.replace('/usr/local/bin/watchdog', `${process.execPath} ${BIN}`));
+  for (const unit of ['docker-watchdog.service', 'docker-watchdog-failure.service']) {
+    const text = readFileSync(join(SYSTEMD, unit), 'utf8');
+    expect(text).toMatch(/^ExecStart=\/usr\/local\/bin\/watchdog /m);
+    writeFileSync(join(dir, unit), text.replace('/usr/local/bin/watchdog', `${process.execPath} ${BIN}`));
+  }
   writeFileSync(join(dir, 'docker-watchdog.timer'), readFileSync(join(SYSTEMD, 'docker-watchdog.timer')));
   return dir;
 }
@@ -26,7 +28,7 @@ function unitsHere(): string {
 describe('systemd units', () => {
   it('pass systemd-analyze verify without warnings', async () => {
     const dir = unitsHere();
-    const { stdout, stderr } = await exec('systemd-analyze', ['verify', '--man=no', 'docker-watchdog.service', 'docker-watchdog.timer'], { cwd: dir });
+    const { stdout, stderr } = await exec('systemd-analyze', ['verify', '--man=no', 'docker-watchdog.service', 'docker-watchdog.timer', 'docker-watchdog-failure.service'], { cwd: dir });
     expect(stdout + stderr).toBe('');
   });
 
@@ -37,11 +39,16 @@ describe('systemd units', () => {
     expect(timer).toMatch(/^RandomizedDelaySec=\d+$/m);
   });
 
-  it('keep the service exposure below 4.0 (systemd-analyze security --offline)', async () => {
+  it.each(['docker-watchdog.service', 'docker-watchdog-failure.service'])('keep the exposure of %s below 4.0 (systemd-analyze security --offline)', async (unit) => {
     const dir = unitsHere();
-    const { stdout } = await exec('systemd-analyze', ['security', '--offline=true', '--no-pager', 'docker-watchdog.service'], { cwd: dir }).catch((e: { stdout: string }) => e);
-    const score = Number(/Overall exposure level for docker-watchdog\.service: ([\d.]+)/.exec(stdout)?.[1]);
-    console.log(`systemd-analyze security --offline=true: exposure ${score}`);
+    const { stdout } = await exec('systemd-analyze', ['security', '--offline=true', '--no-pager', unit], { cwd: dir }).catch((e: { stdout: string }) => e);
+    const score = Number(new RegExp(`Overall exposure level for ${unit.replace(/\./g, '\\.')}: ([\\d.]+)`).exec(stdout)?.[1]);
+    console.log(`systemd-analyze security --offline=true ${unit}: exposure ${score}`);
     expect(score).toBeLessThan(4.0);
+  });
+
+  it('mail when the check fails', () => {
+    expect(readFileSync(join(SYSTEMD, 'docker-watchdog.service'), 'utf8')).toMatch(/^OnFailure=docker-watchdog-failure\.service$/m);
+    expect(readFileSync(join(SYSTEMD, 'docker-watchdog-failure.service'), 'utf8')).toMatch(/^ExecStart=\/usr\/local\/bin\/watchdog alert failure docker-watchdog\.service$/m);
   });
 });

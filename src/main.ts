@@ -12,6 +12,14 @@ process.stdout.on('error', (error: NodeJS.ErrnoException) => {
   throw error;
 });
 
+// Whatever escapes (a bug) ends the run as "unknown" (3), never as 1, which a
+// monitoring system or systemd's SuccessExitStatus would take for a mere warning.
+process.on('uncaughtException', (error) => {
+  process.stderr.write(`watchdog: unexpected error: ${error.message}. Run with WATCHDOG_DEBUG=1 for details and please report it.\n`);
+  if (process.env.WATCHDOG_DEBUG) process.stderr.write(`${error.stack ?? ''}\n`);
+  process.exit(3);
+});
+
 const io = processIo();
 try {
   process.exitCode = await runCli(process.argv.slice(2), io);

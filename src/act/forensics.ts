@@ -6,6 +6,7 @@
 
 import { once } from 'node:events';
 import { closeSync, copyFileSync, createWriteStream, existsSync, fsyncSync, mkdirSync, openSync, readdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { pipeline } from 'node:stream/promises';
 import { basename, dirname, join } from 'node:path';
 import tar from 'tar-stream';
 import { type Change } from '../core/drift.js';
@@ -55,9 +56,8 @@ async function writeChangedFiles(client: EngineClient, id: string, paths: string
       const entry = pack.entry({ ...header, name: join(dirname(path), header.name).replace(/^\//, '') }, next);
       stream.pipe(entry);
     });
-    const done = once(extract, 'finish');
-    archive.pipe(extract);
-    await done;
+    // A stream the engine cuts off mid-way rejects here instead of hanging the run.
+    await pipeline(archive, extract);
   }
   pack.finalize();
   await once(out, 'close');
@@ -81,11 +81,27 @@ export async function writeForensicBundle(
   const partial = `${folder}.partial`;
   rmSync(partial, { recursive: true, force: true });
   mkdirSync(partial, { recursive: true, mode: 0o700 });
+  try {
+    await fillBundle(client, container, inspect, changes, partial);
+  } catch (error) {
+    // Never leave half a bundle taking the space it was meant to save.
+    rmSync(partial, { recursive: true, force: true });
+    throw error;
+  }
+  renameSync(partial, folder);
+  const parent = openSync(dirname(folder), 'r');
+  fsyncSync(parent);
+  closeSync(parent);
+  return { folder, created: true };
+}
 
+async function fillBundle(client: EngineClient, container: ContainerFacts, inspect: ContainerInspect, changes: Change[], partial: string): Promise<void> {
   writeFileSync(join(partial, 'inspect.json'), `${JSON.stringify(inspect, null, 2)}\n`);
   writeFileSync(join(partial, 'changes.json'), `${JSON.stringify(changes, null, 2)}\n`);
   const missing = await writeChangedFiles(client, container.id, pathsToArchive(changes), join(partial, 'changed-files.tar'));
-  if (missing.length > 0) writeFileSync(join(partial, 'missing.txt'), `${missing.join('\n')}\n`);
+  // Evidence with holes is not a bundle: the caller holds the container and a later
+  // run tries again.
+  if (missing.length > 0) throw new Error(`the engine would not hand over ${missing.slice(0, 3).join(', ')}${missing.length > 3 ? ` and ${missing.length - 3} more` : ''}`);
   if (container.logPath && existsSync(container.logPath)) {
     mkdirSync(join(partial, 'log'));
     const logDir = dirname(container.logPath);
@@ -95,9 +111,4 @@ export async function writeForensicBundle(
   // Files and folders alike, so the bundle survives a crash right after the rename.
   for (const name of readdirSync(partial, { recursive: true }) as string[]) fsyncPath(join(partial, name));
   fsyncPath(partial);
-  renameSync(partial, folder);
-  const parent = openSync(dirname(folder), 'r');
-  fsyncSync(parent);
-  closeSync(parent);
-  return { folder, created: true };
 }

@@ -8,7 +8,8 @@
 // the unpause guaranteed on every path. An exited container needs no pause.
 
 import { once } from 'node:events';
-import { closeSync, fsyncSync, lstatSync, mkdirSync, openSync, readdirSync, readSync, realpathSync, renameSync, rmSync, statSync, truncateSync, writeSync } from 'node:fs';
+import { pipeline } from 'node:stream/promises';
+import { closeSync, createWriteStream, fsyncSync, lstatSync, mkdirSync, openSync, readdirSync, readSync, realpathSync, renameSync, rmSync, statSync, truncateSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { createGzip } from 'node:zlib';
@@ -108,14 +109,11 @@ export async function rotate(item: RotationItem, ctx: RotationContext): Promise<
   const logFd = openSync(logPath, 'r');
   const outFd = openSync(partial, 'wx', 0o600);
   const gzip = createGzip();
-  let outClosed = false;
-  const written = new Promise<void>((resolve, reject) => {
-    gzip.on('data', (chunk: Buffer) => {
-      if (!outClosed) writeSync(outFd, chunk);
-    });
-    gzip.on('end', resolve);
-    gzip.on('error', reject);
-  });
+  // Through a pipeline, so that a write error (a full disk) reaches this function
+  // instead of killing the process with the container frozen.
+  const written = pipeline(gzip, createWriteStream('', { fd: outFd, autoClose: false }));
+  written.catch(() => {}); // awaited below; an early failure must not count as unhandled
+
   // Everything from the last copy to the truncation, done while the writer is frozen.
   const finish = async (copiedSoFar: number): Promise<number> => {
     const end = await settledSize(logPath);
@@ -128,6 +126,12 @@ export async function rotate(item: RotationItem, ctx: RotationContext): Promise<
     const dirFd = openSync(folder, 'r');
     fsyncSync(dirFd);
     closeSync(dirFd);
+    // A line that reached the file after the copy would be lost by the truncation:
+    // then truncate nothing, drop this archive, and let the next run try again.
+    if (statSync(logPath).size !== copied) {
+      rmSync(archive, { force: true });
+      throw new Error('the log grew while the container was paused; nothing was truncated, the next run tries again');
+    }
     // Only now, with every line safely in the archive, is the log emptied.
     truncateSync(logPath, 0);
     return copied;
@@ -150,12 +154,23 @@ export async function rotate(item: RotationItem, ctx: RotationContext): Promise<
       return { ...result, outcome: 'done', message: `rotated into ${archive}`, archive, bytesArchived: copied };
     }
     const started = performance.now();
-    await ctx.client.pauseContainer(item.containerId);
+    // systemd's stop or a Ctrl-C while the container is frozen must not leave it so.
+    const onSignal = (signal: NodeJS.Signals) => {
+      void unpauseWithRetry(ctx.client, item.containerId)
+        .catch(() => {})
+        .finally(() => process.exit(signal === 'SIGINT' ? 130 : 143));
+    };
+    process.once('SIGTERM', onSignal);
+    process.once('SIGINT', onSignal);
     let copied: number;
     try {
+      // Inside the try: a pause request that timed out may still have frozen it.
+      await ctx.client.pauseContainer(item.containerId);
       copied = await finish(bulk);
     } finally {
       await unpauseWithRetry(ctx.client, item.containerId);
+      process.removeListener('SIGTERM', onSignal);
+      process.removeListener('SIGINT', onSignal);
     }
     const pauseMs = performance.now() - started;
     return { ...result, outcome: 'done', message: `rotated into ${archive}, paused ${Math.round(pauseMs)} ms`, archive, bytesArchived: copied, pauseMs };
@@ -165,7 +180,6 @@ export async function rotate(item: RotationItem, ctx: RotationContext): Promise<
     return { ...result, outcome: 'failed', message: `failed: ${(error as Error).message}` };
   } finally {
     closeSync(logFd);
-    outClosed = true;
     closeSync(outFd);
   }
 }
@@ -178,6 +192,8 @@ async function unpauseWithRetry(client: EngineClient, id: string): Promise<void>
       await client.unpauseContainer(id);
       return;
     } catch (error) {
+      // 409: it is not paused (the pause request failed, or it was unpaused already).
+      if ((error as { statusCode?: number }).statusCode === 409) return;
       lastError = error;
       await sleep(200 * (attempt + 1));
     }

@@ -8,7 +8,7 @@ import { headerSafe } from '../core/alerts.js';
 import { ConfigError, WatchdogError } from '../errors.js';
 import { flushOutbox } from '../notify/alerting.js';
 import { smtpMailer } from '../notify/email.js';
-import { enqueue } from '../state/alerts.js';
+import { enqueue, readAlertState, writeAlertState } from '../state/alerts.js';
 import { warner, withLockedStore, type StateOptions } from '../state/index.js';
 import type { Io } from './io.js';
 
@@ -40,9 +40,17 @@ export async function alertFailureCommand(unit: string, options: AlertOptions, i
   const mailer = smtpMailer(email, io.env);
   const host = os.hostname();
   return withLockedStore(options, io, async ({ db }, now) => {
-    const subject = headerSafe(`${email.subjectPrefix} CRITICAL ${host}: ${unit} failed`);
-    const body = `docker-watchdog on ${host}, ${now.toISOString()}\n\nThe unit ${unit} failed: the watchdog itself did not complete its check.\nSee: systemctl status ${unit}; journalctl -u ${unit}\n`;
-    enqueue(db, subject, body, now.getTime());
+    // A unit that fails every 5 minutes (an engine that is down) is mailed once per
+    // cooldown, like any alert that keeps firing.
+    const key = `unit:${unit}`;
+    const states = readAlertState(db);
+    const last = states.find((s) => s.key === key)?.lastNotifiedAt ?? null;
+    if (last === null || now.getTime() - last >= config.alerts.cooldownMs) {
+      const subject = headerSafe(`${email.subjectPrefix} CRITICAL ${host}: ${unit} failed`);
+      const body = `docker-watchdog on ${host}, ${now.toISOString()}\n\nThe unit ${unit} failed: the watchdog itself did not complete its check.\nSee: systemctl status ${unit}; journalctl -u ${unit}\n`;
+      enqueue(db, subject, body, now.getTime());
+      writeAlertState(db, [...states.filter((s) => s.key !== key), { key, level: 'critical', message: `${unit} failed`, lastNotifiedAt: now.getTime() }]);
+    }
     const delivery = await flushOutbox(db, mailer, () => io.now().getTime());
     for (const failure of delivery.failed) warner(io)(`alert email not delivered, kept in the outbox for a later run: ${failure}`);
     return delivery.failed.length > 0 ? 1 : 0;

@@ -6,6 +6,7 @@
 import prettyBytes from 'pretty-bytes';
 import { loadConfig } from '../config/config.js';
 import { exitCodeOf } from '../core/evaluate.js';
+import type { Finding } from '../core/model.js';
 import { connectEngine } from '../engine/client.js';
 import { resolveHost } from '../engine/host.js';
 import { alertingNotifier } from '../notify/alerting.js';
@@ -34,20 +35,25 @@ export async function checkCommand(options: CheckOptions, io: Io): Promise<numbe
     const pass = await gather(client, db, config, now, false, warner(io));
     const local = pass.snapshot.engine?.local ?? false;
     // On a remote engine logs cannot be rotated: the rest of the pass still runs.
-    const rotation = local ? await rotatePass(client, pass.snapshot, config, db, io.now, options.dryRun, null) : null;
+    const rotation = local ? await rotatePass(client, pass.snapshot, config, db, io.now, options.dryRun, null, true) : null;
     const pruning = await prunePass(client, pass.snapshot, config, db, now, options.dryRun);
     // A timer every 5 minutes must not fill the journal with "kept: running": it
     // records what was done, held or would be done (dry run).
     journalPrune(db, pruning, now, options.dryRun, !options.dryRun);
     record(db, pass, warner(io));
 
-    const findings = [...pass.findings, ...pruning.findings];
     const actions: Action[] = [
       ...(rotation?.results ?? []).map((r): Action => ({ action: 'rotate', target: r.name, outcome: r.outcome, message: r.message, bytesFreed: r.outcome === 'done' ? r.bytesArchived : null, news: r.outcome !== 'skipped' })),
       ...pruning.results.map(
         (r): Action => ({ action: r.outcome === 'held' ? 'hold' : 'prune', target: r.name, outcome: r.outcome, message: r.message, bytesFreed: r.bytesFreed, news: r.outcome === 'held' ? r.newBundle : r.outcome !== 'skipped' }),
       ),
     ];
+    // An action that failed is a finding: it reaches the exit code and the alerts, not
+    // just the service log. A container left paused is the worst of them.
+    const failed: Finding[] = actions
+      .filter((a) => a.outcome === 'failed')
+      .map((a) => ({ code: 'ACTION_FAILED', severity: /PAUSED/.test(a.message) ? 'critical' : 'warning', message: `${a.action} ${a.target}: ${a.message}` }));
+    const findings = [...pass.findings, ...pruning.findings, ...failed];
     await notifier.notify({ at: now, host: pass.snapshot.engine?.hostName ?? '', findings, actions, context: contextLines(pass) });
 
     const freed = actions.reduce((sum, a) => sum + (a.bytesFreed ?? 0), 0);

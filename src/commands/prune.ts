@@ -16,7 +16,7 @@ import { table } from '../core/render.js';
 import type { EngineClient } from '../engine/client.js';
 import { connectEngine } from '../engine/client.js';
 import { resolveHost } from '../engine/host.js';
-import { UsageError } from '../errors.js';
+import { EngineUnreachableError, UsageError } from '../errors.js';
 import { withLockedStore, type StateOptions } from '../state/index.js';
 import { appendJournal } from '../state/journal.js';
 import type { Db } from '../state/store.js';
@@ -64,7 +64,14 @@ export async function prunePass(client: EngineClient, snapshot: Snapshot, config
     };
     for (const item of items.filter((i) => i.action !== 'keep' && i.action !== 'candidate')) {
       const found = changes.get(item.containerId);
-      results.push(await applyPruneItem(item, byId.get(item.containerId)!, Array.isArray(found) ? found : null, ctx));
+      // One container the engine will not talk about must not stop the others (nor lose
+      // the record of those already removed).
+      results.push(
+        await applyPruneItem(item, byId.get(item.containerId)!, Array.isArray(found) ? found : null, ctx).catch((error: Error) => {
+          if (error instanceof EngineUnreachableError) throw error;
+          return { containerId: item.containerId, name: item.name, outcome: 'failed' as const, message: `failed: ${error.message}`, bytesFreed: null, bundle: null, newBundle: false };
+        }),
+      );
     }
   }
   return { items, results, findings };

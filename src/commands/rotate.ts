@@ -34,8 +34,8 @@ export interface RotatePass {
 
 /** Plans and (unless dryRun) applies rotation, journalling each rotation. Shared by
  *  `watchdog rotate` and `watchdog check`. `requested`: names, or null for the policy. */
-export async function rotatePass(client: EngineClient, snapshot: Snapshot, config: Config, db: Db, now: () => Date, dryRun: boolean, requested: string[] | null): Promise<RotatePass> {
-  const plan = planRotations(snapshot, config.logs.maxSizeBytes, requested);
+export async function rotatePass(client: EngineClient, snapshot: Snapshot, config: Config, db: Db, now: () => Date, dryRun: boolean, requested: string[] | null, runningOnly = false): Promise<RotatePass> {
+  const plan = planRotations(snapshot, config.logs.maxSizeBytes, requested, runningOnly);
   if (plan.unknown.length > 0) throw new UsageError(`No container is named ${plan.unknown.map((n) => `"${n}"`).join(', ')} (by name, id or id prefix); see docker ps -a.`);
   const results: RotationResult[] = [];
   const written = new Set<string>();

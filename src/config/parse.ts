@@ -34,7 +34,8 @@ const size = z.union([z.string(), z.number()]).transform((value, ctx) => {
 
 // Durations as "30m", "1h", "7d".
 const duration = z.string().transform((value, ctx) => {
-  const msValue = ms(value as ms.StringValue) as number | undefined;
+  // A unit is required: "24" would be 24 ms, and "1M" one minute, not what was meant.
+  const msValue = /^\s*\d+(\.\d+)?\s*(ms|s|m|h|d|w)\s*$/.test(value) ? (ms(value.trim() as ms.StringValue) as number | undefined) : undefined;
   if (typeof msValue !== 'number' || !(msValue >= 0)) {
     ctx.addIssue({ code: 'custom', message: `${JSON.stringify(value)} is not a duration; write e.g. 30m, 1h or 7d` });
     return z.NEVER;

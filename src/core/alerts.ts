@@ -59,6 +59,7 @@ export function alertKeyOf(finding: Finding): string | null {
     case 'DRIFT_SUSPICIOUS':
       return `held:${finding.containerId}`;
     case 'COLLECTOR_FAILED':
+    case 'ACTION_FAILED':
       return 'watchdog';
     // Not ALERT_DELIVERY_FAILED: a mail about mail not going out could only arrive once
     // mail goes out again, together with what was queued. `report` shows it instead.
@@ -103,7 +104,10 @@ export function decideAlerts(previous: AlertState[], findings: Finding[], now: n
     }
   }
   for (const was of previous) {
-    if (!current.has(was.key) && was.level !== 'ok') notify.push({ key: was.key, kind: 'resolved', level: 'ok', message: was.message });
+    // unit:* keys belong to `watchdog alert failure` (systemd OnFailure=): a check run
+    // neither raises nor resolves them, it only keeps them.
+    if (was.key.startsWith('unit:')) next.push(was);
+    else if (!current.has(was.key) && was.level !== 'ok') notify.push({ key: was.key, kind: 'resolved', level: 'ok', message: was.message });
   }
   return { notify, next };
 }

@@ -15,6 +15,7 @@ export type FindingCode =
   | 'EXITED_CONTAINERS_OVERHEAD'
   | 'DRIFT_SUSPICIOUS'
   | 'ALERT_DELIVERY_FAILED'
+  | 'ACTION_FAILED'
   | 'COLLECTOR_FAILED';
 
 export interface Finding {

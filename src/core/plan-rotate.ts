@@ -4,6 +4,7 @@
 
 import prettyBytes from 'pretty-bytes';
 import type { ContainerFacts, Snapshot } from './model.js';
+import { isExited } from './model.js';
 
 export interface RotationItem {
   containerId: string;
@@ -28,7 +29,7 @@ export function findContainer(containers: ContainerFacts[], wanted: string): Con
   return byPrefix.length === 1 ? byPrefix[0]! : null;
 }
 
-function decide(c: ContainerFacts, maxSizeBytes: number, asked: boolean): RotationItem {
+function decide(c: ContainerFacts, maxSizeBytes: number, asked: boolean, runningOnly: boolean): RotationItem {
   const item = { containerId: c.id, name: c.name, logPath: c.logPath, bytes: c.logFiles?.bytes ?? null };
   const keep = (reason: string): RotationItem => ({ ...item, action: 'keep', reason: `kept: ${reason}` });
   if (c.logConfig.driver !== 'json-file') return keep(`log driver ${c.logConfig.driver} writes no json-file log here`);
@@ -37,6 +38,9 @@ function decide(c: ContainerFacts, maxSizeBytes: number, asked: boolean): Rotati
   if (c.logConfig.bounded) return keep(`the engine rotates this log itself (max-size ${prettyBytes(c.logConfig.maxSizeBytes ?? 0)}); truncating it would corrupt it`);
   if (!c.logFiles) return keep('its log file is not readable from here');
   if (c.state === 'restarting' || c.state === 'removing') return keep(`it is ${c.state}`);
+  // The timer leaves stopped containers' logs alone: they do not grow, and one that is
+  // suspicious must reach its forensic bundle whole (issue #4).
+  if (runningOnly && isExited(c.state)) return keep(`${c.state}: its log does not grow (watchdog rotate ${c.name} does it by hand)`);
   const size = prettyBytes(c.logFiles.liveBytes);
   if (c.logFiles.liveBytes === 0) return keep('its log is empty');
   if (!asked && c.logFiles.liveBytes <= maxSizeBytes) return keep(`log ${size} is within logs.maxSize ${prettyBytes(maxSizeBytes)}`);
@@ -47,13 +51,13 @@ function decide(c: ContainerFacts, maxSizeBytes: number, asked: boolean): Rotati
  * `requested`: the containers named on the command line (rotated whatever their size),
  * or null for every container whose live log is over `maxSizeBytes`.
  */
-export function planRotations(snapshot: Snapshot, maxSizeBytes: number, requested: string[] | null): RotationPlan {
-  if (requested === null) return { items: snapshot.containers.map((c) => decide(c, maxSizeBytes, false)), unknown: [] };
+export function planRotations(snapshot: Snapshot, maxSizeBytes: number, requested: string[] | null, runningOnly = false): RotationPlan {
+  if (requested === null) return { items: snapshot.containers.map((c) => decide(c, maxSizeBytes, false, runningOnly)), unknown: [] };
   const unknown: string[] = [];
   const items: RotationItem[] = [];
   for (const wanted of requested) {
     const c = findContainer(snapshot.containers, wanted);
-    if (c) items.push(decide(c, maxSizeBytes, true));
+    if (c) items.push(decide(c, maxSizeBytes, true, false));
     else unknown.push(wanted);
   }
   return { items, unknown };

@@ -3,7 +3,7 @@
 // classic intrusion (a replaced /usr/bin/passwd) is held with a forensic bundle.
 
 import { execFileSync } from 'node:child_process';
-import { existsSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -103,9 +103,11 @@ describe('watchdog prune', () => {
   });
 
   it('prunes a suspicious container only after its bundle is on disk with drift.onSuspicious: export-and-prune', async () => {
+    // Its bundle from the hold above is removed: this run must write its own.
+    rmSync(join(archiveDir, 'forensics'), { recursive: true, force: true });
     const { stdout } = await prune(config('drift:\n  onSuspicious: export-and-prune\n'));
     const intruder = JSON.parse(stdout).results.find((r: any) => r.name === 'intruder');
-    expect(intruder).toMatchObject({ outcome: 'done', message: expect.stringMatching(/^removed after forensic export to /) });
+    expect(intruder).toMatchObject({ outcome: 'done', newBundle: true, message: expect.stringMatching(/^removed after forensic export to /) });
     expect(existsSync(join(intruder.bundle, 'changed-files.tar'))).toBe(true);
     expect((await names()).some((n) => n.startsWith('intruder:'))).toBe(false);
   });

@@ -46,6 +46,11 @@ describe('parseConfig', () => {
     expect(parseConfig(DEFAULT_CONFIG_TEXT, 'init')).toEqual(DEFAULT_CONFIG);
   });
 
+  it('wants a unit on every duration', () => {
+    expect(() => parseConfig('containers:\n  exited:\n    maxAge: "24"\n', 'x.yaml')).toThrow(/containers\.exited\.maxAge: "24" is not a duration; write e\.g\. 30m, 1h or 7d/);
+    expect(parseConfig('containers:\n  exited:\n    maxAge: 36h\n', 'x.yaml').containers.maxAgeMs).toBe(36 * 3_600_000);
+  });
+
   it('says when the file is not YAML', () => {
     expect(() => parseConfig('thresholds: [\n', 'x.yaml')).toThrow(/^The configuration x.yaml is not valid YAML/);
   });

@@ -80,6 +80,12 @@ describe('planRotations', () => {
     ]);
   });
 
+  it('leaves stopped containers to a rotation by hand when the timer plans (runningOnly)', () => {
+    const stopped = c('stopped', { state: 'exited', finishedAt: '2026-11-27T00:00:00.000Z' });
+    expect(planRotations(snapshot([stopped]), 100e6, null, true).items[0]!.reason).toBe('kept: exited: its log does not grow (watchdog rotate stopped does it by hand)');
+    expect(planRotations(snapshot([stopped]), 100e6, ['stopped'], true).items[0]!.action).toBe('rotate');
+  });
+
   it('rotates a named container whatever its size, by name or id prefix, and lists unknown names', () => {
     const bigPrefix = containers[0]!.id.slice(0, 6);
     const plan = planRotations(snapshot(containers), 100e6, ['small', bigPrefix, 'capped', 'nope', 'abc']);

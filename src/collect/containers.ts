@@ -22,7 +22,9 @@ export function containerFacts(summary: ContainerSummary, inspect: ContainerInsp
   return {
     id: inspect.Id,
     name: (inspect.Name ?? summary.Names?.[0] ?? inspect.Id.slice(0, 12)).replace(/^\//, ''),
-    image: summary.Image ?? inspect.Config?.Image ?? '',
+    // The name it was created from: the list shows an image ID instead once the tag
+    // has moved on (a `docker pull`), and protect patterns are written against names.
+    image: inspect.Config?.Image ?? summary.Image ?? '',
     state: inspect.State?.Status ?? summary.State ?? 'unknown',
     // Go's zero time, 0001-01-01T00:00:00Z, means it never ran.
     finishedAt: !finishedAt || finishedAt.startsWith('0001-01-01') ? null : new Date(finishedAt).toISOString(),

@@ -10,7 +10,7 @@ import type { Finding } from '../core/model.js';
 import { connectEngine } from '../engine/client.js';
 import { resolveHost } from '../engine/host.js';
 import { alertingNotifier } from '../notify/alerting.js';
-import { smtpMailer } from '../notify/email.js';
+import { smtpMailer, type Mailer } from '../notify/email.js';
 import { noNotifier, type Action, type Notifier } from '../notify/notifier.js';
 import { warner, withLockedStore, type StateOptions } from '../state/index.js';
 import type { Io } from './io.js';
@@ -28,7 +28,15 @@ export interface CheckOptions extends StateOptions {
 export async function checkCommand(options: CheckOptions, io: Io): Promise<number> {
   const config = await loadConfig(options.config);
   const client = connectEngine(resolveHost(options.host, io.env));
-  const mailer = config.alerts.email ? smtpMailer(config.alerts.email, io.env) : null;
+  // An unreadable password file costs the mail, not the whole pass (rotation, pruning).
+  let mailer: Mailer | null = null;
+  if (config.alerts.email) {
+    try {
+      mailer = smtpMailer(config.alerts.email, io.env);
+    } catch (error) {
+      warner(io)(`no alert email this run: ${(error as Error).message}`);
+    }
+  }
 
   return withLockedStore(options, io, async ({ db }, now) => {
     const notifier: Notifier = mailer && !options.dryRun ? alertingNotifier(db, config.alerts, mailer, config.alerts.email!.subjectPrefix, warner(io), () => io.now().getTime()) : noNotifier;

@@ -2,7 +2,6 @@
 // COLLECTOR_FAILED finding and the others still report (node_exporter style). Only an
 // engine that cannot be reached at all ends the run (exit 3).
 
-import pMap from 'p-map';
 import type { CollectorFailure, CollectorTiming, ContainerFacts, EngineFacts, Snapshot, Storage, Usage } from '../core/model.js';
 import { isExited } from '../core/model.js';
 import { parseSystemDf } from '../core/usage.js';
@@ -15,8 +14,6 @@ import { collectEngine, confirmLocal } from './engine.js';
 import { measureFootprint } from './footprint.js';
 import { measureLog } from './logs.js';
 import { collectStorage } from './storage.js';
-
-const FILE_CONCURRENCY = 8;
 
 export interface CollectOptions {
   now: Date;
@@ -51,20 +48,17 @@ export async function collectSnapshot(client: EngineClient, options: CollectOpti
   };
 
   /** Runs `work` on each item; one that fails is left unmeasured and the failures are
-   *  reported once for the collector, so one odd container never hides the others. */
-  const eachItem = async <T>(collector: string, items: T[], work: (item: T) => Promise<void>): Promise<void> => {
+   *  reported once for the collector, so one odd container never hides the others.
+   *  The file measurements are synchronous (see files.ts), so a plain loop. */
+  const eachItem = async <T>(collector: string, items: T[], work: (item: T) => void): Promise<void> => {
     const errors: string[] = [];
-    await pMap(
-      items,
-      async (item) => {
-        try {
-          await work(item);
-        } catch (error) {
-          errors.push((error as Error).message);
-        }
-      },
-      { concurrency: FILE_CONCURRENCY },
-    );
+    for (const item of items) {
+      try {
+        work(item);
+      } catch (error) {
+        errors.push((error as Error).message);
+      }
+    }
     if (errors.length > 0) failures.push({ collector, message: `${errors.length} of ${items.length} failed, first: ${errors[0]}` });
   };
 
@@ -105,12 +99,12 @@ export async function collectSnapshot(client: EngineClient, options: CollectOpti
   }
   if (engine?.local) {
     const root = engine.dockerRootDir;
-    await run('logs', () => eachItem('logs', containers, async (c) => void (c.logFiles = measureLog(root, c))));
+    await run('logs', () => eachItem('logs', containers, (c) => void (c.logFiles = measureLog(root, c))));
     const exited = containers.filter((c) => isExited(c.state));
     const fresh = exited.filter((c) => c.footprint === null);
     await run(
       'footprint',
-      () => eachItem('footprint', fresh, async (c) => void (c.footprint = measureFootprint(root, engine.storageDriver, c.id))),
+      () => eachItem('footprint', fresh, (c) => void (c.footprint = measureFootprint(root, engine.storageDriver, c.id))),
       () => ({ measured: fresh.length, cached: exited.length - fresh.length }),
     );
   }

@@ -13,7 +13,7 @@ import { alertingNotifier } from '../notify/alerting.js';
 import { smtpMailer, type Mailer } from '../notify/email.js';
 import { noNotifier, type Action, type Notifier } from '../notify/notifier.js';
 import { warner, withLockedStore, type StateOptions } from '../state/index.js';
-import type { Io } from './io.js';
+import { writeJson, type Io } from './io.js';
 import { contextLines, gather, record } from './pass.js';
 import { journalPrune, prunePass, renderPrune } from './prune.js';
 import { renderRotate, rotatePass } from './rotate.js';
@@ -67,7 +67,7 @@ export async function checkCommand(options: CheckOptions, io: Io): Promise<numbe
     const freed = actions.reduce((sum, a) => sum + (a.bytesFreed ?? 0), 0);
     if (options.json) {
       const body = { schemaVersion: 1, generatedAt: now.toISOString(), dryRun: options.dryRun, findings, rotation: rotation && { plan: rotation.plan.items, results: rotation.results, archivesRemoved: rotation.archivesRemoved }, prune: { plan: pruning.items, results: pruning.results }, freedBytes: freed };
-      io.stdout.write(`${JSON.stringify(body, null, io.stdoutIsTerminal ? 2 : undefined)}\n`);
+      writeJson(io, body);
     } else if (options.dryRun) {
       io.stdout.write(`${rotation ? renderRotate(rotation, false, config.logs.maxSizeBytes) : ''}${renderPrune(pruning, false)}dry run: nothing changed\n`);
     } else {

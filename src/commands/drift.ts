@@ -6,15 +6,15 @@ import { writeForensicBundle } from '../act/forensics.js';
 import { collectChanges } from '../collect/drift.js';
 import { collectSnapshot } from '../collect/index.js';
 import { loadConfig } from '../config/config.js';
-import { allowFor, classifyDrift, type Drift } from '../core/drift.js';
+import { containerDrift, type Drift } from '../core/drift.js';
 import { isExited } from '../core/model.js';
 import { findContainer } from '../core/plan-rotate.js';
 import { table } from '../core/render.js';
 import { connectEngine } from '../engine/client.js';
 import { resolveHost } from '../engine/host.js';
-import { UsageError } from '../errors.js';
 import { withLockedStore, type StateOptions } from '../state/index.js';
-import type { Io } from './io.js';
+import { writeJson, type Io } from './io.js';
+import { noSuchContainers } from './rotate.js';
 
 export interface DriftOptions extends StateOptions {
   host?: string;
@@ -31,7 +31,7 @@ export async function driftCommand(options: DriftOptions, io: Io): Promise<numbe
   return withLockedStore(options, io, async ({ db }, now) => {
     const { snapshot } = await collectSnapshot(client, { now, skipUsage: true });
     const unknown = options.containers.filter((name) => !findContainer(snapshot.containers, name));
-    if (unknown.length > 0) throw new UsageError(`No container is named ${unknown.map((n) => `"${n}"`).join(', ')} (by name, id or id prefix); see docker ps -a.`);
+    if (unknown.length > 0) throw noSuchContainers(unknown);
     const targets = options.containers.length > 0 ? options.containers.map((name) => findContainer(snapshot.containers, name)!) : snapshot.containers.filter((c) => isExited(c.state));
 
     const changes = await collectChanges(client, targets, db);
@@ -42,7 +42,7 @@ export async function driftCommand(options: DriftOptions, io: Io): Promise<numbe
         rows.push({ id: c.id, name: c.name, drift: null, error: found?.message ?? 'no answer', bundle: null });
         continue;
       }
-      const drift = classifyDrift(found, allowFor(config.drift.allow, c.labels ?? {}), c.readonlyRootfs);
+      const drift = containerDrift(found, c, config.drift.allow);
       let bundle: string | null = null;
       if (drift.status === 'suspicious' && !options.dryRun) {
         const inspect = await client.inspectContainer(c.id);
@@ -52,7 +52,7 @@ export async function driftCommand(options: DriftOptions, io: Io): Promise<numbe
     }
 
     if (options.json) {
-      io.stdout.write(`${JSON.stringify({ dryRun: options.dryRun, containers: rows }, null, io.stdoutIsTerminal ? 2 : undefined)}\n`);
+      writeJson(io, { dryRun: options.dryRun, containers: rows });
     } else {
       const lines = table([['CONTAINER', 'DRIFT', 'WHY'], ...rows.map((r) => [r.name, r.drift?.status ?? 'unknown', r.drift?.reason ?? `could not be read: ${r.error}`])], ['l', 'l', 'l'], '');
       for (const r of rows) if (r.bundle) lines.push(`${r.name}: forensic bundle in ${r.bundle}`);

@@ -12,6 +12,12 @@ export interface Io {
   colorCapable: boolean;
 }
 
+/** JSON on stdout: indented for a person at a terminal, compact for the scripts that
+ *  read it (a thousand containers make a megabyte of indentation). */
+export function writeJson(io: Io, value: unknown): void {
+  io.stdout.write(`${JSON.stringify(value, null, io.stdoutIsTerminal ? 2 : undefined)}\n`);
+}
+
 export function processIo(): Io {
   const env = process.env;
   return {

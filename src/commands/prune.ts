@@ -8,7 +8,7 @@ import { applyPruneItem, type PruneResult } from '../act/prune.js';
 import { collectChanges } from '../collect/drift.js';
 import { collectSnapshot } from '../collect/index.js';
 import { loadConfig, type Config } from '../config/config.js';
-import { allowFor, changesFrom, classifyDrift, type Drift } from '../core/drift.js';
+import { changesFrom, containerDrift, type Drift } from '../core/drift.js';
 import { evaluate } from '../core/evaluate.js';
 import type { ContainerFacts, Finding, Snapshot } from '../core/model.js';
 import { decidePrune, pressureOf, pruneCandidates, type PruneItem } from '../core/plan-prune.js';
@@ -20,7 +20,7 @@ import { EngineUnreachableError, UsageError } from '../errors.js';
 import { withLockedStore, type StateOptions } from '../state/index.js';
 import { appendJournal } from '../state/journal.js';
 import type { Db } from '../state/store.js';
-import type { Io } from './io.js';
+import { writeJson, type Io } from './io.js';
 
 export interface PruneOptions extends StateOptions {
   host?: string;
@@ -46,7 +46,7 @@ export async function prunePass(client: EngineClient, snapshot: Snapshot, config
   const drift = new Map<string, Drift | Error>();
   for (const c of wanted) {
     const found = changes.get(c.id);
-    drift.set(c.id, found instanceof Error || found === undefined ? (found ?? new Error('no answer')) : classifyDrift(found, allowFor(config.drift.allow, c.labels ?? {}), c.readonlyRootfs));
+    drift.set(c.id, found instanceof Error || found === undefined ? (found ?? new Error('no answer')) : containerDrift(found, c, config.drift.allow));
   }
   const items = decidePrune(candidates, drift, config.drift);
 
@@ -60,7 +60,7 @@ export async function prunePass(client: EngineClient, snapshot: Snapshot, config
       client,
       archiveDir: config.logs.archiveDir,
       removeVolumes: config.containers.removeVolumes,
-      recheckDrift: async (c: ContainerFacts) => classifyDrift(changesFrom(await client.containerChanges(c.id)), allowFor(config.drift.allow, c.labels ?? {}), c.readonlyRootfs),
+      recheckDrift: async (c: ContainerFacts) => containerDrift(changesFrom(await client.containerChanges(c.id)), c, config.drift.allow),
     };
     for (const item of items.filter((i) => i.action !== 'keep' && i.action !== 'candidate')) {
       const found = changes.get(item.containerId);
@@ -119,7 +119,7 @@ export async function pruneCommand(options: PruneOptions, io: Io): Promise<numbe
     journalPrune(db, pass, now, options.dryRun, false);
 
     if (options.json) {
-      io.stdout.write(`${JSON.stringify({ dryRun: options.dryRun, plan: pass.items, results: pass.results, findings: pass.findings }, null, io.stdoutIsTerminal ? 2 : undefined)}\n`);
+      writeJson(io, { dryRun: options.dryRun, plan: pass.items, results: pass.results, findings: pass.findings });
     } else {
       io.stdout.write(renderPrune(pass, true) + (options.dryRun ? 'dry run: nothing changed\n' : ''));
     }

@@ -9,7 +9,7 @@ import { buildReport } from '../core/report.js';
 import { connectEngine } from '../engine/client.js';
 import { resolveHost } from '../engine/host.js';
 import { warner, withLockedStore, type StateOptions } from '../state/index.js';
-import type { Io } from './io.js';
+import { writeJson, type Io } from './io.js';
 import { gather, record } from './pass.js';
 
 export interface ReportOptions extends StateOptions {
@@ -31,10 +31,8 @@ export async function reportCommand(options: ReportOptions, io: Io): Promise<num
     const report = buildReport(pass.snapshot, pass.findings, pass.timings, pass.trends);
     record(db, pass, warner(io));
 
-    // JSON is indented for a person at a terminal, compact for the scripts that read it
-    // (a thousand containers make a megabyte of indentation).
-    const json = () => `${JSON.stringify(report, null, io.stdoutIsTerminal ? 2 : undefined)}\n`;
-    io.stdout.write(options.json ? json() : renderText(report, { color: options.color && io.colorCapable, now, top: options.top, history: pass.history }));
+    if (options.json) writeJson(io, report);
+    else io.stdout.write(renderText(report, { color: options.color && io.colorCapable, now, top: options.top, history: pass.history }));
     return exitCodeOf(pass.findings);
   });
 }

@@ -16,7 +16,7 @@ import { withLockedStore, type StateOptions } from '../state/index.js';
 import { forgetExited } from '../state/cache.js';
 import { appendJournal } from '../state/journal.js';
 import type { Db } from '../state/store.js';
-import type { Io } from './io.js';
+import { writeJson, type Io } from './io.js';
 
 export interface RotateOptions extends StateOptions {
   host?: string;
@@ -36,7 +36,7 @@ export interface RotatePass {
  *  `watchdog rotate` and `watchdog check`. `requested`: names, or null for the policy. */
 export async function rotatePass(client: EngineClient, snapshot: Snapshot, config: Config, db: Db, now: () => Date, dryRun: boolean, requested: string[] | null, runningOnly = false): Promise<RotatePass> {
   const plan = planRotations(snapshot, config.logs.maxSizeBytes, requested, runningOnly);
-  if (plan.unknown.length > 0) throw new UsageError(`No container is named ${plan.unknown.map((n) => `"${n}"`).join(', ')} (by name, id or id prefix); see docker ps -a.`);
+  if (plan.unknown.length > 0) throw noSuchContainers(plan.unknown);
   const results: RotationResult[] = [];
   const written = new Set<string>();
   const ctx = { client, dockerRootDir: snapshot.engine!.dockerRootDir, archiveDir: config.logs.archiveDir, now };
@@ -71,6 +71,11 @@ export function renderRotate(pass: RotatePass, showKept: boolean, maxSizeBytes: 
   return `${lines.join('\n')}\n`;
 }
 
+/** The one-sentence error for names on the command line that match no container. */
+export function noSuchContainers(names: string[]): UsageError {
+  return new UsageError(`No container is named ${names.map((n) => `"${n}"`).join(', ')} (by name, id or id prefix); see docker ps -a.`);
+}
+
 /** Rotation and pruning work on the engine's files: they need a local engine. */
 export function requireLocal(snapshot: Snapshot, what: string): void {
   const engine = snapshot.engine;
@@ -89,7 +94,7 @@ export async function rotateCommand(options: RotateOptions, io: Io): Promise<num
     const pass = await rotatePass(client, snapshot, config, db, io.now, options.dryRun, options.containers.length > 0 ? options.containers : null);
 
     if (options.json) {
-      io.stdout.write(`${JSON.stringify({ dryRun: options.dryRun, plan: pass.plan.items, results: pass.results, archivesRemoved: pass.archivesRemoved }, null, io.stdoutIsTerminal ? 2 : undefined)}\n`);
+      writeJson(io, { dryRun: options.dryRun, plan: pass.plan.items, results: pass.results, archivesRemoved: pass.archivesRemoved });
     } else {
       io.stdout.write(renderRotate(pass, options.containers.length > 0, config.logs.maxSizeBytes));
     }

@@ -58,6 +58,11 @@ export function classifyDrift(changes: Change[], allow: string[], readonlyRootfs
   };
 }
 
+/** A container's drift: its changes against the policy's globs and its own label. */
+export function containerDrift(changes: Change[], container: { labels?: Record<string, string>; readonlyRootfs: boolean }, policyAllow: string[]): Drift {
+  return classifyDrift(changes, allowFor(policyAllow, container.labels ?? {}), container.readonlyRootfs);
+}
+
 /** The allowed globs for one container: the policy's plus its label's (comma-separated). */
 export function allowFor(policyAllow: string[], labels: Record<string, string>, label = 'watchdog.drift.allow'): string[] {
   const extra = (labels[label] ?? '')

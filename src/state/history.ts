@@ -4,7 +4,7 @@
 
 import type { History, Snapshot } from '../core/model.js';
 import { isExited } from '../core/model.js';
-import type { Db } from './store.js';
+import { readMeta, writeMeta, type Db } from './store.js';
 
 const HOUR = 3_600_000;
 const DAY = 24 * HOUR;
@@ -75,7 +75,7 @@ export function recordRun(db: Db, snapshot: Snapshot): void {
  * numbers as REAL, and a REAL divisor would put every sample in a bucket of its own.
  */
 export function thin(db: Db, now: number): void {
-  const last = Number((db.prepare("SELECT value FROM meta WHERE key = 'thinnedAt'").get() as { value: string } | undefined)?.value ?? 0);
+  const last = Number(readMeta(db, 'thinnedAt') ?? 0);
   db.prepare('DELETE FROM samples WHERE taken_at < ?').run(now - 365 * DAY);
   db.prepare('DELETE FROM log_samples WHERE taken_at < ?').run(now - 365 * DAY);
   for (const [age, bucket] of [
@@ -95,5 +95,5 @@ export function thin(db: Db, now: number): void {
          (SELECT container_key, min(taken_at) FROM log_samples WHERE taken_at >= :from AND taken_at < :olderThan GROUP BY container_key, taken_at / CAST(:bucket AS INTEGER))`,
     ).run(range);
   }
-  db.prepare("INSERT OR REPLACE INTO meta VALUES ('thinnedAt', ?)").run(String(now));
+  writeMeta(db, 'thinnedAt', String(now));
 }

@@ -184,11 +184,15 @@ export function openStoreReadonly(path: string): Db | null {
   return new Database(path, { readonly: true, fileMustExist: true });
 }
 
-/** The engine a store belongs to: history and caches of two engines must not mix. */
-export function storeEngineId(db: Db): string | null {
-  return (db.prepare("SELECT value FROM meta WHERE key = 'engineId'").get() as { value: string } | undefined)?.value ?? null;
+/** Small facts about the store itself, by key. */
+export function readMeta(db: Db, key: string): string | null {
+  return (db.prepare('SELECT value FROM meta WHERE key = ?').get(key) as { value: string } | undefined)?.value ?? null;
 }
 
-export function setStoreEngineId(db: Db, id: string): void {
-  db.prepare("INSERT OR REPLACE INTO meta VALUES ('engineId', ?)").run(id);
+export function writeMeta(db: Db, key: string, value: string): void {
+  db.prepare('INSERT OR REPLACE INTO meta VALUES (?, ?)').run(key, value);
 }
+
+/** The engine a store belongs to: history and caches of two engines must not mix. */
+export const storeEngineId = (db: Db): string | null => readMeta(db, 'engineId');
+export const setStoreEngineId = (db: Db, id: string): void => writeMeta(db, 'engineId', id);

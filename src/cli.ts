@@ -1,18 +1,14 @@
-// Command-line wiring: flags become typed options, options go to a command. Commands
-// return the exit code; errors are thrown and turned into exit codes by main.ts.
+// Command-line wiring: flags become typed options, options go to a command, and the
+// command's Outcome comes back (main.ts turns it into the exit code). Each command is
+// loaded only when it runs: `watchdog --version` loads no engine client, mailer,
+// database or schema library (issue #8).
 
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
-import { alertFailureCommand, alertTestCommand } from './commands/alert.js';
-import { checkCommand } from './commands/check.js';
-import { configCheckCommand, configInitCommand } from './commands/config.js';
-import { driftCommand } from './commands/drift.js';
-import { journalCommand } from './commands/journal.js';
-import { reportCommand } from './commands/report.js';
-import { pruneCommand } from './commands/prune.js';
-import { rotateCommand } from './commands/rotate.js';
-import type { Io } from './commands/io.js';
-import { DEFAULT_CONFIG_PATH } from './config/config.js';
+import packageJson from '../package.json' with { type: 'json' };
+import { DEFAULT_CONFIG_PATH } from './config/load.js';
+import { DONE, type Outcome } from './core/outcome.js';
 import { UsageError } from './errors.js';
+import type { Io } from './pipeline/io.js';
 
 const EXIT_CODES_HELP = `
 Exit codes:
@@ -43,11 +39,11 @@ interface GlobalOptions {
   wait: number;
 }
 
-export function buildProgram(io: Io, setExitCode: (code: number) => void): Command {
+export function buildProgram(io: Io, done: (outcome: Outcome) => void): Command {
   const program = new Command()
     .name('watchdog')
     .description('Keeps a Docker host from running out of disk: log growth, thin-pool and filesystem space, exited containers.')
-    .version('0.1.0')
+    .version(packageJson.version)
     .addOption(new Option('-H, --host <url>', 'engine address, e.g. unix:///var/run/docker.sock or tcp://host:2376 (default: DOCKER_HOST, then the local socket)'))
     .addOption(new Option('-c, --config <file>', `configuration file (default: ${DEFAULT_CONFIG_PATH} if it exists, else built-in defaults)`))
     .addOption(new Option('--state <path>', 'state store (default: /var/lib/docker-watchdog/state.db as root, else $XDG_STATE_HOME/docker-watchdog/state.db)'))
@@ -61,25 +57,27 @@ export function buildProgram(io: Io, setExitCode: (code: number) => void): Comma
   program
     .command('report')
     .description('Show where the disk is going: engine, storage and its trend, system df, logs, exited containers, findings. Changes nothing on the host; records the run in the state store.')
-    .option('--json', 'print the report as JSON (stable field names, bytes as integers)', false)
+    .option('--json', 'print the report as JSON (stable field names, bytes as integers; schema in docs/report.schema.json)', false)
     .option('--no-color', 'never colour the text report (colour is used only on a terminal)')
-    .option('--top <n>', 'how many logs, exited containers and findings of one kind to list', positiveInt, 5)
+    .option('--top <n>', 'how many logs, exited containers and cases of one finding to list', positiveInt, 5)
     .option('--fresh', 'ask the engine for docker system df now; by default an answer younger than usage.maxAge (1h) is reused, as df is costly', false)
     .addHelpText('after', EXIT_CODES_HELP)
     .action(async (opts: { json: boolean; color: boolean; top: number; fresh: boolean }) => {
-      setExitCode(await reportCommand({ ...globals(), ...opts }, io));
+      const { reportCommand } = await import('./commands/report.js');
+      done(await reportCommand({ ...globals(), ...opts }, io));
     });
 
   program
     .command('check')
     .description(
-      'One pass for a systemd timer or cron: report, rotate logs over logs.maxSize, prune exited containers by the policy (holding suspicious ones), record, and print only what was done. The exit code is the worst finding.',
+      'One pass for a systemd timer or cron: report, rotate logs over logs.maxSize, prune exited containers by the policy (holding suspicious ones), record, alert, and print only what was done. The exit code is the worst finding.',
     )
     .option('--dry-run', 'print the plans, with a reason for each container, and change nothing', false)
     .option('--json', 'print the findings, plans and results as JSON', false)
     .addHelpText('after', EXIT_CODES_HELP)
     .action(async (opts: { dryRun: boolean; json: boolean }) => {
-      setExitCode(await checkCommand({ ...globals(), ...opts }, io));
+      const { checkCommand } = await import('./commands/check.js');
+      done(await checkCommand({ ...globals(), ...opts }, io));
     });
 
   program
@@ -90,8 +88,10 @@ export function buildProgram(io: Io, setExitCode: (code: number) => void): Comma
     .argument('[container...]', 'names, ids or id prefixes')
     .option('--dry-run', 'print the plan, with a reason for each container, and change nothing', false)
     .option('--json', 'print the plan and the results as JSON', false)
+    .addHelpText('after', EXIT_CODES_HELP)
     .action(async (containers: string[], opts: { dryRun: boolean; json: boolean }) => {
-      setExitCode(await rotateCommand({ ...globals(), ...opts, containers }, io));
+      const { rotateCommand } = await import('./commands/rotate.js');
+      done(await rotateCommand({ ...globals(), ...opts, containers }, io));
     });
 
   program
@@ -101,8 +101,10 @@ export function buildProgram(io: Io, setExitCode: (code: number) => void): Comma
     )
     .option('--dry-run', 'print the plan, with a reason for each container, and change nothing', false)
     .option('--json', 'print the plan and the results as JSON', false)
+    .addHelpText('after', EXIT_CODES_HELP)
     .action(async (opts: { dryRun: boolean; json: boolean }) => {
-      setExitCode(await pruneCommand({ ...globals(), ...opts }, io));
+      const { pruneCommand } = await import('./commands/prune.js');
+      done(await pruneCommand({ ...globals(), ...opts }, io));
     });
 
   program
@@ -111,8 +113,10 @@ export function buildProgram(io: Io, setExitCode: (code: number) => void): Comma
     .argument('[container...]', 'names, ids or id prefixes')
     .option('--dry-run', 'classify only: write no forensic bundle', false)
     .option('--json', 'print the classification as JSON', false)
+    .addHelpText('after', EXIT_CODES_HELP)
     .action(async (containers: string[], opts: { dryRun: boolean; json: boolean }) => {
-      setExitCode(await driftCommand({ ...globals(), ...opts, containers }, io));
+      const { driftCommand } = await import('./commands/drift.js');
+      done(await driftCommand({ ...globals(), ...opts, containers }, io));
     });
 
   const config = program.command('config').description('Check or write the configuration file.');
@@ -121,14 +125,16 @@ export function buildProgram(io: Io, setExitCode: (code: number) => void): Comma
     .description(`Check a configuration file (default ${DEFAULT_CONFIG_PATH}); every problem is listed, exit 78.`)
     .argument('[file]')
     .action(async (file: string | undefined) => {
-      setExitCode(await configCheckCommand(file ?? globals().config, io));
+      const { configCheckCommand } = await import('./commands/config.js');
+      done(await configCheckCommand(file ?? globals().config, io));
     });
   config
     .command('init')
     .description('Print the default configuration, commented, or write it to FILE (never over an existing one).')
     .argument('[file]')
-    .action((file: string | undefined) => {
-      setExitCode(configInitCommand(file, io));
+    .action(async (file: string | undefined) => {
+      const { configInitCommand } = await import('./commands/config.js');
+      done(configInitCommand(file, io));
     });
 
   const alert = program.command('alert').description('Email alerts: test the settings, or report a failed check (for systemd OnFailure=).');
@@ -136,45 +142,49 @@ export function buildProgram(io: Io, setExitCode: (code: number) => void): Comma
     .command('test')
     .description('Send a test message through alerts.email now, and say exactly what the server answered.')
     .action(async () => {
-      setExitCode(await alertTestCommand(globals(), io));
+      const { alertTestCommand } = await import('./commands/alert.js');
+      done(await alertTestCommand(globals(), io));
     });
   alert
     .command('failure')
     .description('Mail that UNIT failed (through the outbox, retried by later runs if the server is down).')
     .argument('<unit>')
     .action(async (unit: string) => {
-      setExitCode(await alertFailureCommand(unit, globals(), io));
+      const { alertFailureCommand } = await import('./commands/alert.js');
+      done(await alertFailureCommand(unit, globals(), io));
     });
 
   program
     .command('journal')
     .description('Show what the watchdog did: every action with its time, target, reason and the bytes it freed.')
-    .option('--since <duration>', 'how far back, e.g. 7d, 12h, 30m', '7d')
+    .option('--since <duration>', 'how far back, with a unit: e.g. 7d, 12h, 30m', '7d')
     .option('--json', 'print the entries as JSON', false)
-    .action((opts: { since: string; json: boolean }) => {
-      setExitCode(journalCommand({ ...globals(), ...opts }, io));
+    .action(async (opts: { since: string; json: boolean }) => {
+      const { journalCommand } = await import('./commands/journal.js');
+      done(journalCommand({ ...globals(), ...opts }, io));
     });
 
   return program;
 }
 
-/** Runs the command line; returns the exit code. */
-export async function runCli(argv: string[], io: Io): Promise<number> {
-  let exitCode = 0;
-  const program = buildProgram(io, (code) => (exitCode = code));
+/** Runs the command line; resolves to the command's Outcome. Errors a user can act on
+ *  are thrown (main.ts prints them and derives their exit code). */
+export async function runCli(argv: string[], io: Io): Promise<Outcome> {
+  let outcome: Outcome = DONE;
+  const program = buildProgram(io, (result) => (outcome = result));
   if (argv.length === 0) {
     io.stderr.write(program.helpInformation());
-    return 64;
+    throw new UsageError('');
   }
   try {
     await program.parseAsync(argv, { from: 'user' });
   } catch (error) {
     if (error instanceof CommanderError) {
       // Help and version are not errors; commander has already printed its message.
-      if (error.code === 'commander.helpDisplayed' || error.code === 'commander.version' || error.code === 'commander.help') return 0;
+      if (error.code === 'commander.helpDisplayed' || error.code === 'commander.version' || error.code === 'commander.help') return DONE;
       throw new UsageError('');
     }
     throw error;
   }
-  return exitCode;
+  return outcome;
 }

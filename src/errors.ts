@@ -1,33 +1,39 @@
-// Errors a user can act on. Each carries the exit code it maps to; main.ts is the only
-// place that turns them into an exit. Messages are one sentence with the next step.
+// Errors a user can act on. Each says which failure it is (core/outcome.ts turns that
+// into the exit code, in main.ts alone). Messages are one sentence with the next step.
+
+import type { Failure } from './core/outcome.js';
 
 export class WatchdogError extends Error {
   constructor(
     message: string,
-    readonly exitCode: number,
+    readonly failure: Failure,
   ) {
     super(message);
     this.name = new.target.name;
   }
 }
 
-/** Bad flags or arguments: EX_USAGE. */
+/** Bad flags or arguments: EX_USAGE (64). */
 export class UsageError extends WatchdogError {
   constructor(message: string) {
-    super(message, 64);
+    super(message, 'usage');
   }
 }
 
-/** A configuration that cannot be used: EX_CONFIG. */
+/** A configuration that cannot be used: EX_CONFIG (78). */
 export class ConfigError extends WatchdogError {
   constructor(message: string) {
-    super(message, 78);
+    super(message, 'config');
   }
 }
 
-/** The engine could not be reached at all: UNKNOWN for Nagios-style callers. */
-export class EngineUnreachableError extends WatchdogError {
+/** The engine, or the state store's lock, could not be had at all: UNKNOWN (3) for
+ *  Nagios-style callers. */
+export class UnknownError extends WatchdogError {
   constructor(message: string) {
-    super(message, 3);
+    super(message, 'unknown');
   }
 }
+
+/** The engine could not be reached at all. */
+export class EngineUnreachableError extends UnknownError {}

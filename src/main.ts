@@ -1,9 +1,33 @@
 #!/usr/bin/env node
-// The bin entry: the only place that turns errors into exit codes and messages.
+// The bin entry, and the one exit path: every run ends in an Outcome (or an error that
+// says which failure it is), and exitCodeOf turns that into the exit code. Signals are
+// handled here too: whatever an action registered as in flight (a container frozen for
+// the last copy of its log) is undone before the process ends.
 
+import { inFlightRegistry } from './act/in-flight.js';
 import { runCli } from './cli.js';
-import { processIo } from './commands/io.js';
+import { exitCodeOf, type Outcome } from './core/outcome.js';
 import { WatchdogError } from './errors.js';
+import type { Io } from './pipeline/io.js';
+
+const inFlight = inFlightRegistry();
+const io: Io = {
+  stdout: process.stdout,
+  stderr: process.stderr,
+  env: process.env,
+  now: () => new Date(),
+  stdoutIsTerminal: Boolean(process.stdout.isTTY),
+  colorCapable: Boolean(process.stdout.isTTY) && !('NO_COLOR' in process.env) && process.env.TERM !== 'dumb',
+  inFlight,
+};
+
+/** A bug, not bad input: one line, and the stack only when asked. */
+function unexpected(error: unknown): Outcome {
+  const detail = error instanceof Error ? error.message : String(error);
+  process.stderr.write(`watchdog: unexpected error: ${detail}. Run with WATCHDOG_DEBUG=1 for details and please report it.\n`);
+  if (process.env.WATCHDOG_DEBUG) process.stderr.write(`${(error as Error).stack ?? ''}\n`);
+  return { failure: 'unknown' };
+}
 
 // `watchdog report | head` closes the pipe early: that is the reader's choice, not an
 // error worth a stack trace.
@@ -14,24 +38,22 @@ process.stdout.on('error', (error: NodeJS.ErrnoException) => {
 
 // Whatever escapes (a bug) ends the run as "unknown" (3), never as 1, which a
 // monitoring system or systemd's SuccessExitStatus would take for a mere warning.
-process.on('uncaughtException', (error) => {
-  process.stderr.write(`watchdog: unexpected error: ${error.message}. Run with WATCHDOG_DEBUG=1 for details and please report it.\n`);
-  if (process.env.WATCHDOG_DEBUG) process.stderr.write(`${error.stack ?? ''}\n`);
-  process.exit(3);
-});
+process.on('uncaughtException', (error) => process.exit(exitCodeOf(unexpected(error))));
 
-const io = processIo();
+// systemd's stop or a Ctrl-C: thaw what is frozen, then end as a signal would (128 + n).
+for (const [signal, code] of [['SIGTERM', 143], ['SIGINT', 130]] as const) {
+  process.once(signal, () => void inFlight.undoAll().finally(() => process.exit(code)));
+}
+
+let outcome: Outcome;
 try {
-  process.exitCode = await runCli(process.argv.slice(2), io);
+  outcome = await runCli(process.argv.slice(2), io);
 } catch (error) {
   if (error instanceof WatchdogError) {
-    if (error.message) io.stderr.write(`watchdog: ${error.message}\n`);
-    process.exitCode = error.exitCode;
+    if (error.message) process.stderr.write(`watchdog: ${error.message}\n`);
+    outcome = { failure: error.failure };
   } else {
-    // A bug, not bad input: say so in one line, and show the stack only when asked.
-    const detail = error instanceof Error ? error.message : String(error);
-    io.stderr.write(`watchdog: unexpected error: ${detail}. Run with WATCHDOG_DEBUG=1 for details and please report it.\n`);
-    if (process.env.WATCHDOG_DEBUG) io.stderr.write(`${(error as Error).stack ?? ''}\n`);
-    process.exitCode = 3;
+    outcome = unexpected(error);
   }
 }
+process.exitCode = exitCodeOf(outcome);

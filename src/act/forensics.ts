@@ -5,18 +5,19 @@
 // deletes bundles.
 
 import { once } from 'node:events';
-import { closeSync, copyFileSync, createWriteStream, existsSync, fsyncSync, mkdirSync, openSync, readdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, createWriteStream, existsSync, mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { pipeline } from 'node:stream/promises';
 import { basename, dirname, join } from 'node:path';
 import tar from 'tar-stream';
-import { type Change } from '../core/drift.js';
+import type { Change } from '../core/drift.js';
 import type { ContainerFacts } from '../core/model.js';
+import { containerFileName, fileTime } from '../core/names.js';
 import type { EngineClient } from '../engine/client.js';
 import type { ContainerInspect } from '../engine/shapes.js';
+import { fsyncTree, renameDurably } from '../files/durable.js';
 
 export function bundleFolder(archiveDir: string, c: ContainerFacts): string {
-  const finished = (c.finishedAt ?? 'never-ran').replace(/[:.]/g, '-');
-  return join(archiveDir, 'forensics', `${c.name.replace(/[^A-Za-z0-9_.-]/g, '_')}-${c.id.slice(0, 12)}-${finished}`);
+  return join(archiveDir, 'forensics', `${containerFileName(c.name, c.id)}-${c.finishedAt ? fileTime(c.finishedAt) : 'never-ran'}`);
 }
 
 /** Paths to take into the tar: every added or modified path, but not one whose parent
@@ -28,12 +29,6 @@ export function pathsToArchive(changes: Change[]): string[] {
   const underAdded = (p: string) => added.some((a) => p.startsWith(`${a}/`));
   const onlyAnAncestor = (c: Change) => c.kind === 'modified' && kept.some((q) => q.path.startsWith(`${c.path}/`));
   return kept.filter((c) => !underAdded(c.path) && !onlyAnAncestor(c)).map((c) => c.path);
-}
-
-function fsyncPath(path: string): void {
-  const fd = openSync(path, 'r');
-  fsyncSync(fd);
-  closeSync(fd);
 }
 
 /** Streams each path's tar from the engine into one tar file. */
@@ -88,10 +83,7 @@ export async function writeForensicBundle(
     rmSync(partial, { recursive: true, force: true });
     throw error;
   }
-  renameSync(partial, folder);
-  const parent = openSync(dirname(folder), 'r');
-  fsyncSync(parent);
-  closeSync(parent);
+  renameDurably(partial, folder);
   return { folder, created: true };
 }
 
@@ -109,6 +101,5 @@ async function fillBundle(client: EngineClient, container: ContainerFacts, inspe
     for (const name of readdirSync(logDir).filter((n) => n === live || n.startsWith(`${live}.`))) copyFileSync(join(logDir, name), join(partial, 'log', name));
   }
   // Files and folders alike, so the bundle survives a crash right after the rename.
-  for (const name of readdirSync(partial, { recursive: true }) as string[]) fsyncPath(join(partial, name));
-  fsyncPath(partial);
+  fsyncTree(partial);
 }

@@ -2,23 +2,14 @@
 // ran again since the plan (a different finishedAt) is never removed, and a suspicious
 // one is removed only once its forensic bundle is on disk, if at all.
 
+import type { PruneResult } from '../core/actions.js';
 import type { Change, Drift } from '../core/drift.js';
 import type { ContainerFacts } from '../core/model.js';
 import { isExited } from '../core/model.js';
 import type { PruneItem } from '../core/plan-prune.js';
 import type { EngineClient } from '../engine/client.js';
+import { timeOrNull } from '../engine/shapes.js';
 import { writeForensicBundle } from './forensics.js';
-
-export interface PruneResult {
-  containerId: string;
-  name: string;
-  outcome: 'done' | 'held' | 'skipped' | 'failed';
-  message: string;
-  bytesFreed: number | null;
-  bundle: string | null;
-  /** The bundle was written by this run (a held container is reported once). */
-  newBundle: boolean;
-}
 
 export interface PruneContext {
   client: EngineClient;
@@ -35,8 +26,7 @@ export async function applyPruneItem(item: PruneItem, facts: ContainerFacts, cha
   const inspect = await ctx.client.inspectContainer(item.containerId);
   if (!inspect) return { ...result, outcome: 'skipped', message: 'skipped: the container is gone' };
   const state = inspect.State?.Status ?? 'unknown';
-  const finishedAt = inspect.State?.FinishedAt && !inspect.State.FinishedAt.startsWith('0001-01-01') ? new Date(inspect.State.FinishedAt).toISOString() : null;
-  if (!isExited(state) || finishedAt !== item.finishedAt) return { ...result, outcome: 'skipped', message: `skipped: it ran again since the plan (now ${state})` };
+  if (!isExited(state) || timeOrNull(inspect.State?.FinishedAt) !== item.finishedAt) return { ...result, outcome: 'skipped', message: `skipped: it ran again since the plan (now ${state})` };
 
   let bundle: string | null = null;
   let newBundle = false;

@@ -9,32 +9,25 @@
 
 import { once } from 'node:events';
 import { pipeline } from 'node:stream/promises';
-import { closeSync, createWriteStream, fsyncSync, lstatSync, mkdirSync, openSync, readdirSync, readSync, realpathSync, renameSync, rmSync, statSync, truncateSync } from 'node:fs';
+import { closeSync, createWriteStream, fsyncSync, lstatSync, mkdirSync, openSync, readdirSync, readSync, realpathSync, rmSync, statSync, truncateSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { createGzip } from 'node:zlib';
-import { isInside } from '../collect/files.js';
+import type { RotationResult } from '../core/actions.js';
+import { containerFileName, fileTime } from '../core/names.js';
 import type { RotationItem } from '../core/plan-rotate.js';
 import type { EngineClient } from '../engine/client.js';
-
-export interface RotationResult {
-  containerId: string;
-  name: string;
-  outcome: 'done' | 'failed' | 'skipped';
-  message: string;
-  archive: string | null;
-  /** Bytes moved from the live log into the archive (what the disk got back, before
-   *  compression took its share). */
-  bytesArchived: number;
-  /** How long the container was frozen; null when it was not running. */
-  pauseMs: number | null;
-}
+import { renameDurably } from '../files/durable.js';
+import { isInside } from '../files/paths.js';
+import type { InFlight } from './in-flight.js';
 
 export interface RotationContext {
   client: EngineClient;
   dockerRootDir: string;
   archiveDir: string;
   now: () => Date;
+  /** Where the unpause is registered while the container is frozen (SIGTERM, SIGINT). */
+  inFlight: InFlight;
 }
 
 const CHUNK = 1 << 20;
@@ -43,7 +36,7 @@ const CATCH_UP_BYTES = 256 << 10;
 
 /** Where a container's log archives go: one folder per container, by name and id. */
 export function archiveFolder(archiveDir: string, name: string, id: string): string {
-  return join(archiveDir, 'logs', `${name.replace(/[^A-Za-z0-9_.-]/g, '_')}-${id.slice(0, 12)}`);
+  return join(archiveDir, 'logs', containerFileName(name, id));
 }
 
 /** The log's real path, refused unless it is a regular file in the container's own
@@ -83,7 +76,7 @@ async function settledSize(path: string): Promise<number> {
 }
 
 export async function rotate(item: RotationItem, ctx: RotationContext): Promise<RotationResult> {
-  const result = { containerId: item.containerId, name: item.name, archive: null, bytesArchived: 0, pauseMs: null };
+  const result = { containerId: item.containerId, name: item.name, archive: null, bytesArchived: 0, pauseMs: null, leftPaused: false };
   // Re-check just before acting: the plan may be minutes old.
   const inspect = await ctx.client.inspectContainer(item.containerId);
   if (!inspect) return { ...result, outcome: 'skipped', message: 'skipped: the container is gone' };
@@ -104,7 +97,7 @@ export async function rotate(item: RotationItem, ctx: RotationContext): Promise<
 
   const folder = archiveFolder(ctx.archiveDir, item.name, item.containerId);
   mkdirSync(folder, { recursive: true, mode: 0o700 });
-  const archive = join(folder, `${ctx.now().toISOString().replace(/[:.]/g, '-')}.json.log.gz`);
+  const archive = join(folder, `${fileTime(ctx.now())}.json.log.gz`);
   const partial = `${archive}.partial`;
   const logFd = openSync(logPath, 'r');
   const outFd = openSync(partial, 'wx', 0o600);
@@ -122,10 +115,7 @@ export async function rotate(item: RotationItem, ctx: RotationContext): Promise<
     gzip.end();
     await written;
     fsyncSync(outFd);
-    renameSync(partial, archive);
-    const dirFd = openSync(folder, 'r');
-    fsyncSync(dirFd);
-    closeSync(dirFd);
+    renameDurably(partial, archive);
     // A line that reached the file after the copy would be lost by the truncation:
     // then truncate nothing, drop this archive, and let the next run try again.
     if (statSync(logPath).size !== copied) {
@@ -137,6 +127,7 @@ export async function rotate(item: RotationItem, ctx: RotationContext): Promise<
     return copied;
   };
 
+  let leftPaused = false;
   try {
     // Catch up with a busy writer before freezing it, so that the frozen part is short:
     // copy until what is left is small, and get what is copied onto the disk.
@@ -155,29 +146,28 @@ export async function rotate(item: RotationItem, ctx: RotationContext): Promise<
     }
     const started = performance.now();
     // systemd's stop or a Ctrl-C while the container is frozen must not leave it so.
-    const onSignal = (signal: NodeJS.Signals) => {
-      void unpauseWithRetry(ctx.client, item.containerId)
-        .catch(() => {})
-        .finally(() => process.exit(signal === 'SIGINT' ? 130 : 143));
-    };
-    process.once('SIGTERM', onSignal);
-    process.once('SIGINT', onSignal);
+    const release = ctx.inFlight.add(() => unpauseWithRetry(ctx.client, item.containerId));
     let copied: number;
     try {
       // Inside the try: a pause request that timed out may still have frozen it.
       await ctx.client.pauseContainer(item.containerId);
       copied = await finish(bulk);
     } finally {
-      await unpauseWithRetry(ctx.client, item.containerId);
-      process.removeListener('SIGTERM', onSignal);
-      process.removeListener('SIGINT', onSignal);
+      try {
+        await unpauseWithRetry(ctx.client, item.containerId);
+      } catch (error) {
+        leftPaused = true;
+        throw error;
+      } finally {
+        release();
+      }
     }
     const pauseMs = performance.now() - started;
     return { ...result, outcome: 'done', message: `rotated into ${archive}, paused ${Math.round(pauseMs)} ms`, archive, bytesArchived: copied, pauseMs };
   } catch (error) {
     gzip.destroy();
     rmSync(partial, { force: true });
-    return { ...result, outcome: 'failed', message: `failed: ${(error as Error).message}` };
+    return { ...result, outcome: 'failed', message: `failed: ${(error as Error).message}`, leftPaused };
   } finally {
     closeSync(logFd);
     closeSync(outFd);

@@ -6,18 +6,22 @@
 import { statSync } from 'node:fs';
 import { join } from 'node:path';
 import pMap from 'p-map';
-import type { ContainerFacts } from '../core/model.js';
+import type { ContainerFacts, ExitedFacts, Footprint } from '../core/model.js';
 import { isExited } from '../core/model.js';
 import { logConfigFacts } from '../core/logs.js';
 import type { EngineClient } from '../engine/client.js';
-import type { ContainerInspect, ContainerSummary } from '../engine/shapes.js';
+import { timeOrNull, type ContainerInspect, type ContainerSummary } from '../engine/shapes.js';
 import { EngineUnreachableError } from '../errors.js';
-import type { ExitedCache } from '../state/cache.js';
+
+/** What earlier runs measured about exited containers (the state store keeps it). */
+export interface ExitedCache {
+  /** The entry for this container if its change token still matches. */
+  lookup(id: string, changeToken: string): { facts: ExitedFacts; footprint: Footprint | null } | null;
+}
 
 const INSPECT_CONCURRENCY = 8;
 
 export function containerFacts(summary: ContainerSummary, inspect: ContainerInspect): ContainerFacts {
-  const finishedAt = inspect.State?.FinishedAt;
   const logConfig = inspect.HostConfig?.LogConfig;
   return {
     id: inspect.Id,
@@ -26,8 +30,7 @@ export function containerFacts(summary: ContainerSummary, inspect: ContainerInsp
     // has moved on (a `docker pull`), and protect patterns are written against names.
     image: inspect.Config?.Image ?? summary.Image ?? '',
     state: inspect.State?.Status ?? summary.State ?? 'unknown',
-    // Go's zero time, 0001-01-01T00:00:00Z, means it never ran.
-    finishedAt: !finishedAt || finishedAt.startsWith('0001-01-01') ? null : new Date(finishedAt).toISOString(),
+    finishedAt: timeOrNull(inspect.State?.FinishedAt),
     createdAt: inspect.Created ? new Date(inspect.Created).toISOString() : null,
     labels: inspect.Config?.Labels ?? {},
     logConfig: logConfigFacts(logConfig?.Type ?? 'json-file', logConfig?.Config),

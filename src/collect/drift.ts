@@ -7,21 +7,24 @@ import { changesFrom, type Change } from '../core/drift.js';
 import type { ContainerFacts } from '../core/model.js';
 import type { EngineClient } from '../engine/client.js';
 import { EngineUnreachableError } from '../errors.js';
-import type { Db } from '../state/store.js';
+
+/** What earlier runs learnt of exited containers' changes (the state store keeps it). */
+export interface ChangesCache {
+  lookup(id: string, changeToken: string): Change[] | null;
+  save(id: string, changeToken: string, changes: Change[]): void;
+}
 
 /** Changes per container id; an Error where the engine would not say. */
-export async function collectChanges(client: EngineClient, containers: ContainerFacts[], db: Db | null): Promise<Map<string, Change[] | Error>> {
-  const select = db?.prepare('SELECT changes FROM changes_cache WHERE container_id = ? AND change_token = ?');
-  const save = db?.prepare('INSERT OR REPLACE INTO changes_cache VALUES (?, ?, ?)');
+export async function collectChanges(client: EngineClient, containers: ContainerFacts[], cache: ChangesCache | null): Promise<Map<string, Change[] | Error>> {
   const result = new Map<string, Change[] | Error>();
   await pMap(
     containers,
     async (c) => {
-      const cached = c.changeToken && select ? (select.get(c.id, c.changeToken) as { changes: string } | undefined) : undefined;
-      if (cached) return void result.set(c.id, JSON.parse(cached.changes) as Change[]);
+      const cached = c.changeToken && cache ? cache.lookup(c.id, c.changeToken) : null;
+      if (cached) return void result.set(c.id, cached);
       try {
         const changes = changesFrom(await client.containerChanges(c.id));
-        if (c.changeToken && save) save.run(c.id, c.changeToken, JSON.stringify(changes));
+        if (c.changeToken && cache) cache.save(c.id, c.changeToken, changes);
         result.set(c.id, changes);
       } catch (error) {
         if (error instanceof EngineUnreachableError) throw error;

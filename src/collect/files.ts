@@ -6,7 +6,7 @@
 // containers, ~21,000 entries; figures in the note on issue #2).
 
 import { lstatSync, readdirSync, type Stats } from 'node:fs';
-import { join, relative, resolve, sep } from 'node:path';
+import { join } from 'node:path';
 import type { Footprint } from '../core/model.js';
 
 /** Bytes and inodes of a file or tree; null if it does not exist. `seen` carries the
@@ -50,10 +50,4 @@ function readdirOrEmpty(path: string): string[] {
     if ((error as NodeJS.ErrnoException).code === 'ENOENT') return [];
     throw error;
   }
-}
-
-/** True when `child` is `parent` or lies beneath it, after resolving `..`. */
-export function isInside(parent: string, child: string): boolean {
-  const rel = relative(resolve(parent), resolve(child));
-  return rel === '' || (!rel.startsWith(`..${sep}`) && rel !== '..' && !rel.startsWith(sep));
 }

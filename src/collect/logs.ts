@@ -7,7 +7,7 @@ import { closeSync, openSync, readdirSync, readSync, statSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import type { ContainerFacts, LogFiles } from '../core/model.js';
 import { isRotatedSibling } from '../core/logs.js';
-import { isInside } from './files.js';
+import { isInside } from '../files/paths.js';
 
 // The engine opens a log it rotates itself without O_APPEND; truncating it from outside
 // leaves a hole that reads back as NUL bytes at the start of the file. A healthy

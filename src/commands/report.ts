@@ -1,20 +1,15 @@
-// `watchdog report`: gather a snapshot (with what earlier runs remember), decide the
-// findings and trends, record this run in the state store, print. Never changes the
-// host.
+// `watchdog report`: gather (with what earlier runs remember), record, print. Never
+// changes the host.
 
-import { loadConfig } from '../config/config.js';
-import { exitCodeOf } from '../core/evaluate.js';
-import { renderText } from '../core/render.js';
 import { buildReport } from '../core/report.js';
-import { connectEngine } from '../engine/client.js';
-import { resolveHost } from '../engine/host.js';
-import { warner, withLockedStore, type StateOptions } from '../state/index.js';
-import { writeJson, type Io } from './io.js';
-import { gather, record } from './pass.js';
+import { renderText } from '../core/render/report.js';
+import type { Outcome } from '../core/outcome.js';
+import { gather } from '../pipeline/gather.js';
+import { writeJson, type Io } from '../pipeline/io.js';
+import { record } from '../pipeline/record.js';
+import { withRun, type RunOptions } from '../pipeline/run.js';
 
-export interface ReportOptions extends StateOptions {
-  host?: string;
-  config?: string;
+export interface ReportOptions extends RunOptions {
   json: boolean;
   color: boolean;
   top: number;
@@ -22,17 +17,14 @@ export interface ReportOptions extends StateOptions {
   fresh: boolean;
 }
 
-export async function reportCommand(options: ReportOptions, io: Io): Promise<number> {
-  const config = await loadConfig(options.config);
-  const client = connectEngine(resolveHost(options.host, io.env));
+export function reportCommand(options: ReportOptions, io: Io): Promise<Outcome> {
+  return withRun(options, io, async (run) => {
+    const pass = await gather(run, options.fresh ? 'fresh' : 'reuse');
+    record(run, pass);
 
-  return withLockedStore(options, io, async ({ db }, now) => {
-    const pass = await gather(client, db, config, now, options.fresh, warner(io));
     const report = buildReport(pass.snapshot, pass.findings, pass.timings, pass.trends);
-    record(db, pass, warner(io));
-
     if (options.json) writeJson(io, report);
-    else io.stdout.write(renderText(report, { color: options.color && io.colorCapable, now, top: options.top, history: pass.history }));
-    return exitCodeOf(pass.findings);
+    else io.stdout.write(renderText(report, { color: options.color && io.colorCapable, now: run.now, top: options.top, history: pass.history }));
+    return { findings: pass.findings };
   });
 }

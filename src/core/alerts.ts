@@ -9,7 +9,8 @@
 // nothing.
 
 import prettyBytes from 'pretty-bytes';
-import type { Finding, Severity } from './model.js';
+import type { Finding, Severity, Snapshot, SpaceName } from './model.js';
+import type { Trends } from './trends.js';
 
 export type Level = 'ok' | 'warning' | 'critical';
 
@@ -43,15 +44,23 @@ export interface Digest {
 
 const RANK: Record<Level, number> = { ok: 0, warning: 1, critical: 2 };
 
+// The stored keys of the spaces, as earlier versions named them (alert state outlives
+// upgrades: a renamed key would mail a RESOLVED and a NEW for one unchanged problem).
+const SPACE_KEY: Record<SpaceName, string> = {
+  data: 'data-space',
+  metadata: 'metadata-space',
+  inodes: 'inodes',
+  'image-store': 'image-store-space',
+  'image-store-inodes': 'image-store-inodes',
+};
+
 /** The alert key a finding belongs to, or null for findings that are not alerts. */
 export function alertKeyOf(finding: Finding): string | null {
   switch (finding.code) {
     case 'DATA_SPACE_LOW':
-      return finding.message.startsWith('image store') ? 'image-store-space' : 'data-space';
     case 'METADATA_SPACE_LOW':
-      return 'metadata-space';
     case 'INODES_LOW':
-      return 'inodes';
+      return finding.space ? SPACE_KEY[finding.space] : null;
     case 'UNBOUNDED_LOG':
     case 'LOG_GROWTH':
     case 'LOG_CORRUPT':
@@ -69,7 +78,7 @@ export function alertKeyOf(finding: Finding): string | null {
 }
 
 /** The worst warning or critical finding of each key. Info findings alert nobody. */
-export function currentAlerts(findings: Finding[]): Map<string, { level: Level; message: string }> {
+export function currentAlerts(findings: readonly Finding[]): Map<string, { level: Level; message: string }> {
   const current = new Map<string, { level: Level; message: string }>();
   for (const f of findings) {
     const key = alertKeyOf(f);
@@ -81,7 +90,7 @@ export function currentAlerts(findings: Finding[]): Map<string, { level: Level; 
   return current;
 }
 
-export function decideAlerts(previous: AlertState[], findings: Finding[], now: number, cooldownMs: number): { notify: Notification[]; next: AlertState[] } {
+export function decideAlerts(previous: AlertState[], findings: readonly Finding[], now: number, cooldownMs: number): { notify: Notification[]; next: AlertState[] } {
   const current = currentAlerts(findings);
   const notify: Notification[] = [];
   const next: AlertState[] = [];
@@ -106,10 +115,68 @@ export function decideAlerts(previous: AlertState[], findings: Finding[], now: n
   for (const was of previous) {
     // unit:* keys belong to `watchdog alert failure` (systemd OnFailure=): a check run
     // neither raises nor resolves them, it only keeps them.
-    if (was.key.startsWith('unit:')) next.push(was);
+    if (was.key.startsWith(UNIT_KEY)) next.push(was);
     else if (!current.has(was.key) && was.level !== 'ok') notify.push({ key: was.key, kind: 'resolved', level: 'ok', message: was.message });
   }
   return { notify, next };
+}
+
+const UNIT_KEY = 'unit:';
+
+/**
+ * `watchdog alert failure UNIT` (systemd's OnFailure=): a unit that fails every 5
+ * minutes (an engine that is down) is mailed once per cooldown, like any alert that
+ * keeps firing. Null when it is still within the cooldown.
+ */
+export function decideUnitFailure(previous: AlertState[], unit: string, now: number, cooldownMs: number): AlertState[] | null {
+  const key = `${UNIT_KEY}${unit}`;
+  const last = previous.find((s) => s.key === key)?.lastNotifiedAt ?? null;
+  if (last !== null && now - last < cooldownMs) return null;
+  return [...previous.filter((s) => s.key !== key), { key, level: 'critical', message: `${unit} failed`, lastNotifiedAt: now }];
+}
+
+/** The message of a failed unit. */
+export function unitFailureMessage(prefix: string, host: string, unit: string, now: Date): Digest {
+  return {
+    subject: headerSafe(`${prefix} CRITICAL ${host}: ${unit} failed`),
+    body: `docker-watchdog on ${host}, ${now.toISOString()}\n\nThe unit ${unit} failed: the watchdog itself did not complete its check.\nSee: systemctl status ${unit}; journalctl -u ${unit}\n`,
+  };
+}
+
+/** The message of `watchdog alert test`. */
+export function testMessage(prefix: string, host: string, now: Date): Digest {
+  return { subject: headerSafe(`${prefix} TEST ${host}: alert email works`), body: `A test message from docker-watchdog on ${host}, ${now.toISOString()}.\n` };
+}
+
+/** What an alert email adds to its findings: the biggest logs and the forecast. */
+export function alertContext(snapshot: Snapshot, trends: Trends): string[] {
+  const lines: string[] = [];
+  const forecast = trends.data;
+  if (forecast?.fullAt) lines.push(`Forecast: data space full at ${forecast.fullAt} (${forecast.basis}).`);
+  const logs = snapshot.containers.filter((c) => c.logFiles && c.logFiles.bytes > 0).sort((a, b) => b.logFiles!.bytes - a.logFiles!.bytes);
+  if (logs.length > 0) {
+    lines.push('Biggest logs:');
+    for (const c of logs.slice(0, 3)) lines.push(`  ${c.name}: ${prettyBytes(c.logFiles!.bytes)}${c.logConfig.bounded ? '' : ' (no max-size)'}`);
+  }
+  return lines;
+}
+
+/** Alert emails waiting in the outbox after a failed delivery: ALERT_DELIVERY_FAILED. */
+export function deliveryFindings(outbox: { count: number; oldest: number | null; lastError: string | null }): Finding[] {
+  if (outbox.count === 0) return [];
+  return [
+    {
+      code: 'ALERT_DELIVERY_FAILED',
+      severity: 'warning',
+      message: `${outbox.count} alert email${outbox.count > 1 ? 's' : ''} not delivered since ${new Date(outbox.oldest!).toISOString()}, kept in the outbox: ${outbox.lastError}`,
+    },
+  ];
+}
+
+/** An "all quiet" message is due when nothing went out for `heartbeatMs` and nothing
+ *  waits to go: silence must mean "all is well", not "the watchdog stopped". */
+export function heartbeatDue(heartbeatMs: number | null, lastSentAt: number | null, waiting: number, now: number): boolean {
+  return heartbeatMs !== null && now - (lastSentAt ?? 0) >= heartbeatMs && waiting === 0;
 }
 
 /** Header values come from whoever named the host: no line breaks, no control bytes. */
@@ -160,6 +227,12 @@ export function composeDigest(input: DigestInput): Digest {
   if (input.context.length > 0) lines.push(...input.context, '');
   lines.push('Run `watchdog report` on the host for the whole picture.');
   return { subject, body: bodySafe(lines.join('\n')) + '\n' };
+}
+
+/** The heartbeat: what was done, and that nothing needs attention. */
+export function heartbeatDigest(input: Omit<DigestInput, 'notifications'>): Digest {
+  const { body } = composeDigest({ ...input, notifications: [] });
+  return { subject: headerSafe(`${input.prefix} OK ${input.host}: all quiet (heartbeat)`), body };
 }
 
 /** Minutes to wait before the next attempt at an undelivered message. */

@@ -1,43 +1,26 @@
-// Findings from a snapshot. Pure: the snapshot and the thresholds come in, findings go
-// out, in a stable order (worst first) so reports and tests can rely on it.
+// Findings from a snapshot. Pure: the snapshot, the policy and the trends come in,
+// findings go out, in a stable order (worst first) so reports and tests can rely on it.
+// Each finding carries typed fields (space, containerId, subject, sizes): alerting and
+// grouping decide on those, the message is only for people.
 
 import prettyBytes from 'pretty-bytes';
-import type { ContainerFacts, Finding, Severity, Snapshot, Space } from './model.js';
+import type { ContainerFacts, Finding, Severity, Snapshot, Space, SpaceName } from './model.js';
 import { isExited } from './model.js';
 import { inodeFraction, usedFraction } from './storage.js';
 import { logLimitBytes } from './logs.js';
+import type { Level, LogPolicy, Thresholds } from './policy.js';
 import { percent } from './units.js';
 import { NO_TRENDS, type Trends } from './trends.js';
 
-export interface Level {
-  /** Fractions of the usable space, 0..1. */
-  warning: number;
-  critical: number;
+export interface EvaluatePolicy {
+  thresholds: Thresholds;
+  logs: Pick<LogPolicy, 'maxGrowthPerDay'>;
 }
 
-export interface Thresholds {
-  data: Level;
-  metadata: Level;
-  inodes: Level;
-  /** Exited containers' real footprint must be this many times what `system df` shows,
-   *  and exceed it by at least `exitedOverheadMinBytes`, to be worth a finding. */
-  exitedOverheadRatio: number;
-  exitedOverheadMinBytes: number;
-  /** ...and is a warning, not just information, beyond this many bytes. */
-  exitedOverheadWarningBytes: number;
-  /** A log growing faster than this many bytes a day gets LOG_GROWTH. */
-  logGrowthBytesPerDay: number;
-}
-
-export const DEFAULT_THRESHOLDS: Thresholds = {
-  data: { warning: 0.8, critical: 0.9 },
-  metadata: { warning: 0.8, critical: 0.9 },
-  inodes: { warning: 0.8, critical: 0.9 },
-  exitedOverheadRatio: 10,
-  exitedOverheadMinBytes: 1_000_000,
-  exitedOverheadWarningBytes: 1_000_000_000,
-  logGrowthBytesPerDay: 1_000_000_000,
-};
+/** Exited containers' real footprint must be this many times what `system df` shows, and
+ *  exceed it by at least MIN_BYTES, to be worth a finding; it is a warning, not just
+ *  information, beyond WARNING_BYTES or WARNING_SHARE of the data space. */
+export const EXITED_OVERHEAD = { ratio: 10, minBytes: 1_000_000, warningBytes: 1_000_000_000, warningShare: 0.05 } as const;
 
 const SEVERITY_RANK: Record<Severity, number> = { critical: 0, warning: 1, info: 2 };
 
@@ -48,18 +31,19 @@ function levelOf(value: number, level: Level): Severity | null {
 }
 
 const bytes = (n: number): string => prettyBytes(n);
+const count = (n: number): string => n.toLocaleString('en-US');
 
 function spaceFindings(snapshot: Snapshot, t: Thresholds): Finding[] {
   const storage = snapshot.storage;
   if (!storage) return [];
   const findings: Finding[] = [];
-  const where = storage.source === 'thin-pool' ? 'thin pool' : storage.source === 'zfs' ? 'zfs dataset' : storage.path ?? 'DockerRootDir';
+  const where = storage.source === 'thin-pool' ? 'thin pool' : storage.source === 'zfs' ? 'zfs dataset' : (storage.path ?? 'DockerRootDir');
 
-  const checkSpace = (code: 'DATA_SPACE_LOW' | 'METADATA_SPACE_LOW', label: string, space: Space | null, level: Level, place: string) => {
-    if (!space) return;
-    const used = usedFraction(space);
+  const checkSpace = (code: 'DATA_SPACE_LOW' | 'METADATA_SPACE_LOW', space: SpaceName, label: string, figures: Space | null, level: Level, place: string) => {
+    if (!figures) return;
+    const used = usedFraction(figures);
     const severity = levelOf(used, level);
-    if (severity) findings.push({ code, severity, message: `${label} ${percent(used)} used (${place}): ${bytes(space.availableBytes)} available of ${bytes(space.totalBytes)}` });
+    if (severity) findings.push({ code, severity, space, message: `${label} ${percent(used)} used (${place}): ${bytes(figures.availableBytes)} available of ${bytes(figures.totalBytes)}` });
   };
 
   // A thin pool's real "full" line is its minimum free space, well before 100%. The
@@ -74,36 +58,34 @@ function spaceFindings(snapshot: Snapshot, t: Thresholds): Finding[] {
       findings.push({
         code: 'DATA_SPACE_LOW',
         severity: 'critical',
+        space: 'data',
         message: `thin pool data space: ${bytes(free)} free, below its minimum free space of ${bytes(minimumFree)}: the engine refuses to create containers`,
       });
     } else if (data.availableBytes < minimumFree) {
       findings.push({
         code: 'DATA_SPACE_LOW',
         severity: 'critical',
+        space: 'data',
         message: `thin pool data space: only ${bytes(data.availableBytes)} can still be written (the filesystem holding its loop file caps it), less than the pool's minimum free space of ${bytes(minimumFree)}: the pool will fill that filesystem before the engine stops creating containers`,
       });
     }
   }
-  if (!findings.some((f) => f.code === 'DATA_SPACE_LOW')) checkSpace('DATA_SPACE_LOW', 'data space', storage.data, t.data, where);
-  checkSpace('METADATA_SPACE_LOW', 'metadata space', storage.metadata, t.metadata, where);
+  if (!findings.some((f) => f.code === 'DATA_SPACE_LOW')) checkSpace('DATA_SPACE_LOW', 'data', 'data space', storage.data, t.data, where);
+  checkSpace('METADATA_SPACE_LOW', 'metadata', 'metadata space', storage.metadata, t.metadata, where);
   if (storage.inodes) {
     const used = inodeFraction(storage.inodes);
     const severity = levelOf(used, t.inodes);
     if (severity) {
       const free = storage.inodes.total - storage.inodes.used;
-      findings.push({
-        code: 'INODES_LOW',
-        severity,
-        message: `inodes ${percent(used)} used (${where}): ${free.toLocaleString('en-US')} free of ${storage.inodes.total.toLocaleString('en-US')}`,
-      });
+      findings.push({ code: 'INODES_LOW', severity, space: 'inodes', message: `inodes ${percent(used)} used (${where}): ${count(free)} free of ${count(storage.inodes.total)}` });
     }
   }
   if (storage.imageStore) {
-    checkSpace('DATA_SPACE_LOW', 'image store space', storage.imageStore.data, t.data, storage.imageStore.path);
+    checkSpace('DATA_SPACE_LOW', 'image-store', 'image store space', storage.imageStore.data, t.data, storage.imageStore.path);
     const inodes = storage.imageStore.inodes;
     const severity = inodes ? levelOf(inodeFraction(inodes), t.inodes) : null;
     if (inodes && severity) {
-      findings.push({ code: 'INODES_LOW', severity, message: `image store inodes ${percent(inodeFraction(inodes))} used (${storage.imageStore.path})` });
+      findings.push({ code: 'INODES_LOW', severity, space: 'image-store-inodes', message: `image store inodes ${percent(inodeFraction(inodes))} used (${storage.imageStore.path})` });
     }
   }
   if (storage.thinPool?.loopback) {
@@ -119,6 +101,7 @@ function spaceFindings(snapshot: Snapshot, t: Thresholds): Finding[] {
 function logFindings(container: ContainerFacts): Finding[] {
   const findings: Finding[] = [];
   const files = container.logFiles;
+  const about = { containerId: container.id, subject: container.name, ...(files ? { logBytes: files.bytes } : {}) };
   if (container.logConfig.driver === 'json-file' && !container.logConfig.bounded) {
     const size = files ? bytes(files.bytes) : 'size unknown';
     // A stopped container's log does not grow until it runs again: worth knowing, not
@@ -127,7 +110,7 @@ function logFindings(container: ContainerFacts): Finding[] {
     findings.push({
       code: 'UNBOUNDED_LOG',
       severity: stopped ? 'info' : 'warning',
-      containerId: container.id,
+      ...about,
       message: `${container.name}: json-file log has no max-size (${size})${stopped ? ', and will grow again if it restarts' : ' and grows until the disk is full'}; re-create it with --log-opt max-size=...`,
     });
   }
@@ -136,30 +119,33 @@ function logFindings(container: ContainerFacts): Finding[] {
     findings.push({
       code: 'LOG_CORRUPT',
       severity: 'warning',
-      containerId: container.id,
+      ...about,
       message: `${container.name}: log ${files.path} starts with NUL bytes: something outside the engine truncated it${limit !== null ? ' although the engine rotates it itself' : ''}, and \`docker logs\` may fail`,
     });
   }
   return findings;
 }
 
-function growthFindings(snapshot: Snapshot, trends: Trends, t: Thresholds): Finding[] {
+function growthFindings(snapshot: Snapshot, trends: Trends, maxGrowthPerDay: number): Finding[] {
   const findings: Finding[] = [];
   for (const c of snapshot.containers) {
-    const perHour = trends.logs[c.id]?.bytesPerHour ?? null;
-    if (perHour === null || perHour * 24 < t.logGrowthBytesPerDay) continue;
+    const growth = trends.logs[c.id];
+    const perDay = growth?.bytesPerHour == null ? null : growth.bytesPerHour * 24;
+    if (perDay === null || perDay < maxGrowthPerDay) continue;
     const cap = c.logConfig.bounded ? 'the engine caps it' : 'nothing caps it';
     findings.push({
       code: 'LOG_GROWTH',
       severity: 'warning',
       containerId: c.id,
-      message: `${c.name}: log grows ${bytes(perHour * 24)} a day (${trends.logs[c.id]!.basis}); ${cap}`,
+      subject: c.name,
+      bytesPerDay: perDay,
+      message: `${c.name}: log grows ${bytes(perDay)} a day (${growth!.basis}); ${cap}`,
     });
   }
   return findings;
 }
 
-function exitedFindings(snapshot: Snapshot, t: Thresholds): Finding[] {
+function exitedFindings(snapshot: Snapshot): Finding[] {
   // Without system df there is nothing to compare the footprint with.
   if (!snapshot.usage) return [];
   const measured = snapshot.containers.filter((c) => isExited(c.state) && c.footprint !== null);
@@ -170,42 +156,41 @@ function exitedFindings(snapshot: Snapshot, t: Thresholds): Finding[] {
   const logs = measured.reduce((a, c) => a + (c.logFiles?.bytes ?? 0), 0);
   const sizeRw = measured.reduce((a, c) => a + (c.sizeRwBytes ?? 0), 0);
   const overhead = footprint - logs - sizeRw;
-  if (overhead < t.exitedOverheadMinBytes || footprint - logs < sizeRw * t.exitedOverheadRatio) return [];
+  if (overhead < EXITED_OVERHEAD.minBytes || footprint - logs < sizeRw * EXITED_OVERHEAD.ratio) return [];
   const inodes = measured.reduce((a, c) => a + c.footprint!.inodes, 0);
   const capacity = snapshot.storage?.data?.totalBytes ?? null;
-  const heavy = overhead >= t.exitedOverheadWarningBytes || (capacity !== null && overhead >= capacity * 0.05);
+  const heavy = overhead >= EXITED_OVERHEAD.warningBytes || (capacity !== null && overhead >= capacity * EXITED_OVERHEAD.warningShare);
   return [
     {
       code: 'EXITED_CONTAINERS_OVERHEAD',
       severity: heavy ? 'warning' : 'info',
-      message: `${measured.length} exited containers take ${bytes(footprint)} and ${inodes.toLocaleString('en-US')} inodes on disk, while \`docker system df\` shows ${bytes(sizeRw)} for them`,
+      message: `${measured.length} exited containers take ${bytes(footprint)} and ${count(inodes)} inodes on disk, while \`docker system df\` shows ${bytes(sizeRw)} for them`,
     },
   ];
 }
 
-export function evaluate(snapshot: Snapshot, thresholds: Thresholds = DEFAULT_THRESHOLDS, trends: Trends = NO_TRENDS): Finding[] {
-  const findings = [
-    ...snapshot.failures.map(
-      (f): Finding => ({ code: 'COLLECTOR_FAILED', severity: 'warning', message: `${f.collector}: ${f.message}` }),
-    ),
-    ...spaceFindings(snapshot, thresholds),
-    ...snapshot.containers.flatMap(logFindings),
-    ...growthFindings(snapshot, trends, thresholds),
-    ...exitedFindings(snapshot, thresholds),
-  ];
-  // Stable sort keeps the order above within a severity.
-  return findings.sort((a, b) => SEVERITY_RANK[a.severity] - SEVERITY_RANK[b.severity]);
+/** A collector that failed: the rest of the report still stands. */
+export function collectorFindings(snapshot: Snapshot): Finding[] {
+  return snapshot.failures.map((f): Finding => ({ code: 'COLLECTOR_FAILED', severity: 'warning', subject: f.collector, message: `${f.collector}: ${f.message}` }));
 }
 
-export const EXIT = { ok: 0, warning: 1, critical: 2, unknown: 3 } as const;
+/** The containers collector failed (the list, or some inspects): acting on a partial
+ *  list could remove the newest container of an image, or miss the one asked for. */
+export function containerListFindings(snapshot: Snapshot): Finding[] {
+  return collectorFindings(snapshot).filter((f) => f.subject === 'containers');
+}
 
-/**
- * The exit code of a run, in the order monitoring plugins combine states: critical
- * beats warning beats unknown (a check that could not run) beats ok.
- */
-export function exitCodeOf(findings: Finding[]): number {
-  if (findings.some((f) => f.severity === 'critical')) return EXIT.critical;
-  if (findings.some((f) => f.severity === 'warning' && f.code !== 'COLLECTOR_FAILED')) return EXIT.warning;
-  if (findings.some((f) => f.code === 'COLLECTOR_FAILED')) return EXIT.unknown;
-  return EXIT.ok;
+export function evaluate(snapshot: Snapshot, policy: EvaluatePolicy, trends: Trends = NO_TRENDS): Finding[] {
+  return sortFindings([
+    ...collectorFindings(snapshot),
+    ...spaceFindings(snapshot, policy.thresholds),
+    ...snapshot.containers.flatMap(logFindings),
+    ...growthFindings(snapshot, trends, policy.logs.maxGrowthPerDay),
+    ...exitedFindings(snapshot),
+  ]);
+}
+
+/** Worst first; a stable sort keeps the order within a severity. */
+export function sortFindings(findings: Finding[]): Finding[] {
+  return findings.sort((a, b) => SEVERITY_RANK[a.severity] - SEVERITY_RANK[b.severity]);
 }

@@ -4,6 +4,8 @@
 // spike (a big file written and deleted between two runs) moves a least-squares line a
 // lot and this median hardly at all, and it needs no tuning.
 
+import { DAY, formatDuration, HOUR, MINUTE, SECOND } from './durations.js';
+
 export interface Point {
   /** ms since the epoch */
   at: number;
@@ -31,12 +33,10 @@ export interface FitRules {
   windowMs: number;
 }
 
-const HOUR = 3_600_000;
-
 /** Logs: two runs a few seconds apart already say how fast a log grows. */
-export const LOG_FIT: FitRules = { minPoints: 2, minSpanMs: 5_000, windowMs: 24 * HOUR };
+export const LOG_FIT: FitRules = { minPoints: 2, minSpanMs: 5 * SECOND, windowMs: DAY };
 /** Disk space moves in steps: ask for more before predicting when it fills. */
-export const SPACE_FIT: FitRules = { minPoints: 3, minSpanMs: 10 * 60_000, windowMs: 24 * HOUR };
+export const SPACE_FIT: FitRules = { minPoints: 3, minSpanMs: 10 * MINUTE, windowMs: DAY };
 
 function median(values: number[]): number {
   const sorted = [...values].sort((a, b) => a - b);
@@ -66,19 +66,17 @@ function evenly(points: Point[], max: number): Point[] {
   return Array.from({ length: max }, (_, i) => points[Math.round(i * step)]!);
 }
 
-const describeSpan = (ms: number): string => (ms >= 2 * HOUR ? `${Math.round(ms / HOUR)} h` : ms >= 120_000 ? `${Math.round(ms / 60_000)} min` : `${Math.round(ms / 1000)} s`);
-
 export function growthOf(points: Point[], now: number, rules: FitRules): Growth {
   const recent = points.filter((p) => p.at > now - rules.windowMs && p.at <= now).sort((a, b) => a.at - b.at);
   const span = recent.length > 0 ? recent[recent.length - 1]!.at - recent[0]!.at : 0;
   if (recent.length < rules.minPoints || span < rules.minSpanMs) {
     return {
       bytesPerHour: null,
-      basis: `not enough history: ${recent.length} sample${recent.length === 1 ? '' : 's'} over ${describeSpan(span)}, need ${rules.minPoints} over ${describeSpan(rules.minSpanMs)}`,
+      basis: `not enough history: ${recent.length} sample${recent.length === 1 ? '' : 's'} over ${formatDuration(span)}, need ${rules.minPoints} over ${formatDuration(rules.minSpanMs)}`,
     };
   }
   const slope = theilSenSlope(evenly(recent, MAX_FIT_POINTS))!;
-  return { bytesPerHour: slope * HOUR, basis: `trend of ${recent.length} samples over ${describeSpan(span)}` };
+  return { bytesPerHour: slope * HOUR, basis: `trend of ${recent.length} samples over ${formatDuration(span)}` };
 }
 
 /**
@@ -94,7 +92,7 @@ export function forecastFull(usedPoints: Point[], availableBytes: number, fullLi
   const fullAt = now + (headroom / growth.bytesPerHour) * HOUR;
   // A trickle into a big disk would be "full" in thousands of years (past what a Date
   // can hold): beyond ten years, there is simply no full date.
-  if (!(fullAt - now < 10 * 365 * 24 * HOUR)) return { growthBytesPerHour: growth.bytesPerHour, fullAt: null, basis: `${growth.basis}; not full within 10 years` };
+  if (!(fullAt - now < 10 * 365 * DAY)) return { growthBytesPerHour: growth.bytesPerHour, fullAt: null, basis: `${growth.basis}; not full within 10 years` };
   return { growthBytesPerHour: growth.bytesPerHour, fullAt: new Date(fullAt).toISOString(), basis: growth.basis };
 }
 

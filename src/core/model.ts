@@ -2,102 +2,27 @@
 // evaluate() concluded (Finding). Plain data only, so the pure core can be tested with
 // tables and the JSON report is a straight projection of it.
 
-export type Severity = 'info' | 'warning' | 'critical';
+import type { z } from 'zod';
+import type { collectorTimingSchema, engineSchema, findingCodeSchema, findingSchema, inodesSchema, severitySchema, spaceNameSchema, spaceSchema, storageSchema, thinPoolSchema, usageLineSchema, usageSchema } from './report-schema.js';
 
-export type FindingCode =
-  | 'DATA_SPACE_LOW'
-  | 'METADATA_SPACE_LOW'
-  | 'INODES_LOW'
-  | 'THIN_POOL_LOOPBACK'
-  | 'UNBOUNDED_LOG'
-  | 'LOG_GROWTH'
-  | 'LOG_CORRUPT'
-  | 'EXITED_CONTAINERS_OVERHEAD'
-  | 'DRIFT_SUSPICIOUS'
-  | 'ALERT_DELIVERY_FAILED'
-  | 'ACTION_FAILED'
-  | 'COLLECTOR_FAILED';
-
-export interface Finding {
-  code: FindingCode;
-  severity: Severity;
-  message: string;
-  containerId?: string;
-}
-
-export interface EngineFacts {
-  /** The engine's ID (`docker info`): what the state store is kept for. */
-  id: string;
-  /** The engine host's name, as the engine reports it (alert subjects name it). */
-  hostName: string;
-  host: string;
-  serverVersion: string;
-  apiVersion: string;
-  storageDriver: string;
-  dockerRootDir: string;
-  /** DockerRootDir is readable from here, so file-based measurements are possible. */
-  local: boolean;
-  /** The engine runs on this host (a unix socket, and its hostname is ours), so statfs
-   *  of DockerRootDir works even when its files are not readable by this user. */
-  sameHost: boolean;
-  /** Engine 29+ keeps images in containerd's content store, not under DockerRootDir. */
-  containerdImageStore: boolean;
-}
-
+// What the report shows is typed by its schema (core/report-schema.ts): one source.
+export type Severity = z.infer<typeof severitySchema>;
+export type FindingCode = z.infer<typeof findingCodeSchema>;
+export type SpaceName = z.infer<typeof spaceNameSchema>;
+export type Finding = z.infer<typeof findingSchema>;
+export type EngineFacts = z.infer<typeof engineSchema>;
 /** Used, total and available bytes of one space (thin-pool data, a filesystem...). */
-export interface Space {
-  usedBytes: number;
-  totalBytes: number;
-  availableBytes: number;
-}
+export type Space = z.infer<typeof spaceSchema>;
+export type Inodes = z.infer<typeof inodesSchema>;
+export type ThinPool = z.infer<typeof thinPoolSchema>;
+export type Storage = z.infer<typeof storageSchema>;
+export type StorageSource = Storage['source'];
+export type UsageLine = z.infer<typeof usageLineSchema>;
+export type CollectorTiming = z.infer<typeof collectorTimingSchema>;
 
-export interface Inodes {
-  used: number;
-  total: number;
-}
-
-export interface ThinPool {
-  name: string;
-  minimumFreeBytes: number | null;
-  loopback: boolean;
-  dataLoopFile: string | null;
-  metadataLoopFile: string | null;
-}
-
-export type StorageSource = 'thin-pool' | 'filesystem' | 'zfs' | 'unknown';
-
-export interface Storage {
-  source: StorageSource;
-  /** The directory whose filesystem was measured, for source "filesystem". */
-  path: string | null;
-  data: Space | null;
-  metadata: Space | null;
-  inodes: Inodes | null;
-  thinPool: ThinPool | null;
-  /** containerd's root when the engine uses the containerd image store and it lies on
-   *  another filesystem than DockerRootDir; null otherwise. */
-  imageStore: { path: string; data: Space; inodes: Inodes | null } | null;
-  /** Why figures are missing (remote engine, unknown driver), for the reader. */
-  note: string | null;
-}
-
-export interface UsageLine {
-  count: number;
-  active: number;
-  sizeBytes: number;
-  reclaimableBytes: number;
-}
-
-export interface Usage {
-  /** When the engine computed it: df is expensive, so a recent answer is reused. */
-  measuredAt: string;
-  images: UsageLine;
-  containers: UsageLine;
-  volumes: UsageLine;
-  buildCache: UsageLine;
-  /** SizeRw per container id, as `docker system df -v` reports it. */
-  sizeRwById: Record<string, number>;
-}
+/** The `docker system df` breakdown, and SizeRw per container id as `docker system df
+ *  -v` reports it (kept out of the report: the containers carry it). */
+export type Usage = z.infer<typeof usageSchema> & { sizeRwById: Record<string, number> };
 
 export interface LogConfigFacts {
   driver: string;
@@ -149,14 +74,9 @@ export interface ContainerFacts {
   changeToken: string | null;
 }
 
-export interface CollectorTiming {
-  collector: string;
-  seconds: number;
-  ok: boolean;
-  /** Items measured afresh and items taken from the state store's cache. */
-  measured?: number;
-  cached?: number;
-}
+/** The inspect facts of a container, without what is measured afresh every run: what
+ *  the state store keeps of an exited container while its change token holds. */
+export type ExitedFacts = Omit<ContainerFacts, 'logFiles' | 'sizeRwBytes' | 'footprint' | 'changeToken'>;
 
 export interface CollectorFailure {
   collector: string;
@@ -192,4 +112,9 @@ export const NO_HISTORY: History = { storage: [], logs: {} };
  *  prune` would remove. */
 export function isExited(state: string): boolean {
   return state === 'exited' || state === 'dead' || state === 'created';
+}
+
+/** States in which a container runs, or is about to. */
+export function isActive(state: string): boolean {
+  return state === 'running' || state === 'paused' || state === 'restarting';
 }

@@ -1,16 +1,32 @@
 // Which exited containers to prune, each with the reason it will or will not be. Pure:
-// the snapshot, the drift of the candidates, the policy and `now` come in; the plan
-// goes out. Planning is two steps because drift (`docker diff`) is costly: first the
-// candidates, then, with their drift, the decision.
+// the snapshot, the drift of the candidates, the policy, the disk pressure and `now`
+// come in; the plan goes out. Planning is two steps because drift (`docker diff`) is
+// costly: first the candidates, then, with their drift, the decision. Decisions are
+// codes; the reason is their text, for people.
 
-import ms from 'ms';
 import picomatch from 'picomatch';
-import type { ContainerPolicy, DriftPolicy, EscalationPolicy } from '../config/config.js';
 import type { Drift } from './drift.js';
+import { formatDuration } from './durations.js';
 import type { ContainerFacts, Finding } from './model.js';
-import { isExited } from './model.js';
+import { isActive, isExited } from './model.js';
+import type { DriftPolicy, EscalationPolicy, ExitedPolicy } from './policy.js';
 
 export type Pressure = 'ok' | 'warning' | 'critical';
+
+export type PruneCode =
+  /** keep: */
+  | 'active'
+  | 'not-exited'
+  | 'protect-label'
+  | 'protect-pattern'
+  | 'newest-of-image'
+  | 'age-unknown'
+  | 'too-young'
+  /** candidate, prune, export-and-prune: */
+  | 'old-enough'
+  /** hold (or export-and-prune for suspicious): */
+  | 'drift-unknown'
+  | 'drift-suspicious';
 
 export interface PruneItem {
   containerId: string;
@@ -19,26 +35,24 @@ export interface PruneItem {
   finishedAt: string | null;
   /** candidate: passed every rule but drift, which decides (see decidePrune). */
   action: 'keep' | 'candidate' | 'prune' | 'hold' | 'export-and-prune';
+  code: PruneCode;
   reason: string;
   footprintBytes: number | null;
   drift: Drift | null;
 }
 
-const SPACE_CODES = new Set(['DATA_SPACE_LOW', 'METADATA_SPACE_LOW', 'INODES_LOW']);
+const SPACE_CODES = new Set<Finding['code']>(['DATA_SPACE_LOW', 'METADATA_SPACE_LOW', 'INODES_LOW']);
 
 /** The disk pressure the findings describe: the worst of data, metadata and inodes. */
-export function pressureOf(findings: Finding[]): Pressure {
+export function pressureOf(findings: readonly Finding[]): Pressure {
   const levels = findings.filter((f) => SPACE_CODES.has(f.code)).map((f) => f.severity);
   return levels.includes('critical') ? 'critical' : levels.includes('warning') ? 'warning' : 'ok';
 }
 
 /** Under pressure the escalation's stricter age applies, never a laxer one. */
-export function maxAgeUnder(pressure: Pressure, policy: ContainerPolicy, escalation: EscalationPolicy): number {
-  const stricter = pressure === 'ok' ? null : escalation[pressure].maxAgeMs;
-  return stricter === null ? policy.maxAgeMs : Math.min(stricter, policy.maxAgeMs);
+export function maxAgeUnder(pressure: Pressure, policy: ExitedPolicy, escalation: EscalationPolicy): number {
+  return pressure === 'ok' ? policy.maxAge : Math.min(escalation[pressure].maxAge, policy.maxAge);
 }
-
-const age = (msValue: number): string => ms(Math.max(0, msValue), { long: true });
 
 /** When a container stopped being useful: when it finished, or was created if it never ran. */
 const endedAt = (c: ContainerFacts): number | null => {
@@ -47,9 +61,9 @@ const endedAt = (c: ContainerFacts): number | null => {
 };
 
 /** Step one: every container, kept with its reason or a candidate for drift checking. */
-export function pruneCandidates(containers: ContainerFacts[], policy: ContainerPolicy, pressure: Pressure, escalation: EscalationPolicy, now: number): PruneItem[] {
+export function pruneCandidates(containers: ContainerFacts[], policy: ExitedPolicy, pressure: Pressure, escalation: EscalationPolicy, now: number): PruneItem[] {
   const maxAge = maxAgeUnder(pressure, policy, escalation);
-  const underPressure = maxAge < policy.maxAgeMs ? ` (${pressure} disk pressure)` : '';
+  const underPressure = maxAge < policy.maxAge ? ` (${pressure} disk pressure)` : '';
   const protectedBy = policy.protect.map((pattern) => ({ pattern, match: picomatch(pattern) }));
 
   // keepLast: the newest exited containers of each image stay.
@@ -61,36 +75,47 @@ export function pruneCandidates(containers: ContainerFacts[], policy: ContainerP
     for (const c of group.slice(0, policy.keepLast)) newest.add(c.id);
   }
 
-  return containers.map((c) => {
+  return containers.map((c): PruneItem => {
     const item = { containerId: c.id, name: c.name, image: c.image, finishedAt: c.finishedAt, footprintBytes: c.footprint?.bytes ?? null, drift: null };
-    const keep = (reason: string): PruneItem => ({ ...item, action: 'keep', reason: `kept: ${reason}` });
-    if (!isExited(c.state)) return keep(c.state);
-    if (policy.protectLabel in (c.labels ?? {})) return keep(`label ${policy.protectLabel}`);
+    const keep = (code: PruneCode, why: string): PruneItem => ({ ...item, action: 'keep', code, reason: `kept: ${why}` });
+    if (!isExited(c.state)) return keep(isActive(c.state) ? 'active' : 'not-exited', c.state);
+    if (policy.protectLabel in c.labels) return keep('protect-label', `label ${policy.protectLabel}`);
     const pattern = protectedBy.find((p) => p.match(c.name) || p.match(c.image));
-    if (pattern) return keep(`protected by pattern "${pattern.pattern}"`);
-    if (newest.has(c.id)) return keep(`newest exited container of image ${c.image} (keepLast ${policy.keepLast})`);
+    if (pattern) return keep('protect-pattern', `protected by pattern "${pattern.pattern}"`);
+    if (newest.has(c.id)) return keep('newest-of-image', `newest exited container of image ${c.image} (keepLast ${policy.keepLast})`);
     const ended = endedAt(c);
-    if (ended === null) return keep('its age is unknown');
+    if (ended === null) return keep('age-unknown', 'its age is unknown');
     const verb = c.finishedAt ? 'finished' : 'created, never started,';
-    if (now - ended < maxAge) return keep(`${verb} ${age(now - ended)} ago < ${age(maxAge)}${underPressure}`);
-    return { ...item, action: 'candidate', reason: `${verb} ${age(now - ended)} ago > ${age(maxAge)}${underPressure}` };
+    const age = `${verb} ${formatDuration(now - ended)} ago`;
+    if (now - ended < maxAge) return keep('too-young', `${age} < ${formatDuration(maxAge)}${underPressure}`);
+    return { ...item, action: 'candidate', code: 'old-enough', reason: `${age} > ${formatDuration(maxAge)}${underPressure}` };
   });
 }
 
 /** Step two: candidates whose drift is known become prune, hold, or export-and-prune.
  *  A candidate whose drift could not be read is held: evidence is never gambled. */
-export function decidePrune(items: PruneItem[], driftById: Map<string, Drift | Error>, policy: DriftPolicy): PruneItem[] {
+export function decidePrune(items: PruneItem[], driftById: ReadonlyMap<string, Drift | Error>, policy: DriftPolicy): PruneItem[] {
   return items.map((item) => {
     if (item.action !== 'candidate') return item;
     const drift = driftById.get(item.containerId);
     if (drift === undefined || drift instanceof Error) {
-      return { ...item, action: 'hold', reason: `held: drift could not be checked${drift ? ` (${drift.message})` : ''}` };
+      return { ...item, action: 'hold', code: 'drift-unknown', reason: `held: drift could not be checked${drift ? ` (${drift.message})` : ''}` };
     }
     if (drift.status === 'suspicious') {
       return policy.onSuspicious === 'hold'
-        ? { ...item, drift, action: 'hold', reason: `held: ${drift.reason}` }
-        : { ...item, drift, action: 'export-and-prune', reason: `prune after forensic export: ${item.reason}; ${drift.reason}` };
+        ? { ...item, drift, action: 'hold', code: 'drift-suspicious', reason: `held: ${drift.reason}` }
+        : { ...item, drift, action: 'export-and-prune', code: 'drift-suspicious', reason: `prune after forensic export: ${item.reason}; ${drift.reason}` };
     }
     return { ...item, drift, action: 'prune', reason: `prune: ${item.reason}; ${drift.reason}` };
   });
+}
+
+/** The drift finding of each suspicious container a plan met: critical when a system
+ *  path changed. */
+export function driftFindings(items: Array<{ containerId: string; name: string; drift: Drift | null }>): Finding[] {
+  return items.flatMap(({ containerId, name, drift }): Finding[] =>
+    drift?.status === 'suspicious'
+      ? [{ code: 'DRIFT_SUSPICIOUS', severity: drift.critical.length > 0 ? 'critical' : 'warning', containerId, subject: name, message: `${name}: ${drift.reason}` }]
+      : [],
+  );
 }

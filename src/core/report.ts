@@ -1,59 +1,16 @@
-// The report: the JSON contract of DESIGN.md, built from a snapshot and its findings.
-// The text renderer reads the same object, so both always say the same thing.
+// The report: the JSON contract (core/report-schema.ts, published as
+// docs/report.schema.json), built from a snapshot and its findings. The text renderer
+// reads the same object, so both always say the same thing.
 
-import type { CollectorTiming, ContainerFacts, EngineFacts, Finding, Snapshot, Storage, Usage } from './model.js';
-import { isExited } from './model.js';
-import type { Forecast } from './forecast.js';
+import type { z } from 'zod';
 import { logLimitBytes } from './logs.js';
+import type { CollectorTiming, ContainerFacts, Finding, Snapshot, Usage } from './model.js';
+import { isExited } from './model.js';
+import type { containerReportSchema, reportSchema } from './report-schema.js';
 import { NO_TRENDS, type Trends } from './trends.js';
 
-export interface ContainerReport {
-  id: string;
-  name: string;
-  image: string;
-  state: string;
-  finishedAt: string | null;
-  log: {
-    driver: string;
-    path: string | null;
-    /** Live file plus rotated siblings; null when not measurable from here. */
-    bytes: number | null;
-    maxSizeBytes: number | null;
-    maxFiles: number | null;
-    /** max-size x max-file: the most the engine lets this log hold. */
-    limitBytes: number | null;
-    bounded: boolean;
-    rotatedFiles: number | null;
-    corrupt: boolean | null;
-    /** Trend from the state store's history; null for stopped containers or too little history. */
-    growthBytesPerHour: number | null;
-  };
-  sizeRwBytes: number | null;
-  footprintBytes: number | null;
-  footprintInodes: number | null;
-}
-
-export interface Report {
-  schemaVersion: 1;
-  generatedAt: string;
-  engine: EngineFacts | null;
-  storage: (Storage & { forecast: Forecast | null; inodeForecast: Forecast | null }) | null;
-  usage: Omit<Usage, 'sizeRwById'> | null;
-  containers: ContainerReport[];
-  exited: {
-    count: number;
-    /** Null where the engine did not say (df failed) or no files were readable. */
-    sizeRwBytes: number | null;
-    logBytes: number | null;
-    footprintBytes: number | null;
-    footprintInodes: number | null;
-    /** How many of them the footprint covers (one removed mid-run is not measured). */
-    footprintMeasured: number;
-  };
-  findings: Finding[];
-  /** How long each collector took, and whether it worked (node_exporter style). */
-  collectors: CollectorTiming[];
-}
+export type Report = z.infer<typeof reportSchema>;
+export type ContainerReport = z.infer<typeof containerReportSchema>;
 
 function containerReport(c: ContainerFacts, trends: Trends): ContainerReport {
   return {
@@ -92,7 +49,7 @@ function usageLines(usage: Usage | null): Report['usage'] {
   return lines;
 }
 
-export function buildReport(snapshot: Snapshot, findings: Finding[], collectors: CollectorTiming[] = [], trends: Trends = NO_TRENDS): Report {
+export function buildReport(snapshot: Snapshot, findings: readonly Finding[], collectors: CollectorTiming[] = [], trends: Trends = NO_TRENDS): Report {
   const containers = snapshot.containers.map((c) => containerReport(c, trends));
   const exited = containers.filter((c) => isExited(c.state));
   const local = snapshot.engine?.local ?? false;
@@ -111,7 +68,7 @@ export function buildReport(snapshot: Snapshot, findings: Finding[], collectors:
       footprintInodes: local ? total(exited.map((c) => c.footprintInodes)) : null,
       footprintMeasured: exited.filter((c) => c.footprintBytes !== null).length,
     },
-    findings,
+    findings: [...findings],
     collectors,
   };
 }

@@ -36,7 +36,7 @@ export class EngineRequestError extends WatchdogError {
     message: string,
     readonly statusCode: number | null,
   ) {
-    super(message, 3);
+    super(message, 'unknown');
   }
 }
 

@@ -40,3 +40,8 @@ export interface ContainerInspect {
   };
   GraphDriver?: { Name?: string; Data?: Record<string, string> | null };
 }
+
+/** Go's zero time, `0001-01-01T00:00:00Z`, means "never": a container that never ran. */
+export function timeOrNull(goTime: string | undefined): string | null {
+  return !goTime || goTime.startsWith('0001-01-01') ? null : new Date(goTime).toISOString();
+}

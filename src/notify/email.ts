@@ -3,7 +3,7 @@
 
 import { readFileSync } from 'node:fs';
 import nodemailer from 'nodemailer';
-import type { EmailSettings } from '../config/config.js';
+import type { EmailSettings } from '../core/policy.js';
 import { ConfigError } from '../errors.js';
 
 export interface Mailer {

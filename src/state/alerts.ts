@@ -2,8 +2,9 @@
 // any attempt to send it and leaves only as sent: an SMTP server that is down, refuses
 // or rejects the login loses nothing, and a sent message is never sent again.
 
-import type { AlertState } from '../core/alerts.js';
+import type { AlertState, Digest } from '../core/alerts.js';
 import { retryDelayMs } from '../core/alerts.js';
+import { DAY } from '../core/durations.js';
 import type { Db } from './store.js';
 
 export function readAlertState(db: Db): AlertState[] {
@@ -27,8 +28,17 @@ export interface OutboxMessage {
   lastError: string | null;
 }
 
-export function enqueue(db: Db, subject: string, body: string, now: number): number {
-  return Number(db.prepare('INSERT INTO outbox (created_at, subject, body, next_attempt_at) VALUES (?, ?, ?, ?)').run(now, subject, body, now).lastInsertRowid);
+export function enqueue(db: Db, message: Digest, now: number): number {
+  return Number(db.prepare('INSERT INTO outbox (created_at, subject, body, next_attempt_at) VALUES (?, ?, ?, ?)').run(now, message.subject, message.body, now).lastInsertRowid);
+}
+
+/** The next alert state and the message it calls for, in one transaction: a message is
+ *  queued exactly when the state says it was sent. */
+export function recordAlerts(db: Db, next: AlertState[], message: Digest | null, now: number): void {
+  db.transaction(() => {
+    writeAlertState(db, next);
+    if (message) enqueue(db, message, now);
+  })();
 }
 
 /** Unsent messages whose next attempt is due, oldest first. */
@@ -61,5 +71,5 @@ export function lastSentAt(db: Db): number | null {
 
 /** Sent messages are kept a month for the record, then dropped. */
 export function forgetOldSent(db: Db, now: number): void {
-  db.prepare('DELETE FROM outbox WHERE sent_at IS NOT NULL AND sent_at < ?').run(now - 30 * 24 * 3_600_000);
+  db.prepare('DELETE FROM outbox WHERE sent_at IS NOT NULL AND sent_at < ?').run(now - 30 * DAY);
 }

@@ -2,25 +2,14 @@
 // does not change, so its inspect facts and footprint stay valid until it runs again,
 // which rewrites its config.v2.json: the change token (see collect/containers.ts).
 
-import type { ContainerFacts, Footprint, Usage } from '../core/model.js';
+import type { Change } from '../core/drift.js';
+import type { ContainerFacts, ExitedFacts, Footprint, Usage } from '../core/model.js';
 import { isExited } from '../core/model.js';
 import type { Db } from './store.js';
 
-/** The inspect facts of a container, without what is measured afresh every run. */
-export type CachedFacts = Omit<ContainerFacts, 'logFiles' | 'sizeRwBytes' | 'footprint' | 'changeToken'>;
-
-export interface CachedExited {
-  facts: CachedFacts;
-  footprint: Footprint | null;
-}
-
-export interface ExitedCache {
-  /** The entry for this container if its change token still matches. */
-  lookup(id: string, changeToken: string): CachedExited | null;
-}
-
-/** Reads the whole cache once: one query instead of one per container. */
-export function sqliteExitedCache(db: Db): ExitedCache {
+/** Reads the whole cache once: one query instead of one per container. The shape is
+ *  the exited-container cache that collect/containers.ts asks for. */
+export function sqliteExitedCache(db: Db): { lookup(id: string, changeToken: string): { facts: ExitedFacts; footprint: Footprint | null } | null } {
   const rows = db.prepare('SELECT container_id AS id, change_token AS token, facts, footprint_bytes AS bytes, footprint_inodes AS inodes FROM exited_cache').all() as Array<{
     id: string;
     token: string;
@@ -33,8 +22,22 @@ export function sqliteExitedCache(db: Db): ExitedCache {
     lookup(id, changeToken) {
       const row = byId.get(id);
       if (!row || row.token !== changeToken) return null;
-      return { facts: JSON.parse(row.facts) as CachedFacts, footprint: row.bytes === null ? null : { bytes: row.bytes, inodes: row.inodes ?? 0 } };
+      return { facts: JSON.parse(row.facts) as ExitedFacts, footprint: row.bytes === null ? null : { bytes: row.bytes, inodes: row.inodes ?? 0 } };
     },
+  };
+}
+
+/** `docker diff` of exited containers while their change token holds: the cache
+ *  collect/drift.ts asks for. */
+export function sqliteChangesCache(db: Db): { lookup(id: string, changeToken: string): Change[] | null; save(id: string, changeToken: string, changes: Change[]): void } {
+  const select = db.prepare('SELECT changes FROM changes_cache WHERE container_id = ? AND change_token = ?');
+  const upsert = db.prepare('INSERT OR REPLACE INTO changes_cache VALUES (?, ?, ?)');
+  return {
+    lookup: (id, changeToken) => {
+      const row = select.get(id, changeToken) as { changes: string } | undefined;
+      return row ? (JSON.parse(row.changes) as Change[]) : null;
+    },
+    save: (id, changeToken, changes) => void upsert.run(id, changeToken, JSON.stringify(changes)),
   };
 }
 

@@ -2,12 +2,10 @@
 // container's log. Thinned as it ages (every run for two days, hourly for a month,
 // daily for a year), so a busy host's store stays small.
 
+import { DAY, HOUR } from '../core/durations.js';
 import type { History, Snapshot } from '../core/model.js';
 import { isExited } from '../core/model.js';
 import { readMeta, writeMeta, type Db } from './store.js';
-
-const HOUR = 3_600_000;
-const DAY = 24 * HOUR;
 
 /** Reads what runs since `sinceMs` recorded. */
 export function readHistory(db: Db, sinceMs: number): History {

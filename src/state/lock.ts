@@ -5,14 +5,10 @@
 
 import { rmSync } from 'node:fs';
 import Database from 'better-sqlite3';
-import { WatchdogError } from '../errors.js';
+import { UnknownError } from '../errors.js';
 
 /** Exit 3: the run could not do its job, which is "unknown" to a monitoring system. */
-export class StateLockedError extends WatchdogError {
-  constructor(message: string) {
-    super(message, 3);
-  }
-}
+export class StateLockedError extends UnknownError {}
 
 export interface RunLock {
   release(): void;

@@ -6,6 +6,7 @@
 import { existsSync, lstatSync, mkdirSync, renameSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import Database from 'better-sqlite3';
+import { fileTime } from '../core/names.js';
 
 export type Db = Database.Database;
 
@@ -163,7 +164,7 @@ export function openStore(path: string, warn: (message: string) => void, now: Da
       warn(`cannot use the state store ${path} (${reason}); running without history this time`);
       return memoryStore();
     }
-    const aside = `${path}.broken-${now.toISOString().replace(/[:.]/g, '-')}`;
+    const aside = `${path}.broken-${fileTime(now)}`;
     try {
       for (const suffix of ['', '-wal', '-shm']) {
         if (existsSync(path + suffix)) renameSync(path + suffix, aside + suffix);

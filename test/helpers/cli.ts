@@ -3,6 +3,7 @@
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { ENGINES_DIR } from './engine.js';
+import { assertValidReport } from './report-schema.js';
 
 export const BIN = fileURLToPath(new URL('../../dist/main.js', import.meta.url));
 
@@ -36,9 +37,12 @@ export function runWatchdog(args: string[], env: Record<string, string | undefin
   });
 }
 
-/** `watchdog report --json` against an engine, parsed. */
+/** `watchdog report --json` against an engine, parsed, and checked against the
+ *  published schema: every engine test that reads a report checks the contract too. */
 export async function reportJson(host: string, extra: string[] = []): Promise<{ code: number | null; report: any; stderr: string }> {
   const result = await runWatchdog(['report', '--json', '--host', host, ...extra]);
   if (!result.stdout.trim()) throw new Error(`no report (exit ${result.code}): ${result.stderr}`);
-  return { code: result.code, report: JSON.parse(result.stdout), stderr: result.stderr };
+  const report = JSON.parse(result.stdout);
+  assertValidReport(report);
+  return { code: result.code, report, stderr: result.stderr };
 }

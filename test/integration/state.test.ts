@@ -202,8 +202,12 @@ describe('watchdog journal', () => {
     expect(text.stdout.split('\n').filter(Boolean)).toHaveLength(3);
     expect(text.stdout).toMatch(/prune +done-1 +done +139 kB +finished 2 days ago > 24h/);
 
-    const bad = await runWatchdog(['journal', '--since', 'soon', '--state', store]);
-    expect(bad.code).toBe(64);
-    expect(bad.stderr).toBe('watchdog: --since "soon" is not a duration; write e.g. 7d, 12h or 30m.\n');
+    // Durations are read as the configuration reads them: a bare number has no unit
+    // (24 ms? 24 hours?), and is refused with the same hint.
+    for (const since of ['soon', '24', '1M']) {
+      const bad = await runWatchdog(['journal', '--since', since, '--state', store]);
+      expect(bad.code).toBe(64);
+      expect(bad.stderr).toBe(`watchdog: --since "${since}" is not a duration; write e.g. 30m, 1h or 7d.\n`);
+    }
   });
 });

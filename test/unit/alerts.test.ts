@@ -1,10 +1,10 @@
 import { describe, expect, it } from 'vitest';
-import { composeDigest, decideAlerts, headerSafe, retryDelayMs, type AlertState } from '../../src/core/alerts.js';
+import { composeDigest, decideAlerts, decideUnitFailure, headerSafe, retryDelayMs, type AlertState } from '../../src/core/alerts.js';
 import type { Finding } from '../../src/core/model.js';
 
 const HOUR = 3_600_000;
 const COOLDOWN = 6 * HOUR;
-const data = (severity: Finding['severity'], pct = 85): Finding => ({ code: 'DATA_SPACE_LOW', severity, message: `data space ${pct}% used (/var/lib/docker)` });
+const data = (severity: Finding['severity'], pct = 85): Finding => ({ code: 'DATA_SPACE_LOW', severity, space: 'data', message: `data space ${pct}% used (/var/lib/docker)` });
 
 /** Runs findings through decideAlerts one run after another; returns what each run said. */
 function runs(sequence: Array<[number, Finding[]]>): string[][] {
@@ -53,6 +53,20 @@ describe('decideAlerts', () => {
       { code: 'EXITED_CONTAINERS_OVERHEAD', severity: 'warning', message: 'x' },
     ];
     expect(decideAlerts([], findings, 0, COOLDOWN).notify.map((n) => n.key)).toEqual(['log:a', 'held:c', 'watchdog']);
+  });
+
+  it('keys space findings by the space they are about, never by their wording', () => {
+    const space = (space: Finding['space'], message: string): Finding => ({ code: space === 'inodes' || space === 'image-store-inodes' ? 'INODES_LOW' : 'DATA_SPACE_LOW', severity: 'warning', space, message });
+    const findings = [space('data', 'image store space 85% used'), space('image-store', 'data space 85% used'), space('inodes', 'x'), space('image-store-inodes', 'x')];
+    expect(decideAlerts([], findings, 0, COOLDOWN).notify.map((n) => n.key)).toEqual(['data-space', 'image-store-space', 'inodes', 'image-store-inodes']);
+  });
+
+  it('mails a failed unit once per cooldown, and keeps its key through check runs', () => {
+    const first = decideUnitFailure([], 'docker-watchdog.service', 0, COOLDOWN)!;
+    expect(first).toEqual([{ key: 'unit:docker-watchdog.service', level: 'critical', message: 'docker-watchdog.service failed', lastNotifiedAt: 0 }]);
+    expect(decideUnitFailure(first, 'docker-watchdog.service', 5 * HOUR, COOLDOWN)).toBeNull();
+    expect(decideUnitFailure(first, 'docker-watchdog.service', 6 * HOUR, COOLDOWN)).toHaveLength(1);
+    expect(decideAlerts(first, [], HOUR, COOLDOWN)).toEqual({ notify: [], next: first });
   });
 });
 

@@ -3,7 +3,9 @@
 
 import { describe, expect, it } from 'vitest';
 import { collectSnapshot } from '../../src/collect/index.js';
-import { evaluate, exitCodeOf } from '../../src/core/evaluate.js';
+import { evaluate } from '../../src/core/evaluate.js';
+import { exitCodeOf } from '../../src/core/outcome.js';
+import { DEFAULTS } from '../helpers/policy.js';
 import { EngineRequestError, type EngineClient } from '../../src/engine/client.js';
 import { EngineUnreachableError } from '../../src/errors.js';
 
@@ -49,9 +51,9 @@ describe('collectSnapshot', () => {
     expect(snapshot.containers[0]).toMatchObject({ finishedAt: null, sizeRwBytes: null, logConfig: { bounded: true, maxSizeBytes: 10_000_000 } });
     expect(timings.find((t) => t.collector === 'usage')).toMatchObject({ ok: false });
 
-    const findings = evaluate(snapshot);
-    expect(findings).toEqual([{ code: 'COLLECTOR_FAILED', severity: 'warning', message: 'usage: The engine answered 500 to GET /system/df: a disk usage operation is already running' }]);
-    expect(exitCodeOf(findings)).toBe(3);
+    const findings = evaluate(snapshot, DEFAULTS);
+    expect(findings).toEqual([{ code: 'COLLECTOR_FAILED', severity: 'warning', subject: 'usage', message: 'usage: The engine answered 500 to GET /system/df: a disk usage operation is already running' }]);
+    expect(exitCodeOf({ findings })).toBe(3);
   });
 
   it('reports storage as not collected when the engine facts are missing', async () => {

@@ -1,6 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import { evaluate, exitCodeOf } from '../../src/core/evaluate.js';
+import { evaluate as evaluateWith } from '../../src/core/evaluate.js';
 import type { Finding, Snapshot, Storage } from '../../src/core/model.js';
+import { exitCodeOf } from '../../src/core/outcome.js';
+import type { Trends } from '../../src/core/trends.js';
+import { DEFAULTS } from '../helpers/policy.js';
 import { facts } from '../helpers/facts.js';
 import { logConfigFacts } from '../../src/core/logs.js';
 import { filesystemStorage, thinPoolStorage, zfsStorage, type DriverStatus } from '../../src/core/storage.js';
@@ -18,6 +21,7 @@ function fs(usedPct: number, inodePct = 0): Storage {
 }
 
 const container = facts;
+const evaluate = (s: Snapshot, trends?: Trends) => evaluateWith(s, DEFAULTS, trends);
 
 const codes = (findings: Finding[]) => findings.map((f) => `${f.severity}:${f.code}`);
 
@@ -51,7 +55,7 @@ describe('evaluate: space and inodes', () => {
     // 85% used: a warning by percentage, but 15 GB free is below the 20 GB line.
     const findings = evaluate(snapshot({ storage: pool('85 GB', '15 GB', '20 GB') }));
     expect(findings).toEqual([
-      { code: 'DATA_SPACE_LOW', severity: 'critical', message: 'thin pool data space: 15 GB free, below its minimum free space of 20 GB: the engine refuses to create containers' },
+      { code: 'DATA_SPACE_LOW', severity: 'critical', space: 'data', message: 'thin pool data space: 15 GB free, below its minimum free space of 20 GB: the engine refuses to create containers' },
     ]);
   });
 
@@ -85,7 +89,7 @@ describe('evaluate: logs', () => {
   it('only informs about the uncapped log of a stopped container, which cannot grow until it restarts', () => {
     const findings = evaluate(snapshot({ containers: [container({ state: 'exited', logConfig: logConfigFacts('json-file', {}) })] }));
     expect(codes(findings)).toEqual(['info:UNBOUNDED_LOG']);
-    expect(exitCodeOf(findings)).toBe(0);
+    expect(exitCodeOf({ findings })).toBe(0);
   });
 
   it('leaves bounded and off-host logs alone', () => {
@@ -145,18 +149,26 @@ describe('exitCodeOf', () => {
     [[f('warning', 'COLLECTOR_FAILED'), f('warning')], 1],
     [[f('warning', 'COLLECTOR_FAILED'), f('critical')], 2],
   ])('%j -> %d', (findings, code) => {
-    expect(exitCodeOf(findings)).toBe(code);
+    expect(exitCodeOf({ findings })).toBe(code);
+  });
+
+  it.each([
+    ['usage', 64],
+    ['config', 78],
+    ['unknown', 3],
+  ] as const)('a run stopped by a %s failure -> %d', (failure, code) => {
+    expect(exitCodeOf({ failure })).toBe(code);
   });
 
   it('turns a failed collector into a finding that names it', () => {
     const findings = evaluate(snapshot({ failures: [{ collector: 'usage', message: 'The engine answered 500 to GET /system/df: boom' }] }));
-    expect(findings).toEqual([{ code: 'COLLECTOR_FAILED', severity: 'warning', message: 'usage: The engine answered 500 to GET /system/df: boom' }]);
+    expect(findings).toEqual([{ code: 'COLLECTOR_FAILED', severity: 'warning', subject: 'usage', message: 'usage: The engine answered 500 to GET /system/df: boom' }]);
   });
 });
 
 describe('evaluate: every engine-info fixture', () => {
-  // The findings each real `docker info` of ../shared/fixtures/engine-info gives.
-  const fixture = (file: string) => JSON.parse(readFileSync(new URL(`../../../shared/fixtures/engine-info/${file}`, import.meta.url), 'utf8')) as { DriverStatus: DriverStatus };
+  // The findings each real `docker info` of test/fixtures/engine-info gives.
+  const fixture = (file: string) => JSON.parse(readFileSync(new URL(`../fixtures/engine-info/${file}`, import.meta.url), 'utf8')) as { DriverStatus: DriverStatus };
   it.each([
     ['devicemapper-direct-18.06.json', thinPoolStorage, []],
     // 11.16 GB of 107.4 GB used, 96.22 GB available: fine but for the loop files.

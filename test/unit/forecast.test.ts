@@ -13,7 +13,7 @@ describe('forecastFull', () => {
     const forecast = forecastFull(points, 5e9, 0, now);
     expect(forecast.growthBytesPerHour).toBeCloseTo(1e9, 0);
     expect(forecast.fullAt).toBe('2026-11-28T17:00:00.000Z');
-    expect(forecast.basis).toBe('trend of 12 samples over 11 h');
+    expect(forecast.basis).toBe('trend of 12 samples over 11 hours');
   });
 
   it('is not fooled by one spike', () => {
@@ -31,11 +31,11 @@ describe('forecastFull', () => {
 
   it('gives no full date for a flat series', () => {
     const forecast = forecastFull(series(10, () => 7e9), 5e9, 0, now);
-    expect(forecast).toEqual({ growthBytesPerHour: 0, fullAt: null, basis: 'trend of 10 samples over 9 h; flat or shrinking, so no full date' });
+    expect(forecast).toEqual({ growthBytesPerHour: 0, fullAt: null, basis: 'trend of 10 samples over 9 hours; flat or shrinking, so no full date' });
   });
 
   it('says so when there is not enough history', () => {
-    expect(forecastFull([{ at: now, value: 1 }], 5e9, 0, now)).toEqual({ growthBytesPerHour: null, fullAt: null, basis: 'not enough history: 1 sample over 0 s, need 3 over 10 min' });
+    expect(forecastFull([{ at: now, value: 1 }], 5e9, 0, now)).toEqual({ growthBytesPerHour: null, fullAt: null, basis: 'not enough history: 1 sample over 0 ms, need 3 over 10 minutes' });
     // Three samples, but all within two minutes.
     const close = [0, 60_000, 120_000].map((dt, i) => ({ at: now - 120_000 + dt, value: i * 1e9 }));
     expect(forecastFull(close, 5e9, 0, now, SPACE_FIT).fullAt).toBeNull();
@@ -53,7 +53,7 @@ describe('forecastFull', () => {
 
   it('gives no date for a trickle into a big disk, rather than one past what a Date can hold', () => {
     const forecast = forecastFull(series(12, (k) => 1000 * k), 1e13, 0, now);
-    expect(forecast).toMatchObject({ fullAt: null, basis: 'trend of 12 samples over 11 h; not full within 10 years' });
+    expect(forecast).toMatchObject({ fullAt: null, basis: 'trend of 12 samples over 11 hours; not full within 10 years' });
   });
 
   it('fits a long series on an even selection of at most 60 points', () => {

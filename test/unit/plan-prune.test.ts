@@ -1,16 +1,16 @@
 import { describe, expect, it } from 'vitest';
 import { applyPruneItem } from '../../src/act/prune.js';
-import { DEFAULT_CONFIG } from '../../src/config/config.js';
 import { classifyDrift, changesFrom } from '../../src/core/drift.js';
 import type { Finding } from '../../src/core/model.js';
 import { decidePrune, maxAgeUnder, pressureOf, pruneCandidates } from '../../src/core/plan-prune.js';
 import type { EngineClient } from '../../src/engine/client.js';
 import { facts } from '../helpers/facts.js';
+import { DEFAULTS } from '../helpers/policy.js';
 
 const HOUR = 3_600_000;
 const now = Date.parse('2026-11-28T12:00:00Z');
 const ago = (hours: number) => new Date(now - hours * HOUR).toISOString();
-const policy = { ...DEFAULT_CONFIG.containers, maxAgeMs: 24 * HOUR, keepLast: 1, protect: ['db-*'] };
+const policy = { ...DEFAULTS.containers.exited, maxAge: 24 * HOUR, keepLast: 1, protect: ['db-*'] };
 const exited = (name: string, hours: number, parts = {}) => facts({ id: `id-${name}`, name, state: 'exited', finishedAt: ago(hours), image: `img-${name}`, ...parts });
 
 describe('pruneCandidates', () => {
@@ -24,7 +24,17 @@ describe('pruneCandidates', () => {
       exited('lonely', 48),
       facts({ id: 'id-never', name: 'never', state: 'created', finishedAt: null, createdAt: ago(30), image: 'shared' }),
     ];
-    const items = pruneCandidates(containers, policy, 'ok', DEFAULT_CONFIG.escalation, now);
+    const items = pruneCandidates(containers, policy, 'ok', DEFAULTS.escalation, now);
+    expect(items.map((i) => `${i.name}: ${i.action} ${i.code}`)).toEqual([
+      'web: keep active',
+      'labelled: keep protect-label',
+      'db-backup: keep protect-pattern',
+      'young: keep newest-of-image',
+      'old: candidate old-enough',
+      'lonely: keep newest-of-image',
+      'never: candidate old-enough',
+    ]);
+    // The reasons people read are the same decisions, in words.
     expect(items.map((i) => `${i.name}: ${i.action}: ${i.reason}`)).toEqual([
       'web: keep: kept: running',
       'labelled: keep: kept: label watchdog.keep',
@@ -37,28 +47,28 @@ describe('pruneCandidates', () => {
   });
 
   it('prunes sooner under pressure, never later', () => {
-    expect(maxAgeUnder('ok', policy, DEFAULT_CONFIG.escalation)).toBe(24 * HOUR);
-    expect(maxAgeUnder('warning', policy, DEFAULT_CONFIG.escalation)).toBe(6 * HOUR);
-    expect(maxAgeUnder('critical', policy, DEFAULT_CONFIG.escalation)).toBe(1 * HOUR);
-    expect(maxAgeUnder('critical', { ...policy, maxAgeMs: 10 * 60_000 }, DEFAULT_CONFIG.escalation)).toBe(10 * 60_000);
+    expect(maxAgeUnder('ok', policy, DEFAULTS.escalation)).toBe(24 * HOUR);
+    expect(maxAgeUnder('warning', policy, DEFAULTS.escalation)).toBe(6 * HOUR);
+    expect(maxAgeUnder('critical', policy, DEFAULTS.escalation)).toBe(1 * HOUR);
+    expect(maxAgeUnder('critical', { ...policy, maxAge: 10 * 60_000 }, DEFAULTS.escalation)).toBe(10 * 60_000);
     const f = (code: Finding['code'], severity: Finding['severity']): Finding => ({ code, severity, message: '' });
     expect(pressureOf([f('UNBOUNDED_LOG', 'warning')])).toBe('ok');
     expect(pressureOf([f('INODES_LOW', 'warning'), f('DATA_SPACE_LOW', 'critical')])).toBe('critical');
-    const [item] = pruneCandidates([exited('x', 3), exited('y', 2, { image: 'img-x' })], { ...policy, keepLast: 0 }, 'warning', DEFAULT_CONFIG.escalation, now);
+    const [item] = pruneCandidates([exited('x', 3), exited('y', 2, { image: 'img-x' })], { ...policy, keepLast: 0 }, 'warning', DEFAULTS.escalation, now);
     expect(item!.reason).toBe('kept: finished 3 hours ago < 6 hours (warning disk pressure)');
   });
 });
 
 describe('decidePrune', () => {
-  const candidate = pruneCandidates([exited('old', 48)], { ...policy, keepLast: 0 }, 'ok', DEFAULT_CONFIG.escalation, now);
+  const candidate = pruneCandidates([exited('old', 48)], { ...policy, keepLast: 0 }, 'ok', DEFAULTS.escalation, now);
   const suspicious = classifyDrift(changesFrom([{ Path: '/usr/bin/passwd', Kind: 0 }]), ['/tmp/**'], false);
 
   it('prunes clean ones, holds suspicious ones (or exports first), and holds when drift is unknown', () => {
     const clean = classifyDrift([], ['/tmp/**'], false);
-    expect(decidePrune(candidate, new Map([['id-old', clean]]), DEFAULT_CONFIG.drift)[0]).toMatchObject({ action: 'prune', reason: 'prune: finished 2 days ago > 1 day; no changes' });
-    expect(decidePrune(candidate, new Map([['id-old', suspicious]]), DEFAULT_CONFIG.drift)[0]).toMatchObject({ action: 'hold', reason: 'held: changes to system paths: C /usr/bin/passwd' });
-    expect(decidePrune(candidate, new Map([['id-old', suspicious]]), { ...DEFAULT_CONFIG.drift, onSuspicious: 'export-and-prune' })[0]).toMatchObject({ action: 'export-and-prune' });
-    expect(decidePrune(candidate, new Map([['id-old', new Error('engine said 500')]]), DEFAULT_CONFIG.drift)[0]).toMatchObject({ action: 'hold', reason: 'held: drift could not be checked (engine said 500)' });
+    expect(decidePrune(candidate, new Map([['id-old', clean]]), DEFAULTS.drift)[0]).toMatchObject({ action: 'prune', code: 'old-enough', reason: 'prune: finished 2 days ago > 1 day; no changes' });
+    expect(decidePrune(candidate, new Map([['id-old', suspicious]]), DEFAULTS.drift)[0]).toMatchObject({ action: 'hold', code: 'drift-suspicious', reason: 'held: changes to system paths: C /usr/bin/passwd' });
+    expect(decidePrune(candidate, new Map([['id-old', suspicious]]), { ...DEFAULTS.drift, onSuspicious: 'export-and-prune' })[0]).toMatchObject({ action: 'export-and-prune', code: 'drift-suspicious' });
+    expect(decidePrune(candidate, new Map([['id-old', new Error('engine said 500')]]), DEFAULTS.drift)[0]).toMatchObject({ action: 'hold', code: 'drift-unknown', reason: 'held: drift could not be checked (engine said 500)' });
   });
 });
 
@@ -69,7 +79,7 @@ describe('applyPruneItem', () => {
       inspectContainer: async () => ({ Id: 'id-old', State: { Status: 'exited', FinishedAt: ago(48) } }),
       removeContainer: async () => void (removed = true),
     } as unknown as EngineClient;
-    const [item] = decidePrune(pruneCandidates([exited('old', 48)], { ...policy, keepLast: 0 }, 'ok', DEFAULT_CONFIG.escalation, now), new Map([['id-old', classifyDrift([], [], false)]]), DEFAULT_CONFIG.drift);
+    const [item] = decidePrune(pruneCandidates([exited('old', 48)], { ...policy, keepLast: 0 }, 'ok', DEFAULTS.escalation, now), new Map([['id-old', classifyDrift([], [], false)]]), DEFAULTS.drift);
     const now2 = classifyDrift(changesFrom([{ Path: '/usr/bin/x', Kind: 1 }]), ['/tmp/**'], false);
     const result = await applyPruneItem(item!, exited('old', 48), [], { client, archiveDir: '/nonexistent', removeVolumes: false, recheckDrift: async () => now2 });
     expect(result).toMatchObject({ outcome: 'held', message: 'held: its drift changed since the plan: changes to system paths: A /usr/bin/x' });
@@ -82,7 +92,7 @@ describe('applyPruneItem', () => {
       inspectContainer: async () => ({ Id: 'id-old', State: { Status: 'exited', FinishedAt: ago(0.01) } }),
       removeContainer: async () => void (removed = true),
     } as unknown as EngineClient;
-    const [item] = decidePrune(pruneCandidates([exited('old', 48)], { ...policy, keepLast: 0 }, 'ok', DEFAULT_CONFIG.escalation, now), new Map([['id-old', classifyDrift([], [], false)]]), DEFAULT_CONFIG.drift);
+    const [item] = decidePrune(pruneCandidates([exited('old', 48)], { ...policy, keepLast: 0 }, 'ok', DEFAULTS.escalation, now), new Map([['id-old', classifyDrift([], [], false)]]), DEFAULTS.drift);
     const result = await applyPruneItem(item!, exited('old', 48), [], { client, archiveDir: '/nonexistent', removeVolumes: false, recheckDrift: async () => classifyDrift([], [], false) });
     expect(result).toMatchObject({ outcome: 'skipped', message: 'skipped: it ran again since the plan (now exited)' });
     expect(removed).toBe(false);

@@ -3,9 +3,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { archiveFolder, checkedLogPath, pruneArchives } from '../../src/act/rotate.js';
-import type { ContainerFacts, Snapshot } from '../../src/core/model.js';
+import type { ContainerFacts } from '../../src/core/model.js';
 import { logConfigFacts } from '../../src/core/logs.js';
 import { planRotations } from '../../src/core/plan-rotate.js';
+import { selectContainers } from '../../src/core/select.js';
 import { facts, logOf } from '../helpers/facts.js';
 
 let dir: string;
@@ -61,7 +62,6 @@ describe('pruneArchives', () => {
 describe('planRotations', () => {
   const c = (name: string, parts: Partial<ContainerFacts>): ContainerFacts =>
     facts({ id: Buffer.from(name).toString('hex').padEnd(64, '0'), name, logConfig: logConfigFacts('json-file', {}), logFiles: logOf(200e6), ...parts });
-  const snapshot = (containers: ContainerFacts[]): Snapshot => ({ takenAt: new Date(0), engine: null, storage: null, usage: null, containers, failures: [] });
   const containers = [
     c('big', {}),
     c('small', { logFiles: logOf(5e6) }),
@@ -69,9 +69,12 @@ describe('planRotations', () => {
     c('journald', { logConfig: logConfigFacts('journald', {}), logFiles: null }),
     c('empty', { logFiles: logOf(0) }),
   ];
+  const overLimit = { overLimit: true, runningOnly: false } as const;
 
   it('rotates what is over logs.maxSize, and says why each other log is kept', () => {
-    expect(planRotations(snapshot(containers), 100e6, null).items.map((i) => `${i.name}: ${i.reason}`)).toEqual([
+    const plan = planRotations(containers, 100e6, overLimit);
+    expect(plan.map((i) => `${i.name}: ${i.action} ${i.code}`)).toEqual(['big: rotate over-limit', 'small: keep within-limit', 'capped: keep engine-rotates', 'journald: keep not-json-file', 'empty: keep empty']);
+    expect(plan.map((i) => `${i.name}: ${i.reason}`)).toEqual([
       'big: rotate: log 200 MB is over logs.maxSize 100 MB',
       'small: kept: log 5 MB is within logs.maxSize 100 MB',
       'capped: kept: the engine rotates this log itself (max-size 10 MB); truncating it would corrupt it',
@@ -82,19 +85,29 @@ describe('planRotations', () => {
 
   it('leaves stopped containers to a rotation by hand when the timer plans (runningOnly)', () => {
     const stopped = c('stopped', { state: 'exited', finishedAt: '2026-11-27T00:00:00.000Z' });
-    expect(planRotations(snapshot([stopped]), 100e6, null, true).items[0]!.reason).toBe('kept: exited: its log does not grow (watchdog rotate stopped does it by hand)');
-    expect(planRotations(snapshot([stopped]), 100e6, ['stopped'], true).items[0]!.action).toBe('rotate');
+    expect(planRotations([stopped], 100e6, { overLimit: true, runningOnly: true })[0]).toMatchObject({ action: 'keep', code: 'not-running' });
+    expect(planRotations([stopped], 100e6, { named: [stopped] })[0]).toMatchObject({ action: 'rotate', code: 'asked' });
   });
 
-  it('rotates a named container whatever its size, by name or id prefix, and lists unknown names', () => {
-    const bigPrefix = containers[0]!.id.slice(0, 6);
-    const plan = planRotations(snapshot(containers), 100e6, ['small', bigPrefix, 'capped', 'nope', 'abc']);
-    expect(plan.items.map((i) => [i.name, i.action])).toEqual([
-      ['small', 'rotate'],
-      ['big', 'rotate'],
-      ['capped', 'keep'],
+  it('rotates a named container whatever its size, but never a log the engine rotates itself', () => {
+    const [big, small, capped] = containers;
+    expect(planRotations(containers, 100e6, { named: [small!, big!, capped!] }).map((i) => [i.name, i.action, i.code])).toEqual([
+      ['small', 'rotate', 'asked'],
+      ['big', 'rotate', 'asked'],
+      ['capped', 'keep', 'engine-rotates'],
     ]);
+  });
+});
+
+describe('selectContainers', () => {
+  const c = (name: string): ContainerFacts => facts({ id: Buffer.from(name).toString('hex').padEnd(64, '0'), name });
+  const containers = [c('big'), c('small')];
+
+  it('finds containers by name or id prefix, and lists the names that match none', () => {
+    const bigPrefix = containers[0]!.id.slice(0, 6);
+    const { found, unknown } = selectContainers(containers, ['small', bigPrefix, 'nope', 'abc']);
+    expect(found.map((f) => f.name)).toEqual(['small', 'big']);
     // 'abc' is too short a prefix to be taken for an id.
-    expect(plan.unknown).toEqual(['nope', 'abc']);
+    expect(unknown).toEqual(['nope', 'abc']);
   });
 });

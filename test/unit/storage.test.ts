@@ -5,7 +5,7 @@ import type { DriverStatus } from '../../src/core/storage.js';
 import { filesystemStorage, storageSourceOf, thinPoolStorage, usedFraction, usesContainerdImageStore, zfsStorage } from '../../src/core/storage.js';
 
 // Real GET /info bodies, one per engine generation (see their README for sources).
-const FIXTURES = fileURLToPath(new URL('../../../shared/fixtures/engine-info/', import.meta.url));
+const FIXTURES = fileURLToPath(new URL('../fixtures/engine-info/', import.meta.url));
 
 interface Info {
   Driver: string;

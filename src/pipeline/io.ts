@@ -1,5 +1,7 @@
-// The world a command may touch besides the engine: passed in so tests can run commands
-// in-process with their own streams, environment and clock.
+// The world a command may touch besides the engine and the store: passed in, so that
+// tests run commands in-process with their own streams, environment and clock.
+
+import type { InFlight } from '../act/in-flight.js';
 
 export interface Io {
   stdout: NodeJS.WritableStream;
@@ -10,6 +12,8 @@ export interface Io {
   stdoutIsTerminal: boolean;
   /** Whether stdout is a terminal that wants colour (NO_COLOR, TERM=dumb say no). */
   colorCapable: boolean;
+  /** What must be undone if the process is stopped mid-action (main.ts). */
+  inFlight: InFlight;
 }
 
 /** JSON on stdout: indented for a person at a terminal, compact for the scripts that
@@ -18,14 +22,7 @@ export function writeJson(io: Io, value: unknown): void {
   io.stdout.write(`${JSON.stringify(value, null, io.stdoutIsTerminal ? 2 : undefined)}\n`);
 }
 
-export function processIo(): Io {
-  const env = process.env;
-  return {
-    stdout: process.stdout,
-    stderr: process.stderr,
-    env,
-    now: () => new Date(),
-    stdoutIsTerminal: Boolean(process.stdout.isTTY),
-    colorCapable: Boolean(process.stdout.isTTY) && !('NO_COLOR' in env) && env.TERM !== 'dumb',
-  };
+/** One line on stderr: what went wrong that the run survived. */
+export function warner(io: Io): (message: string) => void {
+  return (message) => io.stderr.write(`watchdog: warning: ${message}\n`);
 }

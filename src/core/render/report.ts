@@ -1,58 +1,25 @@
 // The text report a person reads in ten seconds, from the same Report object that
 // --json prints. Pure: colour is decided by the caller and passed in.
 
+import type { Forecast } from '../forecast.js';
+import { sparkline } from '../forecast.js';
+import { ago } from '../durations.js';
+import type { History, Space } from '../model.js';
+import { isExited } from '../model.js';
+import type { ContainerReport, Report } from '../report.js';
+import { inodeFraction, usedFraction } from '../storage.js';
+import { percent } from '../units.js';
+import { findingLines } from './findings.js';
+import { bytes, count, painter, table } from './text.js';
 import prettyBytes from 'pretty-bytes';
-import type { Forecast } from './forecast.js';
-import { sparkline } from './forecast.js';
-import type { Finding, History, Severity, Space } from './model.js';
-import { isExited } from './model.js';
-import type { ContainerReport, Report } from './report.js';
-import { inodeFraction, usedFraction } from './storage.js';
-import { percent } from './units.js';
 
 export interface RenderOptions {
   color: boolean;
   now: Date;
-  /** How many logs and exited containers to list. */
+  /** How many logs, exited containers and cases of one finding to list. */
   top: number;
   /** Earlier runs, for the sparklines. */
   history?: History;
-}
-
-type Style = 'bold' | 'dim' | 'red' | 'yellow' | 'cyan';
-const ANSI: Record<Style, [number, number]> = { bold: [1, 22], dim: [2, 22], red: [31, 39], yellow: [33, 39], cyan: [36, 39] };
-
-const SEVERITY_STYLE: Record<Severity, Style> = { critical: 'red', warning: 'yellow', info: 'cyan' };
-
-const bytes = (n: number | null): string => (n === null ? 'n/a' : prettyBytes(n));
-const count = (n: number): string => n.toLocaleString('en-US');
-
-/** "3 days ago", "5 min ago": coarse on purpose, the exact time is in --json. */
-export function ago(iso: string, now: Date): string {
-  const seconds = Math.max(0, (now.getTime() - Date.parse(iso)) / 1000);
-  const units: Array<[number, string]> = [
-    [86400, 'day'],
-    [3600, 'hour'],
-    [60, 'min'],
-  ];
-  for (const [size, name] of units) {
-    const n = Math.floor(seconds / size);
-    if (n >= 1) return `${n} ${name}${n > 1 && name !== 'min' ? 's' : ''} ago`;
-  }
-  return 'just now';
-}
-
-/** Columns padded to their widest cell; numbers (align 'r') right-aligned. */
-export function table(rows: string[][], align: Array<'l' | 'r'>, indent = '  '): string[] {
-  const widths = align.map((_, i) => Math.max(...rows.map((row) => (row[i] ?? '').length)));
-  return rows.map(
-    (row) =>
-      indent +
-      row
-        .map((cell, i) => (align[i] === 'r' ? cell.padStart(widths[i]!) : cell.padEnd(widths[i]!)))
-        .join('  ')
-        .trimEnd(),
-  );
 }
 
 function spaceLine(label: string, space: Space): string[] {
@@ -108,8 +75,7 @@ function usageSection(report: Report, now: Date): string[] {
     ['Build cache', u.buildCache],
   ];
   for (const [label, line] of lines) rows.push([label, count(line.count), count(line.active), bytes(line.sizeBytes), bytes(line.reclaimableBytes)]);
-  const age = now.getTime() - Date.parse(u.measuredAt) < 60_000 ? 'now' : ago(u.measuredAt, now);
-  return [`Disk usage (docker system df, measured ${age})`, ...table(rows, ['l', 'r', 'r', 'r', 'r'])];
+  return [`Disk usage (docker system df, measured ${ago(u.measuredAt, now)})`, ...table(rows, ['l', 'r', 'r', 'r', 'r'])];
 }
 
 function logLimit(c: ContainerReport): string {
@@ -156,27 +122,13 @@ function exitedSection(report: Report, now: Date, top: number): string[] {
   return [...lines, ...table(rows, ['l', 'l', 'l', 'r', 'r'])];
 }
 
-/** Every finding, but at most `top` of one code: a host with 500 uncapped logs gets
- *  five lines and a count, and --json has them all. */
-function findingsSection(findings: Finding[], top: number, paint: (style: Style, text: string) => string): string[] {
-  if (findings.length === 0) return ['Findings: none, all is well'];
-  const width = Math.max(...findings.map((f) => f.severity.length));
-  const lines = [`Findings (${findings.length})`];
-  const shown = new Map<string, number>();
-  for (const f of findings) {
-    const key = `${f.severity}:${f.code}`;
-    const n = (shown.get(key) ?? 0) + 1;
-    shown.set(key, n);
-    if (n <= top) lines.push(`  ${paint(SEVERITY_STYLE[f.severity], f.severity.toUpperCase().padEnd(width))}  ${f.code}  ${f.message}`);
-  }
-  for (const [key, n] of shown) {
-    if (n > top) lines.push(`  ... and ${count(n - top)} more ${key.replace(':', ' ')} (see --json)`);
-  }
-  return lines;
+function findingsSection(report: Report, top: number, color: boolean): string[] {
+  if (report.findings.length === 0) return ['Findings: none, all is well'];
+  return [`Findings (${count(report.findings.length)})`, ...findingLines(report.findings, { top, paint: painter(color), layout: 'table' })];
 }
 
 export function renderText(report: Report, options: RenderOptions): string {
-  const paint = (style: Style, text: string): string => (options.color ? `\u001b[${ANSI[style][0]}m${text}\u001b[${ANSI[style][1]}m` : text);
+  const paint = painter(options.color);
   const e = report.engine;
   const engineLine = e
     ? `Engine: ${e.host}  Docker ${e.serverVersion} (API ${e.apiVersion})  ${e.storageDriver}  ${e.dockerRootDir}  ${e.local ? 'local' : 'remote'}`
@@ -187,7 +139,7 @@ export function renderText(report: Report, options: RenderOptions): string {
     usageSection(report, options.now),
     logsSection(report, options.top, options.history),
     exitedSection(report, options.now, options.top),
-    findingsSection(report.findings, options.top, paint),
+    findingsSection(report, options.top, options.color),
   ];
   return sections.map((lines) => lines.join('\n')).join('\n\n') + '\n';
 }

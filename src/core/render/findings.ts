@@ -1,0 +1,72 @@
+// Findings as people read them: worst first, and findings of one code and severity
+// grouped into one line with their count and biggest cases, so that 25 empty logs of
+// finished containers do not bury the one finding that matters (issue #8). --json keeps
+// every finding.
+
+import prettyBytes from 'pretty-bytes';
+import type { Finding, FindingCode, Severity } from '../model.js';
+import { count, painter, SEVERITY_STYLE, type Paint } from './text.js';
+
+/** What a group of findings of one code is, in the plural. */
+const GROUP_TITLE: Record<FindingCode, string> = {
+  DATA_SPACE_LOW: 'spaces are low',
+  METADATA_SPACE_LOW: 'metadata spaces are low',
+  INODES_LOW: 'inode tables are low',
+  THIN_POOL_LOOPBACK: 'thin pools run on loop files',
+  UNBOUNDED_LOG: 'json-file logs have no max-size',
+  LOG_GROWTH: 'logs grow faster than logs.maxGrowthPerDay',
+  LOG_CORRUPT: 'logs were damaged by an outside truncation',
+  EXITED_CONTAINERS_OVERHEAD: 'exited-container overheads',
+  DRIFT_SUSPICIOUS: 'containers changed outside drift.allow',
+  ALERT_DELIVERY_FAILED: 'alert deliveries failed',
+  ACTION_FAILED: 'actions failed',
+  COLLECTOR_FAILED: 'collectors failed',
+};
+
+/** Where one severity of a code means something of its own. */
+const GROUP_TITLE_OF_SEVERITY: Partial<Record<`${FindingCode}:${Severity}`, string>> = {
+  'UNBOUNDED_LOG:info': "stopped containers' json-file logs have no max-size (they grow again if restarted)",
+};
+
+/** How big a case is, to list the biggest first. */
+const magnitude = (f: Finding): number => f.logBytes ?? f.bytesPerDay ?? 0;
+
+function caseText(f: Finding): string {
+  if (!f.subject) return f.message;
+  if (f.logBytes !== undefined) return `${f.subject} ${prettyBytes(f.logBytes)}`;
+  if (f.bytesPerDay !== undefined) return `${f.subject} +${prettyBytes(f.bytesPerDay)}/day`;
+  return f.subject;
+}
+
+export interface FindingLayout {
+  /** How many cases a group line names. */
+  top: number;
+  paint?: Paint;
+  /** 'table': indented, the severity padded to a column (the report); 'plain': one
+   *  space between the parts (check's output, which cron mails). */
+  layout: 'table' | 'plain';
+}
+
+export function findingLines(findings: readonly Finding[], { top, paint = painter(false), layout }: FindingLayout): string[] {
+  const groups = new Map<string, Finding[]>();
+  for (const f of findings) {
+    const key = `${f.severity}:${f.code}`;
+    groups.set(key, [...(groups.get(key) ?? []), f]);
+  }
+  const width = layout === 'table' ? Math.max(0, ...findings.map((f) => f.severity.length)) : 0;
+  const [indent, gap] = layout === 'table' ? ['  ', '  '] : ['', ' '];
+  const lines: string[] = [];
+  for (const group of groups.values()) {
+    const first = group[0]!;
+    const severity = paint(SEVERITY_STYLE[first.severity], first.severity.toUpperCase().padEnd(width));
+    if (group.length === 1) {
+      lines.push(`${indent}${severity}${gap}${first.code}${gap}${first.message}`);
+      continue;
+    }
+    const biggest = [...group].sort((a, b) => magnitude(b) - magnitude(a));
+    const cases = biggest.slice(0, top).map(caseText).join(', ');
+    const more = group.length > top ? ` and ${count(group.length - top)} more (see --json)` : '';
+    lines.push(`${indent}${severity}${gap}${first.code}${gap}${count(group.length)} ${GROUP_TITLE_OF_SEVERITY[`${first.code}:${first.severity}`] ?? GROUP_TITLE[first.code]}: ${cases}${more}`);
+  }
+  return lines;
+}

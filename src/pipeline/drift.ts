@@ -1,0 +1,53 @@
+// Drift: what `docker diff` says of containers, against drift.allow and each one's
+// watchdog.drift.allow label. Shared by prune planning (the candidates) and `watchdog
+// drift` (which also writes the forensic bundles of suspicious ones).
+
+import { writeForensicBundle } from '../act/forensics.js';
+import { collectChanges } from '../collect/drift.js';
+import type { Action, DriftRow } from '../core/actions.js';
+import { containerDrift, type Change, type Drift } from '../core/drift.js';
+import type { ContainerFacts } from '../core/model.js';
+import { EngineUnreachableError } from '../errors.js';
+import { sqliteChangesCache } from '../state/cache.js';
+import type { Run } from './run.js';
+
+/** Each container's changes and their classification, or why they could not be read. */
+export type DriftById = ReadonlyMap<string, { changes: Change[]; drift: Drift } | Error>;
+
+export async function driftOf(run: Run, containers: ContainerFacts[]): Promise<DriftById> {
+  const changes = await collectChanges(run.client, containers, sqliteChangesCache(run.db));
+  const result = new Map<string, { changes: Change[]; drift: Drift } | Error>();
+  for (const c of containers) {
+    const found = changes.get(c.id) ?? new Error('the engine did not answer');
+    result.set(c.id, found instanceof Error ? found : { changes: found, drift: containerDrift(found, c, run.config.drift.allow) });
+  }
+  return result;
+}
+
+/** `watchdog drift`: each container's drift, and (unless dryRun) the forensic bundle of
+ *  each suspicious one. A bundle that cannot be written is a failed action. */
+export async function driftWithBundles(run: Run, containers: ContainerFacts[], dryRun: boolean): Promise<{ rows: DriftRow[]; actions: Action[] }> {
+  const drifts = await driftOf(run, containers);
+  const rows: DriftRow[] = [];
+  const actions: Action[] = [];
+  for (const c of containers) {
+    const found = drifts.get(c.id)!;
+    if (found instanceof Error) {
+      rows.push({ containerId: c.id, name: c.name, drift: null, error: found.message, bundle: null });
+      continue;
+    }
+    let bundle: string | null = null;
+    if (found.drift.status === 'suspicious' && !dryRun) {
+      try {
+        const inspect = await run.client.inspectContainer(c.id);
+        // Removed since the list: there is nothing left to keep.
+        if (inspect) bundle = (await writeForensicBundle(run.client, c, inspect, found.changes, run.config.logs.archiveDir)).folder;
+      } catch (error) {
+        if (error instanceof EngineUnreachableError) throw error;
+        actions.push({ action: 'bundle', target: c.name, containerId: c.id, outcome: 'failed', message: `its forensic bundle could not be written (${(error as Error).message})`, bytesFreed: null, news: true, leftPaused: false });
+      }
+    }
+    rows.push({ containerId: c.id, name: c.name, drift: found.drift, error: null, bundle });
+  }
+  return { rows, actions };
+}

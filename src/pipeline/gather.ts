@@ -1,0 +1,73 @@
+// Gather and decide: a snapshot taken with what the state store remembers (history,
+// exited-container cache, a recent df), then the trends and findings decided from it,
+// once. The disk pressure that planning reads is part of what is decided here.
+
+import { collectSnapshot } from '../collect/index.js';
+import { deliveryFindings } from '../core/alerts.js';
+import { DAY } from '../core/durations.js';
+import { evaluate, sortFindings } from '../core/evaluate.js';
+import type { CollectorTiming, ContainerFacts, Finding, History, Snapshot, Usage } from '../core/model.js';
+import { NO_HISTORY } from '../core/model.js';
+import { pressureOf, type Pressure } from '../core/plan-prune.js';
+import { selectContainers } from '../core/select.js';
+import { trendsOf, type Trends } from '../core/trends.js';
+import { UsageError } from '../errors.js';
+import { undelivered } from '../state/alerts.js';
+import { recentUsage, sqliteExitedCache } from '../state/cache.js';
+import { readHistory } from '../state/history.js';
+import { storeEngineId } from '../state/store.js';
+import type { Run } from './run.js';
+
+/** Trends look back a day (see core/forecast.ts); a week is read for the sparklines. */
+const HISTORY_WINDOW_MS = 7 * DAY;
+
+export interface Pass {
+  snapshot: Snapshot;
+  /** The store belongs to another engine: its history was not used and this run is
+   *  not recorded in it. */
+  foreignStore: boolean;
+  timings: CollectorTiming[];
+  history: History;
+  trends: Trends;
+  /** Every finding about the host, worst first. */
+  findings: Finding[];
+  /** The worst of data, metadata and inodes: pruning is stricter under pressure. */
+  pressure: Pressure;
+  /** The df answer reused from the store, if one was. */
+  reusedUsage: Usage | null;
+}
+
+/** `reuse` a df answer younger than usage.maxAge, ask for a `fresh` one, or `skip` df
+ *  (the acting commands do not need it). */
+export type UsageWanted = 'reuse' | 'fresh' | 'skip';
+
+export async function gather(run: Run, usage: UsageWanted): Promise<Pass> {
+  const { db, config, now } = run;
+  const owner = storeEngineId(db);
+  const ownedBy = (engineId: string) => owner === null || owner === engineId;
+  let history = readHistory(db, now.getTime() - HISTORY_WINDOW_MS);
+  let reusedUsage: Usage | null = null;
+  const { snapshot, timings } = await collectSnapshot(run.client, {
+    now,
+    cache: sqliteExitedCache(db),
+    skipUsage: usage === 'skip',
+    recentUsage: (engineId) => (reusedUsage = usage !== 'reuse' || !ownedBy(engineId) ? null : recentUsage(db, now, config.usage.maxAge)),
+  });
+  const foreignStore = snapshot.engine !== null && !ownedBy(snapshot.engine.id);
+  if (foreignStore) {
+    run.warn(`the state store holds the history of engine ${owner}, not of this one (${snapshot.engine!.id}): not using or changing it; give each engine its own --state`);
+    history = NO_HISTORY;
+  }
+  const trends = trendsOf(snapshot, history, now.getTime());
+  // Alerts that could not be delivered are a finding of their own, so that `report`
+  // shows them even on a host where nobody reads the mail.
+  const findings = sortFindings([...evaluate(snapshot, config, trends), ...deliveryFindings(undelivered(db))]);
+  return { snapshot, foreignStore, timings, history, trends, findings, pressure: pressureOf(findings), reusedUsage };
+}
+
+/** The containers named on the command line; a name that matches none is a usage error. */
+export function namedContainers(snapshot: Snapshot, names: string[]): ContainerFacts[] {
+  const { found, unknown } = selectContainers(snapshot.containers, names);
+  if (unknown.length > 0) throw new UsageError(`No container is named ${unknown.map((n) => `"${n}"`).join(', ')} (by name, id or id prefix); see docker ps -a.`);
+  return found;
+}

@@ -1,0 +1,22 @@
+// Record: the run written back into the store (history, exited-container cache, the df
+// answer). A store that fails here (a full disk, say) costs the history of this run,
+// never its report or its actions: the failure is a warning.
+
+import { recordExitedCache, recordUsage } from '../state/cache.js';
+import { recordRun } from '../state/history.js';
+import { setStoreEngineId, storeEngineId } from '../state/store.js';
+import type { Pass } from './gather.js';
+import type { Run } from './run.js';
+
+export function record(run: Run, pass: Pass): void {
+  const { snapshot } = pass;
+  if (pass.foreignStore) return;
+  try {
+    if (snapshot.engine && storeEngineId(run.db) === null) setStoreEngineId(run.db, snapshot.engine.id);
+    recordRun(run.db, snapshot);
+    recordExitedCache(run.db, snapshot.containers, !snapshot.failures.some((f) => f.collector === 'containers'));
+    if (snapshot.usage && snapshot.usage !== pass.reusedUsage) recordUsage(run.db, snapshot.usage);
+  } catch (error) {
+    run.warn(`could not record this run in the state store (${(error as Error).message})`);
+  }
+}

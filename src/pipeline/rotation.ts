@@ -1,0 +1,56 @@
+// Rotation of live json-file logs: plan (core/plan-rotate.ts), act (act/rotate.ts, each
+// item re-checked just before), journal every rotation, keep the archives within
+// logs.keep and logs.archiveBudget. `watchdog rotate`, `watchdog check` and the daemon
+// run these same steps, for every container or for the ones they name.
+
+import { pruneArchives, rotate } from '../act/rotate.js';
+import type { ContainerFacts, Snapshot } from '../core/model.js';
+import { planRotations, type RotationItem } from '../core/plan-rotate.js';
+import type { Rotation, RotationResult } from '../core/actions.js';
+import { UsageError } from '../errors.js';
+import { forgetExited } from '../state/cache.js';
+import { appendJournal } from '../state/journal.js';
+import type { Run } from './run.js';
+
+/** Rotation and pruning work on the engine's files: they need a local engine. */
+export function requireLocal(snapshot: Snapshot, what: string): void {
+  const engine = snapshot.engine;
+  if (!engine?.local) {
+    throw new UsageError(`${what} needs the engine's files, and ${engine ? `${engine.dockerRootDir} is not readable from here` : 'the engine facts could not be read'}; run it as root on the engine's host.`);
+  }
+}
+
+/** The containers named (rotated whatever their size), or, with none, every live log
+ *  over logs.maxSize; `runningOnly` for the timer (a stopped container's log does not
+ *  grow, and a suspicious one must reach its forensic bundle whole). */
+export function planRotation(run: Run, snapshot: Snapshot, named: ContainerFacts[] | null, runningOnly: boolean): RotationItem[] {
+  return planRotations(snapshot.containers, run.config.logs.maxSize, named ? { named } : { overLimit: true, runningOnly });
+}
+
+export async function rotateLogs(run: Run, snapshot: Snapshot, plan: RotationItem[], dryRun: boolean): Promise<Rotation> {
+  const { config, db } = run;
+  const results: RotationResult[] = [];
+  const written = new Set<string>();
+  const ctx = { client: run.client, dockerRootDir: snapshot.engine!.dockerRootDir, archiveDir: config.logs.archiveDir, now: run.io.now, inFlight: run.io.inFlight };
+  for (const item of plan.filter((i) => i.action === 'rotate')) {
+    const result: RotationResult = dryRun
+      ? { containerId: item.containerId, name: item.name, outcome: 'skipped', message: 'dry run: nothing changed', archive: null, bytesArchived: 0, pauseMs: null, leftPaused: false }
+      : await rotate(item, ctx);
+    if (result.archive) written.add(result.archive);
+    // Its footprint, as the cache keeps it, counted the log that is now archived.
+    if (result.outcome === 'done') forgetExited(db, item.containerId);
+    results.push(result);
+    appendJournal(db, {
+      at: run.io.now().toISOString(),
+      action: 'rotate',
+      target: item.name,
+      containerId: item.containerId,
+      reason: item.reason,
+      outcome: dryRun ? 'dry-run' : result.outcome,
+      bytesFreed: result.outcome === 'done' ? result.bytesArchived : null,
+      details: result.outcome === 'done' ? `${result.archive}${result.pauseMs === null ? '' : `; paused ${Math.round(result.pauseMs)} ms`}` : result.message,
+    });
+  }
+  const archivesRemoved = dryRun ? [] : pruneArchives(config.logs.archiveDir, config.logs.keep, config.logs.archiveBudget, written);
+  return { plan, results, archivesRemoved };
+}

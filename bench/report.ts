@@ -1,10 +1,11 @@
-// npm run bench: how `watchdog report --json` compares with the docker CLI on a host
-// with many exited containers. Builds a throwaway engine (test/engine/test-engine.sh)
+// npm run bench: how `watchdog` compares with the docker CLI on a host with many exited
+// containers (issue #8's targets). Builds a throwaway engine (test/engine/test-engine.sh)
 // with BENCH_CONTAINERS exited containers (default 1000), times one cold report (empty
 // state store: every container inspected and measured), then times each command
-// BENCH_RUNS times (default 7), interleaved so machine noise hits all alike: the
-// watchdog warm, with what the state store remembers. Prints medians of wall time and
-// peak RSS (GNU time), with ratios against `docker ps -a` measured in the same run.
+// BENCH_RUNS times (default 7), interleaved so machine noise hits all alike. Prints
+// medians of wall time and peak RSS (GNU time), with ratios against baselines measured
+// in the same run: `node -e 0` for start-up, `docker ps -a` for the warm report. Then
+// where the warm report's time goes, step by step.
 
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
@@ -19,11 +20,12 @@ const RUNS = Number(process.env.BENCH_RUNS ?? 7);
 interface Sample {
   seconds: number;
   maxRssKb: number;
+  stdout: string;
 }
 
 /** Wall time and peak RSS of one command, by GNU time. */
 async function measure(command: string[], env: NodeJS.ProcessEnv): Promise<Sample> {
-  const { stderr } = await exec('/usr/bin/time', ['-f', 'BENCH %e %M', ...command], { env, maxBuffer: 1 << 28 }).catch((e: { stderr: string; code: number }) => {
+  const { stdout, stderr } = await exec('/usr/bin/time', ['-f', 'BENCH %e %M', ...command], { env, maxBuffer: 1 << 28 }).catch((e: { stdout: string; stderr: string; code: number }) => {
     // watchdog exits 1 or 2 when it has findings; that is a result, not a failure.
     if (e.code === 1 || e.code === 2) return e;
     throw e;
@@ -31,7 +33,7 @@ async function measure(command: string[], env: NodeJS.ProcessEnv): Promise<Sampl
   const line = stderr.split('\n').find((l) => l.startsWith('BENCH '));
   if (!line) throw new Error(`no timing for ${command.join(' ')}: ${stderr}`);
   const [, seconds, rss] = line.split(' ');
-  return { seconds: Number(seconds), maxRssKb: Number(rss) };
+  return { seconds: Number(seconds), maxRssKb: Number(rss), stdout };
 }
 
 const median = (values: number[]): number => {
@@ -39,6 +41,8 @@ const median = (values: number[]): number => {
   const mid = Math.floor(sorted.length / 2);
   return sorted.length % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
 };
+
+const ms = (seconds: number): string => `${(seconds * 1000).toFixed(0)} ms`;
 
 async function main(): Promise<void> {
   console.log(`bench: starting a throwaway engine and ${CONTAINERS} exited containers...`);
@@ -55,6 +59,8 @@ async function main(): Promise<void> {
     const env = { ...process.env, DOCKER_HOST: engine.host };
     const report = [process.execPath, BIN, 'report', '--json', '--state', `${engine.dir}/state.db`];
     const commands: Record<string, string[]> = {
+      'node -e 0': [process.execPath, '-e', '0'],
+      'watchdog --version': [process.execPath, BIN, '--version'],
       'docker ps -a': ['docker', 'ps', '-a'],
       'docker system df -v': ['docker', 'system', 'df', '-v'],
       'watchdog report --json (warm)': report,
@@ -68,15 +74,38 @@ async function main(): Promise<void> {
       for (const [name, command] of Object.entries(commands)) samples[name]!.push(await measure(command, env));
     }
 
-    const baseline = median(samples['docker ps -a']!.map((s) => s.seconds));
+    const wall = (name: string) => median(samples[name]!.map((s) => s.seconds));
+    const node = wall('node -e 0');
+    const ps = wall('docker ps -a');
     console.log(`\n${CONTAINERS} exited containers, ${RUNS} runs each, medians:`);
-    console.log('command                          wall (s)  x docker ps -a  peak RSS (MB)');
-    for (const [name, list] of Object.entries(samples)) {
-      const wall = median(list.map((s) => s.seconds));
-      const rss = Math.max(...list.map((s) => s.maxRssKb)) / 1024;
-      console.log(`${name.padEnd(31)}  ${wall.toFixed(3).padStart(8)}  ${(wall / baseline).toFixed(2).padStart(14)}  ${rss.toFixed(1).padStart(13)}`);
+    console.log('command                          wall (s)  baseline          ratio  peak RSS (MB)');
+    for (const name of Object.keys(commands)) {
+      const startup = name === 'node -e 0' || name === 'watchdog --version';
+      const [baseline, base] = startup ? ['node -e 0', node] : ['docker ps -a', ps];
+      const rss = Math.max(...samples[name]!.map((s) => s.maxRssKb)) / 1024;
+      console.log(`${name.padEnd(31)}  ${wall(name).toFixed(3).padStart(8)}  ${baseline.padEnd(16)}  ${(wall(name) / base).toFixed(2).padStart(5)}  ${rss.toFixed(1).padStart(13)}`);
     }
     console.log('(peak RSS: the highest of the runs)');
+
+    const version = wall('watchdog --version');
+    const warm = wall('watchdog report --json (warm)');
+    console.log(`\nstart-up: watchdog --version ${ms(version)}, node -e 0 ${ms(node)}: ${ms(version - node)} over Node.js itself (target: within 25 ms)`);
+    console.log(`warm report: ${(warm / ps).toFixed(2)} x docker ps -a (target: at most 1.50), ${(warm / wall('docker system df -v')).toFixed(2)} x docker system df -v (target: below 1.00)`);
+
+    // Where the warm report's time goes: Node.js itself, loading the command, each
+    // collector (from the report's own collectors[]), and the rest (opening and writing
+    // the state store, deciding, printing).
+    const steps = new Map<string, number[]>();
+    for (const s of samples['watchdog report --json (warm)']!) {
+      for (const c of JSON.parse(s.stdout).collectors as Array<{ collector: string; seconds: number }>) steps.set(c.collector, [...(steps.get(c.collector) ?? []), c.seconds]);
+    }
+    const collected = [...steps.values()].reduce((sum, values) => sum + median(values), 0);
+    console.log('\nwarm report, step by step (medians):');
+    console.log(`  ${'Node.js start-up (node -e 0)'.padEnd(44)} ${ms(node).padStart(7)}`);
+    console.log(`  ${'loading the CLI (watchdog --version - node)'.padEnd(44)} ${ms(version - node).padStart(7)}`);
+    for (const [collector, values] of steps) console.log(`  ${`collector ${collector}`.padEnd(44)} ${ms(median(values)).padStart(7)}`);
+    console.log(`  ${'the rest: command code, store, decide, record, print'.padEnd(44)} ${ms(warm - version - collected).padStart(7)}`);
+    console.log(`  ${'total'.padEnd(44)} ${ms(warm).padStart(7)}`);
   } finally {
     await engine.stop();
   }

@@ -6,6 +6,7 @@
 import { mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { DAY, HOUR, MINUTE as MIN } from '../src/core/durations.js';
 import type { ContainerFacts, Snapshot } from '../src/core/model.js';
 import { logConfigFacts } from '../src/core/logs.js';
 import { filesystemStorage } from '../src/core/storage.js';
@@ -14,9 +15,6 @@ import { openStore } from '../src/state/store.js';
 import { facts, logOf } from '../test/helpers/facts.js';
 
 const RUNNING = Number(process.env.BENCH_RUNNING ?? 100);
-const MIN = 60_000;
-const HOUR = 60 * MIN;
-const DAY = 24 * HOUR;
 const now = Date.parse('2026-11-28T12:00:00Z');
 
 /** The sample times that survive a year of runs every 5 minutes. */

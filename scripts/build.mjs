@@ -12,16 +12,26 @@ import { build } from 'esbuild';
 // Bundled CommonJS packages (dockerode and friends) call require().
 const banner = { js: "import { createRequire as __createRequire } from 'node:module'; const require = __createRequire(import.meta.url);" };
 
-// dockerode requires its BuildKit session support (gRPC and protobuf, 0.8 MB) at load
-// time, for `docker build` sessions this tool never opens. A stub stands in for it.
-const noBuildKitSessions = {
-  name: 'no-buildkit-sessions',
+// dockerode and docker-modem require, at load time, what only `docker build` and ssh://
+// engines use: BuildKit sessions and their gRPC and protobuf code, tar-fs and the
+// .dockerignore parser for build contexts, and ssh2 (a native addon, loaded from
+// node_modules as it is not bundled). This tool never builds an image, and refuses
+// ssh:// engines (src/engine/host.ts). A stub that says so stands in for each: loading
+// them cost more than a warm report's own work (issue #8; figures in the README).
+const FOR_BUILDS_AND_SSH = [
+  ['/dockerode/lib/', /^\.\/(session|buildkit)$/],
+  ['/dockerode/lib/', /^(tar-fs|@balena\/dockerignore)$/],
+  ['/docker-modem/lib/', /^ssh2$/],
+];
+const noBuildOrSshCode = {
+  name: 'no-build-or-ssh-code',
   setup(b) {
-    b.onResolve({ filter: /^\.\/session$/, namespace: 'file' }, (args) =>
-      args.importer.includes('/dockerode/lib/') ? { path: 'dockerode-session', namespace: 'stub' } : undefined,
+    b.onResolve({ filter: /.*/, namespace: 'file' }, (args) =>
+      FOR_BUILDS_AND_SSH.some(([importer, request]) => args.importer.includes(importer) && request.test(args.path)) ? { path: args.path, namespace: 'stub' } : undefined,
     );
-    b.onLoad({ filter: /.*/, namespace: 'stub' }, () => ({
-      contents: "module.exports = function () { throw new Error('docker-watchdog does not open BuildKit sessions'); };",
+    b.onLoad({ filter: /.*/, namespace: 'stub' }, (args) => ({
+      contents: `const refuse = () => { throw new Error('docker-watchdog does not build images or reach engines over ssh (${args.path})'); };
+module.exports = new Proxy(refuse, { get: (target, key) => (key === '__esModule' ? false : refuse) });`,
       loader: 'js',
     }));
   },
@@ -54,8 +64,8 @@ await build({
   target: 'node20',
   sourcemap: true,
   // Packages with native addons stay in node_modules.
-  external: ['better-sqlite3', 'ssh2', 'cpu-features'],
-  plugins: [noBuildKitSessions],
+  external: ['better-sqlite3'],
+  plugins: [noBuildOrSshCode],
   // A string, parsed at run time: esbuild inlines a string constant where it is used,
   // while an object constant would be set up in every bundled module.
   define: { WATCHDOG_DEFAULT_CONFIG: JSON.stringify(JSON.stringify(await schemaDefaults())) },

@@ -32,21 +32,11 @@ export async function collectEngine(client: EngineClient): Promise<{ engine: Eng
       apiVersion: version.ApiVersion ?? 'unknown',
       storageDriver: info.Driver ?? 'unknown',
       dockerRootDir,
-      // Confirmed against a container directory once containers are listed (see
-      // confirmLocal): a remote engine's root may share its path with a local one.
+      // Confirmed against the engine's containers once they are listed (collect/index.ts):
+      // a remote engine's root may share its path with a local one.
       local: dockerRootDir !== '' && (await canRead(join(dockerRootDir, 'containers'))),
       sameHost: client.address.kind === 'unix' && info.Name === hostname(),
       containerdImageStore: usesContainerdImageStore(info.DriverStatus ?? []),
     },
   };
-}
-
-/** A readable DockerRootDir is only this engine's if it holds this engine's containers. */
-export async function confirmLocal(engine: EngineFacts, containerIds: string[]): Promise<boolean> {
-  if (!engine.local) return false;
-  // The oldest: the newest are the likeliest to be short-lived and gone by now.
-  const sample = containerIds.slice(-3);
-  if (sample.length === 0) return true;
-  const found = await Promise.all(sample.map((id) => canRead(join(engine.dockerRootDir, 'containers', id))));
-  return found.some(Boolean);
 }

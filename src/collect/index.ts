@@ -6,10 +6,10 @@ import type { CollectorFailure, CollectorTiming, ContainerFacts, EngineFacts, Sn
 import { isExited } from '../core/model.js';
 import { parseSystemDf } from '../core/usage.js';
 import type { EngineClient } from '../engine/client.js';
-import type { InfoResponse } from '../engine/shapes.js';
+import type { ContainerSummary, InfoResponse } from '../engine/shapes.js';
 import { EngineUnreachableError } from '../errors.js';
-import { collectContainers, type ExitedCache } from './containers.js';
-import { collectEngine, confirmLocal } from './engine.js';
+import { collectContainers, containersOnDisk, type ContainersResult, type ExitedCache } from './containers.js';
+import { collectEngine } from './engine.js';
 import { measureFootprint } from './footprint.js';
 import { measureLog } from './logs.js';
 import { collectStorage } from './storage.js';
@@ -62,9 +62,10 @@ export async function collectSnapshot(client: EngineClient, options: CollectOpti
   };
 
   await client.ping();
-  // The list does not wait for the engine facts; its failure is reported below.
-  const summariesPromise = client.listContainers();
-  summariesPromise.catch(() => {});
+  // The active containers are listed while the engine facts are read (a failure is
+  // reported below); on a local engine the others are its containers/ folders.
+  const activePromise = client.listContainers('active');
+  activePromise.catch(() => {});
   const engineResult = await run<{ engine: EngineFacts; info: InfoResponse }>('engine', () => collectEngine(client));
   const engine = engineResult?.engine ?? null;
 
@@ -77,13 +78,29 @@ export async function collectSnapshot(client: EngineClient, options: CollectOpti
       ? run<Usage>('usage', async () => recent, () => ({ measured: 0, cached: 1 }))
       : run<Usage>('usage', async () => parseSystemDf(await client.systemDf(), options.now), () => ({ measured: 1, cached: 0 }));
 
+  /** Active containers from the engine, the rest from its folder; null when the folder
+   *  turns out not to be this engine's (a remote engine's root may share its path with
+   *  a local one): none of its containers is known to the engine. */
+  const fromDisk = async (root: string, active: ContainerSummary[], info: InfoResponse): Promise<ContainersResult | null> => {
+    const onDisk = new Set(containersOnDisk(root));
+    const activeIds = new Set(active.map((s) => s.Id));
+    const idle = [...onDisk].filter((id) => !activeIds.has(id)).map((id) => ({ id, summary: null }));
+    const result = await collectContainers(client, [...active.map((s) => ({ id: s.Id, summary: s })), ...idle], root, options.cache ?? null);
+    const ours = active.some((s) => onDisk.has(s.Id)) || result.knownOnDisk > 0 || (onDisk.size === 0 && (info.Containers ?? 0) === active.length);
+    return ours ? result : null;
+  };
+
   const listed = await run(
     'containers',
     async () => {
-      const summaries = await summariesPromise;
-      if (engine) engine.local = await confirmLocal(engine, summaries.map((s) => s.Id));
-      const result = await collectContainers(client, summaries, engine?.local ? engine.dockerRootDir : null, options.cache ?? null);
-      if (result.errors.length > 0) failures.push({ collector: 'containers', message: `${result.errors.length} of ${summaries.length} inspects failed, first: ${result.errors[0]}` });
+      const active = await activePromise;
+      let result = engine?.local ? await fromDisk(engine.dockerRootDir, active, engineResult!.info) : null;
+      if (!result) {
+        if (engine) engine.local = false;
+        const all = await client.listContainers('all');
+        result = await collectContainers(client, all.map((s) => ({ id: s.Id, summary: s })), null, null);
+      }
+      if (result.errors.length > 0) failures.push({ collector: 'containers', message: `${result.errors.length} of ${result.inspected} inspects failed, first: ${result.errors[0]}` });
       return result;
     },
     (r) => ({ measured: r.inspected, cached: r.cached }),
@@ -98,7 +115,13 @@ export async function collectSnapshot(client: EngineClient, options: CollectOpti
   }
   if (engine?.local) {
     const root = engine.dockerRootDir;
-    await run('logs', () => eachItem('logs', containers, (c) => void (c.logFiles = measureLog(root, c))));
+    // An exited container's log does not grow: what the cache holds of it stands.
+    const unmeasured = containers.filter((c) => c.logFiles === null);
+    await run(
+      'logs',
+      () => eachItem('logs', unmeasured, (c) => void (c.logFiles = measureLog(root, c))),
+      () => ({ measured: unmeasured.length, cached: containers.length - unmeasured.length }),
+    );
     const exited = containers.filter((c) => isExited(c.state));
     const fresh = exited.filter((c) => c.footprint === null);
     await run(

@@ -9,7 +9,7 @@ import { isExited } from './model.js';
 import { inodeFraction, usedFraction } from './storage.js';
 import { logLimitBytes } from './logs.js';
 import type { Level, LogPolicy, Thresholds } from './policy.js';
-import { percent } from './units.js';
+import { formatCount as count, percent } from './units.js';
 import { NO_TRENDS, type Trends } from './trends.js';
 
 export interface EvaluatePolicy {
@@ -31,7 +31,6 @@ function levelOf(value: number, level: Level): Severity | null {
 }
 
 const bytes = (n: number): string => prettyBytes(n);
-const count = (n: number): string => n.toLocaleString('en-US');
 
 function spaceFindings(snapshot: Snapshot, t: Thresholds): Finding[] {
   const storage = snapshot.storage;
@@ -164,7 +163,7 @@ function exitedFindings(snapshot: Snapshot): Finding[] {
     {
       code: 'EXITED_CONTAINERS_OVERHEAD',
       severity: heavy ? 'warning' : 'info',
-      message: `${measured.length} exited containers take ${bytes(footprint)} and ${count(inodes)} inodes on disk, while \`docker system df\` shows ${bytes(sizeRw)} for them`,
+      message: `${count(measured.length)} exited containers take ${bytes(footprint)} and ${count(inodes)} inodes on disk, while \`docker system df\` shows ${bytes(sizeRw)} for them`,
     },
   ];
 }

@@ -28,6 +28,14 @@ export function fraction(part: number, whole: number): number {
   return whole > 0 ? part / whole : 0;
 }
 
+/** "42,000": digits grouped by three, as en-US writes them. Not toLocaleString: its
+ *  first call loads ICU's locale data, 15 ms of a warm report (issue #8). */
+export function formatCount(n: number): string {
+  const [whole, fraction] = String(n).split('.');
+  const grouped = whole!.replace(/\B(?=(\d{3})+(?!\d))/g, ',');
+  return fraction === undefined ? grouped : `${grouped}.${fraction}`;
+}
+
 /** "93.1%" */
 export function percent(value: number): string {
   return `${(value * 100).toFixed(1)}%`;

@@ -17,7 +17,9 @@ export interface EngineClient {
   version(): Promise<VersionResponse>;
   /** Expensive on the engine (walks every writable layer): call at most once a run. */
   systemDf(): Promise<SystemDfResponse>;
-  listContainers(): Promise<ContainerSummary[]>;
+  /** Every container, or only the active ones (running, paused, restarting): the
+   *  engine answers the second far faster on a host with many finished containers. */
+  listContainers(which: 'all' | 'active'): Promise<ContainerSummary[]>;
   /** Null when the container no longer exists. */
   inspectContainer(id: string): Promise<ContainerInspect | null>;
   /** `docker diff`: walks the whole layer under the container's lock, so it is cached. */
@@ -143,7 +145,8 @@ export function connectEngine(address: EngineAddress): EngineClient {
             );
           }),
       ),
-    listContainers: () => call('GET /containers/json', () => docker.listContainers({ all: true }) as Promise<ContainerSummary[]>),
+    listContainers: (which) =>
+      call('GET /containers/json', () => docker.listContainers(which === 'all' ? { all: true } : { all: true, filters: { status: ['running', 'paused', 'restarting'] } }) as Promise<ContainerSummary[]>),
     containerChanges: (id) =>
       call(`GET /containers/${id.slice(0, 12)}/changes`, async () => {
         const body: unknown = await docker.getContainer(id).changes();

@@ -1,28 +1,34 @@
 // What was measured about exited containers, kept between runs. An exited container
-// does not change, so its inspect facts and footprint stay valid until it runs again,
-// which rewrites its config.v2.json: the change token (see collect/containers.ts).
+// does not change, so its inspect facts, footprint and log stay valid until it runs
+// again, which rewrites its config.v2.json: the change token (see collect/containers.ts).
+// The watchdog's own rotation of an exited container's log forgets its entry.
 
 import type { Change } from '../core/drift.js';
-import type { ContainerFacts, ExitedFacts, Footprint, Usage } from '../core/model.js';
+import type { ContainerFacts, ExitedFacts, Footprint, LogFiles, Usage } from '../core/model.js';
 import { isExited } from '../core/model.js';
 import type { Db } from './store.js';
 
 /** Reads the whole cache once: one query instead of one per container. The shape is
  *  the exited-container cache that collect/containers.ts asks for. */
-export function sqliteExitedCache(db: Db): { lookup(id: string, changeToken: string): { facts: ExitedFacts; footprint: Footprint | null } | null } {
-  const rows = db.prepare('SELECT container_id AS id, change_token AS token, facts, footprint_bytes AS bytes, footprint_inodes AS inodes FROM exited_cache').all() as Array<{
+export function sqliteExitedCache(db: Db): { lookup(id: string, changeToken: string): { facts: ExitedFacts; footprint: Footprint | null; logFiles: LogFiles | null } | null } {
+  const rows = db.prepare('SELECT container_id AS id, change_token AS token, facts, footprint_bytes AS bytes, footprint_inodes AS inodes, log_files AS logFiles FROM exited_cache').all() as Array<{
     id: string;
     token: string;
     facts: string;
     bytes: number | null;
     inodes: number | null;
+    logFiles: string | null;
   }>;
   const byId = new Map(rows.map((row) => [row.id, row]));
   return {
     lookup(id, changeToken) {
       const row = byId.get(id);
       if (!row || row.token !== changeToken) return null;
-      return { facts: JSON.parse(row.facts) as ExitedFacts, footprint: row.bytes === null ? null : { bytes: row.bytes, inodes: row.inodes ?? 0 } };
+      return {
+        facts: JSON.parse(row.facts) as ExitedFacts,
+        footprint: row.bytes === null ? null : { bytes: row.bytes, inodes: row.inodes ?? 0 },
+        logFiles: row.logFiles === null ? null : (JSON.parse(row.logFiles) as LogFiles),
+      };
     },
   };
 }
@@ -56,13 +62,13 @@ export function recordUsage(db: Db, usage: Usage): void {
  *  Entries whose token is already stored are left as they are: a warm run on a host
  *  with a thousand exited containers writes nothing for them. */
 export function recordExitedCache(db: Db, containers: ContainerFacts[], listComplete: boolean): void {
-  const upsert = db.prepare('INSERT OR REPLACE INTO exited_cache VALUES (?, ?, ?, ?, ?, ?)');
+  const upsert = db.prepare('INSERT OR REPLACE INTO exited_cache (container_id, finished_at, change_token, facts, footprint_bytes, footprint_inodes, log_files) VALUES (?, ?, ?, ?, ?, ?, ?)');
   const stored = new Map((db.prepare('SELECT container_id AS id, change_token AS token FROM exited_cache').all() as Array<{ id: string; token: string }>).map((r) => [r.id, r.token]));
   db.transaction(() => {
     for (const c of containers) {
       if (!isExited(c.state) || c.changeToken === null || stored.get(c.id) === c.changeToken) continue;
-      const { logFiles: _l, sizeRwBytes: _s, footprint, changeToken, ...facts } = c;
-      upsert.run(c.id, c.finishedAt, changeToken, JSON.stringify(facts), footprint?.bytes ?? null, footprint?.inodes ?? null);
+      const { logFiles, sizeRwBytes: _s, footprint, changeToken, ...facts } = c;
+      upsert.run(c.id, c.finishedAt, changeToken, JSON.stringify(facts), footprint?.bytes ?? null, footprint?.inodes ?? null, logFiles ? JSON.stringify(logFiles) : null);
     }
     const kept = JSON.stringify(containers.filter((c) => isExited(c.state)).map((c) => c.id));
     if (listComplete) {

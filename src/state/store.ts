@@ -87,6 +87,10 @@ const MIGRATIONS: string[] = [
     response TEXT
   );
   `,
+  `
+  -- An exited container's log, measured once while its change token holds (issue #8).
+  ALTER TABLE exited_cache ADD COLUMN log_files TEXT;
+  `,
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;

@@ -56,3 +56,56 @@ export async function tcpProxy(engineSocket: string): Promise<{ host: string; cl
   const { port } = server.address() as net.AddressInfo;
   return { host: `tcp://127.0.0.1:${port}`, close: () => new Promise((resolve) => server.close(() => resolve())) };
 }
+
+export interface HoldingProxy {
+  host: string;
+  /** Resolves with the request line once the next request matching the pattern went
+   *  through to the engine. */
+  nextHeld(): Promise<string>;
+  close(): Promise<void>;
+}
+
+/**
+ * A proxy that passes a request matching `pattern` to the engine at once but holds the
+ * engine's answer for `holdMs`: the engine has acted (a container is paused) while the
+ * watchdog still waits, which is the moment a test wants to stop it in.
+ */
+export async function holdingProxy(engineSocket: string, listenPath: string, pattern: RegExp, holdMs: number): Promise<HoldingProxy> {
+  rmSync(listenPath, { force: true });
+  let waiting: Array<(line: string) => void> = [];
+  const markHeld = (line: string) => {
+    for (const resolve of waiting) resolve(line);
+    waiting = [];
+  };
+  const server = net.createServer((client) => {
+    const upstream = net.connect(engineSocket);
+    let holdUntil = 0;
+    let pending = '';
+    client.on('data', (chunk) => {
+      pending += chunk.toString('latin1');
+      const lines = pending.split('\r\n');
+      pending = lines.pop() ?? '';
+      const line = lines.find((l) => pattern.test(l));
+      if (line) {
+        holdUntil = Date.now() + holdMs;
+        markHeld(line);
+      }
+      upstream.write(chunk);
+    });
+    upstream.on('data', (chunk) => {
+      const wait = holdUntil - Date.now();
+      if (wait > 0) setTimeout(() => client.write(chunk), wait);
+      else client.write(chunk);
+    });
+    client.on('close', () => upstream.destroy());
+    upstream.on('close', () => setTimeout(() => client.destroy(), Math.max(0, holdUntil - Date.now())));
+    client.on('error', () => upstream.destroy());
+    upstream.on('error', () => client.destroy());
+  });
+  await new Promise<void>((resolve) => server.listen(listenPath, resolve));
+  return {
+    host: `unix://${listenPath}`,
+    nextHeld: () => new Promise((resolve) => waiting.push(resolve)),
+    close: () => new Promise((resolve) => server.close(() => resolve())),
+  };
+}

@@ -3,7 +3,7 @@
 
 import type { Forecast } from '../forecast.js';
 import { sparkline } from '../forecast.js';
-import { ago } from '../durations.js';
+import { ago, formatDuration } from '../durations.js';
 import type { History, Space } from '../model.js';
 import { isExited } from '../model.js';
 import type { ContainerReport, Report } from '../report.js';
@@ -26,15 +26,16 @@ function spaceLine(label: string, space: Space): string[] {
   return [label, `${bytes(space.usedBytes)} used`, `${bytes(space.availableBytes)} available`, `of ${bytes(space.totalBytes)}`, percent(usedFraction(space))];
 }
 
-const rate = (perHour: number | null): string => (perHour === null ? '' : `${perHour < 0 ? '-' : '+'}${prettyBytes(Math.abs(perHour))}/h`);
+const rate = (perHour: number | null, amount: (n: number) => string = prettyBytes): string => (perHour === null ? '' : `${perHour < 0 ? '-' : '+'}${amount(Math.abs(perHour))}/h`);
+const inodes = (n: number): string => `${count(Math.round(n))} inodes`;
 
 /** "+2.1 MB/h, full in 3 days (2026-12-01T10:00:00Z)", or why there is no forecast. */
-function forecastText(forecast: Forecast, now: Date): string {
+function forecastText(forecast: Forecast, now: Date, amount?: (n: number) => string): string {
   if (forecast.growthBytesPerHour === null) return forecast.basis;
-  if (forecast.fullAt === null) return `${rate(forecast.growthBytesPerHour)}: ${forecast.basis}`;
-  const days = (Date.parse(forecast.fullAt) - now.getTime()) / 86_400_000;
-  const when = days <= 0 ? 'full now' : days < 1 ? `full in ${Math.max(1, Math.round(days * 24))} h` : `full in ${Math.round(days)} days`;
-  return `${rate(forecast.growthBytesPerHour)}, ${when} (${forecast.fullAt}) at this trend`;
+  if (forecast.fullAt === null) return `${rate(forecast.growthBytesPerHour, amount)}: ${forecast.basis}`;
+  const left = Date.parse(forecast.fullAt) - now.getTime();
+  const when = left <= 0 ? 'full now' : `full in ${formatDuration(left)}`;
+  return `${rate(forecast.growthBytesPerHour, amount)}, ${when} (${forecast.fullAt}) at this trend`;
 }
 
 function storageSection(report: Report, now: Date, history: History | undefined): string[] {
@@ -59,7 +60,7 @@ function storageSection(report: Report, now: Date, history: History | undefined)
     const spark = sparkline([...(history?.storage ?? []).flatMap((h) => (h.dataUsed === null ? [] : [h.dataUsed])), s.data.usedBytes]);
     lines.push(`  data trend  ${spark ? `${spark}  ` : ''}${forecastText(s.forecast, now)}`);
   }
-  if (s.inodeForecast?.fullAt) lines.push(`  inode trend ${forecastText(s.inodeForecast, now)}`);
+  if (s.inodeForecast?.fullAt) lines.push(`  inode trend ${forecastText(s.inodeForecast, now, inodes)}`);
   if (s.note) lines.push(`  ${s.note}`);
   return lines;
 }

@@ -27,7 +27,7 @@ export const painter = (color: boolean): Paint => (style, text) => (color ? `\u0
 export const SEVERITY_STYLE: Record<Severity, Style> = { critical: 'red', warning: 'yellow', info: 'cyan' };
 
 export const bytes = (n: number | null): string => (n === null ? 'n/a' : prettyBytes(n));
-export const count = (n: number): string => n.toLocaleString('en-US');
+export { formatCount as count } from '../units.js';
 
 /** Lines joined into one block of output. */
 export const block = (lines: string[]): string => (lines.length > 0 ? `${lines.join('\n')}\n` : '');

@@ -1,0 +1,84 @@
+// What users read, pinned by golden files (test/golden/): the JSON and text reports
+// (with and without colour), the `prune --dry-run` table, the `check` output (news, and
+// the dry run) and an alert email, all rendered from the known busy host of
+// test/fixtures/snapshots.ts, with no engine. A change to any of them shows as a diff
+// of these files; `npm run golden` rewrites them after a change that is meant.
+
+import { describe, expect, it } from 'vitest';
+import { actionFindings, pruneActions, rotationActions, type Pruning, type Rotation } from '../../src/core/actions.js';
+import { alertContext, composeDigest, decideAlerts } from '../../src/core/alerts.js';
+import { evaluate, sortFindings } from '../../src/core/evaluate.js';
+import { decidePrune, driftFindings, pressureOf, pruneCandidates } from '../../src/core/plan-prune.js';
+import { planRotations } from '../../src/core/plan-rotate.js';
+import { renderCheck, renderPruning } from '../../src/core/render/actions.js';
+import { renderText } from '../../src/core/render/report.js';
+import { buildReport } from '../../src/core/report.js';
+import { trendsOf } from '../../src/core/trends.js';
+import { busyDrift, busyHistory, busyHost, idOf, NOW } from '../fixtures/snapshots.js';
+import { DEFAULTS } from '../helpers/policy.js';
+import { assertValidReport } from '../helpers/report-schema.js';
+
+const golden = (name: string) => `../golden/${name}`;
+const policy = { ...DEFAULTS, containers: { exited: { ...DEFAULTS.containers.exited, protect: ['db-*'] } } };
+
+const trends = trendsOf(busyHost, busyHistory, NOW.getTime());
+const findings = evaluate(busyHost, policy, trends);
+const timings = [
+  { collector: 'engine', seconds: 0.012, ok: true },
+  { collector: 'usage', seconds: 0, ok: true, measured: 0, cached: 1 },
+  { collector: 'containers', seconds: 0.041, ok: true, measured: 2, cached: 30 },
+  { collector: 'storage', seconds: 0.001, ok: true },
+  { collector: 'logs', seconds: 0.002, ok: true, measured: 3, cached: 29 },
+  { collector: 'footprint', seconds: 0, ok: true, measured: 0, cached: 30 },
+];
+const report = buildReport(busyHost, findings, timings, trends);
+
+const candidates = pruneCandidates(busyHost.containers, policy.containers.exited, pressureOf(findings), policy.escalation, NOW.getTime());
+const plan = decidePrune(candidates, busyDrift(), policy.drift);
+const byName = (name: string) => plan.find((i) => i.name === name)!;
+
+/** What applying that plan did: the backfill went, the intruder was held with its new
+ *  bundle, one removal failed, the web log was rotated. */
+const pruning: Pruning = {
+  plan,
+  results: [
+    { containerId: idOf('backfill'), name: 'backfill', outcome: 'done', message: 'removed', bytesFreed: byName('backfill').footprintBytes, bundle: null, newBundle: false },
+    { containerId: idOf('intruder'), name: 'intruder', outcome: 'held', message: 'held; forensic bundle in /var/lib/docker-watchdog/archive/forensics/intruder-5d9b2e1a7c40-2026-11-26T16-55-27-234Z', bytesFreed: null, bundle: '/var/lib/docker-watchdog/archive/forensics/intruder-5d9b2e1a7c40-2026-11-26T16-55-27-234Z', newBundle: true },
+    { containerId: idOf('job-7'), name: 'job-7', outcome: 'failed', message: 'failed: The engine answered 409 to DELETE /containers/…: removal of container is already in progress', bytesFreed: null, bundle: null, newBundle: false },
+  ],
+};
+const rotation: Rotation = {
+  plan: planRotations(busyHost.containers, policy.logs.maxSize, { overLimit: true, runningOnly: true }),
+  results: [{ containerId: idOf('web'), name: 'web', outcome: 'done', message: 'rotated into /var/lib/docker-watchdog/archive/logs/web-0d9f3c1b2a4e/2026-11-28T18-55-27-234Z.json.log.gz, paused 78 ms', archive: '/var/lib/docker-watchdog/archive/logs/web-0d9f3c1b2a4e/2026-11-28T18-55-27-234Z.json.log.gz', bytesArchived: 120_000_000, pauseMs: 78, leftPaused: false }],
+  archivesRemoved: ['web-0d9f3c1b2a4e/2026-11-21T18-55-27-234Z.json.log.gz'],
+};
+const actions = [...rotationActions(rotation.results), ...pruneActions(pruning.results)];
+const checkFindings = sortFindings([...findings, ...driftFindings(plan), ...actionFindings(actions)]);
+
+describe('golden files', () => {
+  it('the JSON report, which also matches the published schema', async () => {
+    assertValidReport(JSON.parse(JSON.stringify(report)));
+    await expect(`${JSON.stringify(report, null, 2)}\n`).toMatchFileSnapshot(golden('report.json'));
+  });
+
+  it('the text report, plain and in colour', async () => {
+    await expect(renderText(report, { color: false, now: NOW, top: 5, history: busyHistory })).toMatchFileSnapshot(golden('report.txt'));
+    await expect(renderText(report, { color: true, now: NOW, top: 5, history: busyHistory })).toMatchFileSnapshot(golden('report-color.txt'));
+  });
+
+  it('the prune --dry-run table', async () => {
+    await expect(renderPruning({ plan, results: [] }, [], driftFindings(plan), true)).toMatchFileSnapshot(golden('prune-dry-run.txt'));
+  });
+
+  it('the check output: news only, and the plans of a dry run', async () => {
+    await expect(renderCheck({ rotation, pruning, actions, findings: checkFindings, dryRun: false, maxSize: policy.logs.maxSize, top: 5 })).toMatchFileSnapshot(golden('check.txt'));
+    const dry = { plan: rotation.plan, results: [], archivesRemoved: [] };
+    await expect(renderCheck({ rotation: dry, pruning: { plan, results: [] }, actions: [], findings, dryRun: true, maxSize: policy.logs.maxSize, top: 5 })).toMatchFileSnapshot(golden('check-dry-run.txt'));
+  });
+
+  it('the alert email', async () => {
+    const { notify } = decideAlerts([], checkFindings, NOW.getTime(), DEFAULTS.alerts.cooldown);
+    const digest = composeDigest({ prefix: '[docker-watchdog]', host: busyHost.engine!.hostName, notifications: notify, actions, context: alertContext(busyHost, trends), now: NOW });
+    await expect(`Subject: ${digest.subject}\n\n${digest.body}`).toMatchFileSnapshot(golden('alert-email.txt'));
+  });
+});

@@ -147,6 +147,31 @@ describe('SMTP with STARTTLS and a login', () => {
     expect(stderr).toMatch(new RegExp(`^watchdog: TLS with the SMTP server 127\\.0\\.0\\.1:${smtp.port} failed: .*self[- ]signed.*; set alerts\\.email\\.trustSelfSigned to accept a self-signed certificate\\.\\n$`));
   });
 
+  it('keeps the alert in the outbox when the password file cannot be read, and still acts; sends it once the file is there', async () => {
+    const runner = await runContainer(engine.docker, { name: 'chatty', cmd: ['sleep', '600'], detach: true });
+    try {
+      const state = `${engine.dir}/password-file.db`;
+      const passwordFile = `${engine.dir}/password-later`;
+      const config = tlsConfig({ trustSelfSigned: true, passwordFile });
+      const before = smtp.received.length;
+      const first = await runWatchdog(['check', '--host', engine.host, '--state', state, '-c', config]);
+      expect(first.code).toBe(1); // the uncapped log of a running container, not a crash
+      expect(first.stderr).toBe(`watchdog: warning: alert email not delivered, kept in the outbox for a later run: Cannot read alerts.email.passwordFile ${passwordFile} (ENOENT).\n`);
+      const { report } = await reportJson(engine.host, ['--state', state, '-c', config]);
+      expect(report.findings).toContainEqual(expect.objectContaining({ code: 'ALERT_DELIVERY_FAILED', message: expect.stringContaining('Cannot read alerts.email.passwordFile') }));
+
+      writeFileSync(passwordFile, 's3cret\n');
+      const db = new Database(state);
+      db.prepare('UPDATE outbox SET next_attempt_at = 0 WHERE sent_at IS NULL').run();
+      db.close();
+      const second = await runWatchdog(['check', '--host', engine.host, '--state', state, '-c', config]);
+      expect(second.stderr).toBe('');
+      expect(smtp.received.slice(before).map((m) => m.subject)).toEqual([expect.stringMatching(/^\[docker-watchdog\] WARNING \S+: chatty: json-file log has no max-size/)]);
+    } finally {
+      await engine.docker.getContainer(runner).remove({ force: true });
+    }
+  });
+
   it('says in one sentence that the password is wrong, naming the server, and keeps the alert queued', async () => {
     const config = tlsConfig({ trustSelfSigned: true, passwordEnv: 'WD_SMTP_PASSWORD' });
     const test = await runWatchdog(['alert', 'test', '-c', config], { WD_SMTP_PASSWORD: 'nope' });

@@ -180,8 +180,9 @@ export async function runCli(argv: string[], io: Io): Promise<Outcome> {
     await program.parseAsync(argv, { from: 'user' });
   } catch (error) {
     if (error instanceof CommanderError) {
-      // Help and version are not errors; commander has already printed its message.
-      if (error.code === 'commander.helpDisplayed' || error.code === 'commander.version' || error.code === 'commander.help') return DONE;
+      // Help asked for and the version are not errors; commander has already printed
+      // them. Help shown because a command came without its subcommand is (64).
+      if (error.code === 'commander.helpDisplayed' || error.code === 'commander.version' || (error.code === 'commander.help' && error.exitCode === 0)) return DONE;
       throw new UsageError('');
     }
     throw error;

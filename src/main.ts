@@ -36,14 +36,22 @@ process.stdout.on('error', (error: NodeJS.ErrnoException) => {
   throw error;
 });
 
+/** Thaws what is frozen, then ends the process; a second signal meanwhile changes
+ *  nothing (it must not cut the thaw short). */
+let ending = false;
+function end(code: number): void {
+  if (ending) return;
+  ending = true;
+  void inFlight.undoAll().finally(() => process.exit(code));
+}
+
 // Whatever escapes (a bug) ends the run as "unknown" (3), never as 1, which a
 // monitoring system or systemd's SuccessExitStatus would take for a mere warning.
-process.on('uncaughtException', (error) => process.exit(exitCodeOf(unexpected(error))));
+process.on('uncaughtException', (error) => end(exitCodeOf(unexpected(error))));
 
-// systemd's stop or a Ctrl-C: thaw what is frozen, then end as a signal would (128 + n).
-for (const [signal, code] of [['SIGTERM', 143], ['SIGINT', 130]] as const) {
-  process.once(signal, () => void inFlight.undoAll().finally(() => process.exit(code)));
-}
+// systemd's stop or a Ctrl-C: end as a signal would (128 + n).
+process.on('SIGTERM', () => end(143));
+process.on('SIGINT', () => end(130));
 
 let outcome: Outcome;
 try {

@@ -94,6 +94,9 @@ export async function rotate(item: RotationItem, ctx: RotationContext): Promise<
   } catch (error) {
     return { ...result, outcome: 'skipped', message: `skipped: ${(error as Error).message}` };
   }
+  // The plan may rest on a size the cache kept (an exited container's): an archive of
+  // nothing would only take one of logs.keep's places.
+  if (statSync(logPath).size === 0) return { ...result, outcome: 'skipped', message: 'skipped: its log is empty' };
 
   const folder = archiveFolder(ctx.archiveDir, item.name, item.containerId);
   mkdirSync(folder, { recursive: true, mode: 0o700 });
@@ -107,6 +110,10 @@ export async function rotate(item: RotationItem, ctx: RotationContext): Promise<
   const written = pipeline(gzip, createWriteStream('', { fd: outFd, autoClose: false }));
   written.catch(() => {}); // awaited below; an early failure must not count as unhandled
 
+  // Set when the process is told to stop (SIGTERM, SIGINT) and has thawed the container:
+  // the pause is what makes the truncation safe, so there is none after that.
+  let stopped = false;
+
   // Everything from the last copy to the truncation, done while the writer is frozen.
   const finish = async (copiedSoFar: number): Promise<number> => {
     const end = await settledSize(logPath);
@@ -116,6 +123,10 @@ export async function rotate(item: RotationItem, ctx: RotationContext): Promise<
     await written;
     fsyncSync(outFd);
     renameDurably(partial, archive);
+    if (stopped) {
+      rmSync(archive, { force: true });
+      throw new Error('stopped by a signal before the truncation; nothing was truncated');
+    }
     // A line that reached the file after the copy would be lost by the truncation:
     // then truncate nothing, drop this archive, and let the next run try again.
     if (statSync(logPath).size !== copied) {
@@ -145,12 +156,21 @@ export async function rotate(item: RotationItem, ctx: RotationContext): Promise<
       return { ...result, outcome: 'done', message: `rotated into ${archive}`, archive, bytesArchived: copied };
     }
     const started = performance.now();
-    // systemd's stop or a Ctrl-C while the container is frozen must not leave it so.
-    const release = ctx.inFlight.add(() => unpauseWithRetry(ctx.client, item.containerId));
+    // systemd's stop or a Ctrl-C while the container is frozen must not leave it so: the
+    // undo waits for a pause still on its way (or it would thaw before the freeze), then
+    // thaws, and this rotation truncates nothing. Registered before the pause: once the
+    // process is stopping, registering fails and nothing is frozen.
+    let pausing: Promise<void> | null = null;
+    const release = ctx.inFlight.add(async () => {
+      stopped = true;
+      await pausing?.catch(() => {});
+      await unpauseWithRetry(ctx.client, item.containerId);
+    });
     let copied: number;
     try {
       // Inside the try: a pause request that timed out may still have frozen it.
-      await ctx.client.pauseContainer(item.containerId);
+      pausing = ctx.client.pauseContainer(item.containerId);
+      await pausing;
       copied = await finish(bulk);
     } finally {
       try {

@@ -76,9 +76,6 @@ export interface ContainersResult {
   containers: ContainerFacts[];
   inspected: number;
   cached: number;
-  /** Of the containers found only on disk, how many the engine knew (by the cache or an
-   *  inspect): none at all means the folder is not this engine's. */
-  knownOnDisk: number;
   /** Inspects that failed; those containers are left out, the others still report. */
   errors: string[];
 }
@@ -88,9 +85,31 @@ export function containersOnDisk(dockerRootDir: string): string[] {
   return readdirSync(join(dockerRootDir, 'containers')).filter((name) => /^[0-9a-f]{64}$/.test(name));
 }
 
+/** How many folders to ask the engine about when nothing else tells whose they are. */
+const PROBES = 3;
+
+/**
+ * Whether a readable containers/ folder is this engine's: a remote engine's
+ * DockerRootDir may share its path with a local engine's. Its active containers are in
+ * it; with none active, one of the folders is in this engine's cache (kept per engine
+ * ID, under a change token), or the engine knows one of a few of them; an empty folder
+ * is this engine's only if the engine has no container at all.
+ */
+export async function holdsThisEngine(client: EngineClient, dockerRootDir: string, onDisk: Set<string>, active: ContainerSummary[], engineContainers: number, cache: ExitedCache | null): Promise<boolean> {
+  if (active.length > 0) return active.some((s) => onDisk.has(s.Id));
+  if (onDisk.size === 0) return engineContainers === 0;
+  const ids = [...onDisk];
+  const cached = (id: string): boolean => {
+    const token = changeToken(dockerRootDir, id);
+    return token !== null && cache !== null && cache.lookup(id, token) !== null;
+  };
+  if (ids.some(cached)) return true;
+  const known = await Promise.all(ids.slice(0, PROBES).map(async (id) => (await client.inspectContainer(id)) !== null));
+  return known.some(Boolean);
+}
+
 /** `dockerRootDir`: when this engine's files are readable from here. */
 export async function collectContainers(client: EngineClient, listed: Listed[], dockerRootDir: string | null, cache: ExitedCache | null): Promise<ContainersResult> {
-  let knownOnDisk = 0;
   const errors: string[] = [];
   // What the cache answers, in one synchronous pass: at 1,000 exited containers a
   // promise per container cost more than the lookups (issue #8).
@@ -105,7 +124,6 @@ export async function collectContainers(client: EngineClient, listed: Listed[], 
       unknown.push({ id, summary, token });
       continue;
     }
-    if (!summary) knownOnDisk++;
     containers.push({ ...hit.facts, logFiles: hit.logFiles, sizeRwBytes: null, footprint: hit.footprint, changeToken: token });
   }
   const inspected = await pMap(
@@ -115,7 +133,6 @@ export async function collectContainers(client: EngineClient, listed: Listed[], 
         const inspect = await client.inspectContainer(id);
         // Removed between the list and the inspect: it no longer takes any space.
         if (!inspect) return null;
-        if (!summary) knownOnDisk++;
         return { ...containerFacts(summary ?? { Id: id }, inspect), changeToken: token };
       } catch (error) {
         if (error instanceof EngineUnreachableError) throw error;
@@ -130,5 +147,5 @@ export async function collectContainers(client: EngineClient, listed: Listed[], 
   // times sort as strings; localeCompare would cost 20 ms here.
   const key = (c: ContainerFacts) => `${c.createdAt ?? ''} ${c.id}`;
   containers.sort((a, b) => (key(a) < key(b) ? 1 : key(a) > key(b) ? -1 : 0));
-  return { containers, inspected: unknown.length, cached: listed.length - unknown.length, knownOnDisk, errors };
+  return { containers, inspected: unknown.length, cached: listed.length - unknown.length, errors };
 }

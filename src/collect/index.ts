@@ -8,7 +8,7 @@ import { parseSystemDf } from '../core/usage.js';
 import type { EngineClient } from '../engine/client.js';
 import type { ContainerSummary, InfoResponse } from '../engine/shapes.js';
 import { EngineUnreachableError } from '../errors.js';
-import { collectContainers, containersOnDisk, type ContainersResult, type ExitedCache } from './containers.js';
+import { collectContainers, containersOnDisk, holdsThisEngine, type ContainersResult, type ExitedCache } from './containers.js';
 import { collectEngine } from './engine.js';
 import { measureFootprint } from './footprint.js';
 import { measureLog } from './logs.js';
@@ -21,8 +21,9 @@ export interface CollectOptions {
   recentUsage?: (engineId: string) => Usage | null;
   /** Leave `docker system df` out altogether (the actions do not need it). */
   skipUsage?: boolean;
-  /** What earlier runs measured about exited containers; null to measure everything. */
-  cache?: ExitedCache | null;
+  /** What earlier runs measured about this engine's (by its ID) exited containers;
+   *  null to measure everything. */
+  exitedCache?: (engineId: string) => ExitedCache | null;
   /** Where containerd keeps images on this host (tests point it elsewhere). */
   containerdRoot?: string;
 }
@@ -78,16 +79,16 @@ export async function collectSnapshot(client: EngineClient, options: CollectOpti
       ? run<Usage>('usage', async () => recent, () => ({ measured: 0, cached: 1 }))
       : run<Usage>('usage', async () => parseSystemDf(await client.systemDf(), options.now), () => ({ measured: 1, cached: 0 }));
 
+  const cache = engine && options.exitedCache ? options.exitedCache(engine.id) : null;
+
   /** Active containers from the engine, the rest from its folder; null when the folder
-   *  turns out not to be this engine's (a remote engine's root may share its path with
-   *  a local one): none of its containers is known to the engine. */
+   *  is not this engine's (a remote engine's root may share its path with a local one). */
   const fromDisk = async (root: string, active: ContainerSummary[], info: InfoResponse): Promise<ContainersResult | null> => {
     const onDisk = new Set(containersOnDisk(root));
+    if (!(await holdsThisEngine(client, root, onDisk, active, info.Containers ?? 0, cache))) return null;
     const activeIds = new Set(active.map((s) => s.Id));
     const idle = [...onDisk].filter((id) => !activeIds.has(id)).map((id) => ({ id, summary: null }));
-    const result = await collectContainers(client, [...active.map((s) => ({ id: s.Id, summary: s })), ...idle], root, options.cache ?? null);
-    const ours = active.some((s) => onDisk.has(s.Id)) || result.knownOnDisk > 0 || (onDisk.size === 0 && (info.Containers ?? 0) === active.length);
-    return ours ? result : null;
+    return collectContainers(client, [...active.map((s) => ({ id: s.Id, summary: s })), ...idle], root, cache);
   };
 
   const listed = await run(

@@ -9,8 +9,9 @@ import { DONE, type Outcome } from '../core/outcome.js';
 import { ConfigError } from '../errors.js';
 import type { Io } from '../pipeline/io.js';
 import { notifyUnitFailure, sendTestMessage } from '../pipeline/notify.js';
-import { withStore, type RunOptions } from '../pipeline/run.js';
 import { warner } from '../pipeline/io.js';
+import type { RunOptions } from '../pipeline/run.js';
+import { withStore } from '../pipeline/store.js';
 
 function emailOf(config: Config) {
   if (!config.alerts.email) throw new ConfigError('alerts.email is not configured; see the README, "Email alerts".');

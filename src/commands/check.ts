@@ -10,7 +10,7 @@ import { renderCheck } from '../core/render/actions.js';
 import { gather } from '../pipeline/gather.js';
 import { writeJson, type Io } from '../pipeline/io.js';
 import { notify } from '../pipeline/notify.js';
-import { journalPruning, planPrune, pruneContainers } from '../pipeline/pruning.js';
+import { planPrune, pruneContainers } from '../pipeline/pruning.js';
 import { record } from '../pipeline/record.js';
 import { planRotation, rotateLogs } from '../pipeline/rotation.js';
 import { withRun, type RunOptions } from '../pipeline/run.js';
@@ -27,16 +27,15 @@ export function checkCommand(options: CheckOptions, io: Io): Promise<Outcome> {
     // On a remote engine logs cannot be rotated: the rest of the pass still runs.
     const rotation = pass.snapshot.engine?.local ? await rotateLogs(run, pass.snapshot, planRotation(run, pass.snapshot, null, true), dryRun) : null;
     const prunePlan = await planPrune(run, pass);
-    const pruning = { plan: prunePlan.items, results: await pruneContainers(run, pass, prunePlan, dryRun) };
-    journalPruning(run, pruning, { dryRun, everyReason: dryRun });
+    const pruning = { plan: prunePlan.items, results: await pruneContainers(run, pass, prunePlan, { dryRun, everyReason: dryRun }) };
     record(run, pass);
 
     const actions = [...rotationActions(rotation?.results ?? []), ...pruneActions(pruning.results)];
     const findings = sortFindings([...pass.findings, ...prunePlan.findings, ...actionFindings(actions)]);
-    if (!dryRun) await notify(run, { host: pass.snapshot.engine?.hostName ?? '', findings, actions, context: alertContext(pass.snapshot, pass.trends) });
+    if (!dryRun) await notify(run, { at: pass.now, host: pass.snapshot.engine?.hostName ?? '', findings, actions, context: alertContext(pass.snapshot, pass.trends) });
 
     if (options.json) {
-      writeJson(io, { schemaVersion: 1, generatedAt: run.now.toISOString(), dryRun, findings, rotation, prune: pruning, freedBytes: bytesFreed(actions) });
+      writeJson(io, { schemaVersion: 1, generatedAt: pass.now.toISOString(), dryRun, findings, rotation, prune: pruning, freedBytes: bytesFreed(actions) });
     } else {
       io.stdout.write(renderCheck({ rotation, pruning, actions, findings, dryRun, maxSize: run.config.logs.maxSize, top: 5 }));
     }

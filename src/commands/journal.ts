@@ -5,7 +5,7 @@ import { DONE, type Outcome } from '../core/outcome.js';
 import { renderJournal } from '../core/render/actions.js';
 import { UsageError } from '../errors.js';
 import { writeJson, type Io } from '../pipeline/io.js';
-import { withStoreReadonly, type StoreOptions } from '../pipeline/run.js';
+import { withStoreReadonly, type StoreOptions } from '../pipeline/store.js';
 import { readJournal } from '../state/journal.js';
 
 export interface JournalOptions extends StoreOptions {

@@ -9,7 +9,7 @@ import type { Outcome } from '../core/outcome.js';
 import { renderPruning } from '../core/render/actions.js';
 import { gather } from '../pipeline/gather.js';
 import { writeJson, type Io } from '../pipeline/io.js';
-import { journalPruning, planPrune, pruneContainers } from '../pipeline/pruning.js';
+import { planPrune, pruneContainers } from '../pipeline/pruning.js';
 import { withRun, type RunOptions } from '../pipeline/run.js';
 
 export interface PruneOptions extends RunOptions {
@@ -21,8 +21,7 @@ export function pruneCommand(options: PruneOptions, io: Io): Promise<Outcome> {
   return withRun(options, io, async (run) => {
     const pass = await gather(run, 'skip');
     const plan = await planPrune(run, pass);
-    const pruning = { plan: plan.items, results: await pruneContainers(run, pass, plan, options.dryRun) };
-    journalPruning(run, pruning, { dryRun: options.dryRun, everyReason: true });
+    const pruning = { plan: plan.items, results: await pruneContainers(run, pass, plan, { dryRun: options.dryRun, everyReason: true }) };
     const actions = pruneActions(pruning.results);
     const findings = sortFindings([...containerListFindings(pass.snapshot), ...plan.findings, ...actionFindings(actions)]);
 

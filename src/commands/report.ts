@@ -24,7 +24,7 @@ export function reportCommand(options: ReportOptions, io: Io): Promise<Outcome> 
 
     const report = buildReport(pass.snapshot, pass.findings, pass.timings, pass.trends);
     if (options.json) writeJson(io, report);
-    else io.stdout.write(renderText(report, { color: options.color && io.colorCapable, now: run.now, top: options.top, history: pass.history }));
+    else io.stdout.write(renderText(report, { color: options.color && io.colorCapable, now: pass.now, top: options.top, history: pass.history }));
     return { findings: pass.findings };
   });
 }

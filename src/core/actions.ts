@@ -107,7 +107,7 @@ export function actionFindings(actions: Action[]): Finding[] {
     .map((a) => ({ code: 'ACTION_FAILED', severity: a.leftPaused ? 'critical' : 'warning', containerId: a.containerId, subject: a.target, message: `${a.action} ${a.target}: ${a.message}` }));
 }
 
-export const bytesFreed = (actions: Action[]): number => actions.reduce((sum, a) => sum + (a.bytesFreed ?? 0), 0);
+export const bytesFreed = (actions: ReadonlyArray<{ bytesFreed: number | null }>): number => actions.reduce((sum, a) => sum + (a.bytesFreed ?? 0), 0);
 
 /** "freed 12 MB", or nothing when nothing was. */
 export const freedLine = (actions: Action[]): string[] => (bytesFreed(actions) > 0 ? [`freed ${prettyBytes(bytesFreed(actions))}`] : []);

@@ -9,6 +9,8 @@
 // nothing.
 
 import prettyBytes from 'pretty-bytes';
+import { bytesFreed } from './actions.js';
+import { MINUTE } from './durations.js';
 import type { Finding, Severity, Snapshot, SpaceName } from './model.js';
 import type { Trends } from './trends.js';
 
@@ -46,6 +48,8 @@ const RANK: Record<Level, number> = { ok: 0, warning: 1, critical: 2 };
 
 // The stored keys of the spaces, as earlier versions named them (alert state outlives
 // upgrades: a renamed key would mail a RESOLVED and a NEW for one unchanged problem).
+// The image store's inodes are a key of their own since issue #8 (they shared
+// `inodes` before): on a host with both low, the upgrade mails that once.
 const SPACE_KEY: Record<SpaceName, string> = {
   data: 'data-space',
   metadata: 'metadata-space',
@@ -54,13 +58,17 @@ const SPACE_KEY: Record<SpaceName, string> = {
   'image-store-inodes': 'image-store-inodes',
 };
 
+const DEFAULT_SPACE = { DATA_SPACE_LOW: 'data', METADATA_SPACE_LOW: 'metadata', INODES_LOW: 'inodes' } as const;
+
 /** The alert key a finding belongs to, or null for findings that are not alerts. */
-export function alertKeyOf(finding: Finding): string | null {
+function alertKeyOf(finding: Finding): string | null {
   switch (finding.code) {
     case 'DATA_SPACE_LOW':
     case 'METADATA_SPACE_LOW':
     case 'INODES_LOW':
-      return finding.space ? SPACE_KEY[finding.space] : null;
+      // A space finding always says which space (core/evaluate.ts); without it, the
+      // code's own space, so that it still alerts.
+      return SPACE_KEY[finding.space ?? DEFAULT_SPACE[finding.code]];
     case 'UNBOUNDED_LOG':
     case 'LOG_GROWTH':
     case 'LOG_CORRUPT':
@@ -78,7 +86,7 @@ export function alertKeyOf(finding: Finding): string | null {
 }
 
 /** The worst warning or critical finding of each key. Info findings alert nobody. */
-export function currentAlerts(findings: readonly Finding[]): Map<string, { level: Level; message: string }> {
+function currentAlerts(findings: readonly Finding[]): Map<string, { level: Level; message: string }> {
   const current = new Map<string, { level: Level; message: string }>();
   for (const f of findings) {
     const key = alertKeyOf(f);
@@ -219,7 +227,7 @@ export function composeDigest(input: DigestInput): Digest {
     lines.push('');
   }
   if (input.actions.length > 0) {
-    const freed = input.actions.reduce((sum, a) => sum + (a.bytesFreed ?? 0), 0);
+    const freed = bytesFreed(input.actions);
     lines.push(`Done this run${freed > 0 ? `, ${prettyBytes(freed)} freed` : ''}:`);
     for (const a of input.actions) lines.push(`  ${a.action} ${a.target}: ${a.message}`);
     lines.push('');
@@ -238,5 +246,5 @@ export function heartbeatDigest(input: Omit<DigestInput, 'notifications'>): Dige
 /** Minutes to wait before the next attempt at an undelivered message. */
 export function retryDelayMs(attempts: number): number {
   const minutes = [1, 5, 15, 60, 180, 360];
-  return minutes[Math.min(Math.max(attempts, 1), minutes.length) - 1]! * 60_000;
+  return minutes[Math.min(Math.max(attempts, 1), minutes.length) - 1]! * MINUTE;
 }

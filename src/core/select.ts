@@ -3,7 +3,7 @@
 import type { ContainerFacts } from './model.js';
 
 /** A container by exact name, exact id, or an id prefix of at least 4 characters. */
-export function findContainer(containers: ContainerFacts[], wanted: string): ContainerFacts | null {
+function findContainer(containers: ContainerFacts[], wanted: string): ContainerFacts | null {
   const exact = containers.find((c) => c.name === wanted || c.id === wanted);
   if (exact) return exact;
   const byPrefix = wanted.length >= 4 ? containers.filter((c) => c.id.startsWith(wanted)) : [];

@@ -29,19 +29,35 @@ function password(settings: EmailSettings, env: NodeJS.ProcessEnv): string | und
 }
 
 interface SmtpError extends Error {
+  /** nodemailer's kind of failure (EAUTH, ESOCKET, ...). */
   code?: string;
+  /** The system's or TLS's own code, which nodemailer keeps when it sets its own. */
+  originalCode?: string;
   response?: string;
   responseCode?: number;
 }
+
+/** Node's codes for a server certificate that cannot be trusted: what
+ *  `trustSelfSigned` is for. */
+const UNTRUSTED_CERTIFICATE = new Set([
+  'DEPTH_ZERO_SELF_SIGNED_CERT',
+  'SELF_SIGNED_CERT_IN_CHAIN',
+  'UNABLE_TO_VERIFY_LEAF_SIGNATURE',
+  'UNABLE_TO_GET_ISSUER_CERT',
+  'UNABLE_TO_GET_ISSUER_CERT_LOCALLY',
+  'CERT_UNTRUSTED',
+]);
 
 /** "the SMTP server mail.example:587 refused the login: 535 5.7.8 ..." */
 export function describeSmtpError(server: string, error: unknown): string {
   const e = error as SmtpError;
   const detail = (e.response ?? e.message ?? String(error)).replace(/\s+/g, ' ').trim();
-  if (/certificate|self[- ]signed|ssl|tls/i.test(e.message ?? '')) {
+  if (UNTRUSTED_CERTIFICATE.has(e.originalCode ?? e.code ?? '')) {
     return `TLS with the SMTP server ${server} failed: ${detail}; set alerts.email.trustSelfSigned to accept a self-signed certificate`;
   }
   switch (e.code) {
+    case 'ETLS':
+      return `TLS with the SMTP server ${server} failed: ${detail}`;
     case 'EAUTH':
       return `the SMTP server ${server} refused the login: ${detail}`;
     case 'ECONNECTION':

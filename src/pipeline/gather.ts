@@ -22,6 +22,8 @@ import type { Run } from './run.js';
 const HISTORY_WINDOW_MS = 7 * DAY;
 
 export interface Pass {
+  /** When it was taken: the clock every decision about it reads. */
+  now: Date;
   snapshot: Snapshot;
   /** The store belongs to another engine: its history was not used and this run is
    *  not recorded in it. */
@@ -42,14 +44,18 @@ export interface Pass {
 export type UsageWanted = 'reuse' | 'fresh' | 'skip';
 
 export async function gather(run: Run, usage: UsageWanted): Promise<Pass> {
-  const { db, config, now } = run;
+  const { db, config } = run;
+  // Read here, with the store's lock held: a run that waited for another must not
+  // record its sample at the time of the run it waited for.
+  const now = run.io.now();
   const owner = storeEngineId(db);
   const ownedBy = (engineId: string) => owner === null || owner === engineId;
   let history = readHistory(db, now.getTime() - HISTORY_WINDOW_MS);
   let reusedUsage: Usage | null = null;
   const { snapshot, timings } = await collectSnapshot(run.client, {
     now,
-    cache: sqliteExitedCache(db),
+    // What the store remembers of exited containers is this engine's only if the store is.
+    exitedCache: (engineId) => (ownedBy(engineId) ? sqliteExitedCache(db) : null),
     skipUsage: usage === 'skip',
     recentUsage: (engineId) => (reusedUsage = usage !== 'reuse' || !ownedBy(engineId) ? null : recentUsage(db, now, config.usage.maxAge)),
   });
@@ -62,7 +68,7 @@ export async function gather(run: Run, usage: UsageWanted): Promise<Pass> {
   // Alerts that could not be delivered are a finding of their own, so that `report`
   // shows them even on a host where nobody reads the mail.
   const findings = sortFindings([...evaluate(snapshot, config, trends), ...deliveryFindings(undelivered(db))]);
-  return { snapshot, foreignStore, timings, history, trends, findings, pressure: pressureOf(findings), reusedUsage };
+  return { now, snapshot, foreignStore, timings, history, trends, findings, pressure: pressureOf(findings), reusedUsage };
 }
 
 /** The containers named on the command line; a name that matches none is a usage error. */

@@ -8,7 +8,7 @@ import type { Action } from '../core/actions.js';
 import { composeDigest, decideAlerts, decideUnitFailure, heartbeatDigest, heartbeatDue, testMessage, unitFailureMessage, type Digest } from '../core/alerts.js';
 import type { Finding } from '../core/model.js';
 import type { EmailSettings } from '../core/policy.js';
-import { smtpMailer, type Mailer } from '../notify/email.js';
+import type { Mailer } from '../notify/email.js';
 import { dueMessages, forgetOldSent, lastSentAt, markFailed, markSent, readAlertState, recordAlerts } from '../state/alerts.js';
 import type { Db } from '../state/store.js';
 import type { Io } from './io.js';
@@ -19,13 +19,24 @@ export interface Delivery {
   failed: string[];
 }
 
-/** A mailer whose every send fails as building it did (an unreadable password file):
- *  the message stays in the outbox, and `report` shows ALERT_DELIVERY_FAILED. */
-function mailerOf(email: EmailSettings, env: NodeJS.ProcessEnv): Mailer {
+/** The mailer of alerts.email. nodemailer is loaded only here: 450 kB that a run
+ *  without an email section never loads. */
+async function smtpMailerOf(email: EmailSettings, env: NodeJS.ProcessEnv): Promise<Mailer> {
+  const { smtpMailer } = await import('../notify/email.js');
+  return smtpMailer(email, env);
+}
+
+/**
+ * A mailer that cannot be built (an unreadable password file) costs the delivery, not
+ * the run: each send fails as building it did, so what is due stays in the outbox (and
+ * `report` shows ALERT_DELIVERY_FAILED), and the run says so once.
+ */
+async function mailerOf(email: EmailSettings, env: NodeJS.ProcessEnv, warn: (message: string) => void): Promise<{ mailer: Mailer; broken: boolean }> {
   try {
-    return smtpMailer(email, env);
+    return { mailer: await smtpMailerOf(email, env), broken: false };
   } catch (error) {
-    return { describe: `${email.host}:${email.port}`, send: () => Promise.reject(error) };
+    warn(`alert email cannot be sent (${(error as Error).message.replace(/\.$/, '')}); alerts wait in the outbox`);
+    return { mailer: { describe: `${email.host}:${email.port}`, send: () => Promise.reject(error) }, broken: true };
   }
 }
 
@@ -50,6 +61,8 @@ async function flushOutbox(db: Db, mailer: Mailer, now: () => number, warn: (mes
 }
 
 export interface Notice {
+  /** When the pass that found it all was taken. */
+  at: Date;
   /** The engine host's name, for the subject. */
   host: string;
   findings: readonly Finding[];
@@ -61,15 +74,16 @@ export interface Notice {
 export async function notify(run: Run, notice: Notice): Promise<void> {
   const { email, cooldown, heartbeat } = run.config.alerts;
   if (!email) return;
-  const at = run.now.getTime();
+  const at = notice.at.getTime();
   const host = notice.host || hostname();
   const { notify: notifications, next } = decideAlerts(readAlertState(run.db), notice.findings, at, cooldown);
-  const input = { prefix: email.subjectPrefix, host, actions: notice.actions, context: notice.context, now: run.now };
+  const input = { prefix: email.subjectPrefix, host, actions: notice.actions, context: notice.context, now: notice.at };
   let message: Digest | null = null;
   if (notifications.length > 0) message = composeDigest({ ...input, notifications });
   else if (heartbeatDue(heartbeat, lastSentAt(run.db), dueMessages(run.db, Number.MAX_SAFE_INTEGER).length, at)) message = heartbeatDigest(input);
   recordAlerts(run.db, next, message, at);
-  await flushOutbox(run.db, mailerOf(email, run.io.env), () => run.io.now().getTime(), run.warn);
+  const { mailer, broken } = await mailerOf(email, run.io.env, run.warn);
+  await flushOutbox(run.db, mailer, () => run.io.now().getTime(), broken ? () => {} : run.warn);
 }
 
 /** `watchdog alert failure UNIT`: mail that a unit failed, once per cooldown, through
@@ -77,13 +91,14 @@ export async function notify(run: Run, notice: Notice): Promise<void> {
 export async function notifyUnitFailure(db: Db, now: Date, email: EmailSettings, cooldown: number, unit: string, io: Io, warn: (message: string) => void): Promise<Delivery> {
   const next = decideUnitFailure(readAlertState(db), unit, now.getTime(), cooldown);
   if (next) recordAlerts(db, next, unitFailureMessage(email.subjectPrefix, hostname(), unit, now), now.getTime());
-  return flushOutbox(db, mailerOf(email, io.env), () => io.now().getTime(), warn);
+  const { mailer, broken } = await mailerOf(email, io.env, warn);
+  return flushOutbox(db, mailer, () => io.now().getTime(), broken ? () => {} : warn);
 }
 
 /** `watchdog alert test`: one message now, straight to the server (not through the
  *  outbox); resolves to where it went and what the server answered. */
 export async function sendTestMessage(email: EmailSettings, io: Io): Promise<{ server: string; response: string }> {
-  const mailer = smtpMailer(email, io.env);
+  const mailer = await smtpMailerOf(email, io.env);
   const message = testMessage(email.subjectPrefix, hostname(), io.now());
   return { server: mailer.describe, response: await mailer.send(message.subject, message.body) };
 }

@@ -3,7 +3,7 @@
 // (act/prune.ts, each item re-checked just before), journal.
 
 import { applyPruneItem } from '../act/prune.js';
-import type { PruneResult, Pruning } from '../core/actions.js';
+import type { PruneResult } from '../core/actions.js';
 import { changesFrom, containerDrift, type Drift } from '../core/drift.js';
 import { containerListFindings } from '../core/evaluate.js';
 import type { ContainerFacts, Finding } from '../core/model.js';
@@ -17,18 +17,17 @@ import type { Run } from './run.js';
 export interface PrunePlan {
   items: PruneItem[];
   drift: DriftById;
-  /** The suspicious containers it met, and why there is no plan (a partial list). */
+  /** The suspicious containers it met. */
   findings: Finding[];
 }
 
 export async function planPrune(run: Run, pass: Pass): Promise<PrunePlan> {
-  const { config, now } = run;
+  const { config } = run;
   const { containers } = pass.snapshot;
   // With part of the list missing, keepLast could remove the newest container of an
-  // image: no plan at all.
-  const incomplete = containerListFindings(pass.snapshot);
-  if (incomplete.length > 0) return { items: [], drift: new Map(), findings: incomplete };
-  const candidates = pruneCandidates(containers, config.containers.exited, pass.pressure, config.escalation, now.getTime());
+  // image: no plan at all (the COLLECTOR_FAILED finding says why).
+  if (containerListFindings(pass.snapshot).length > 0) return { items: [], drift: new Map(), findings: [] };
+  const candidates = pruneCandidates(containers, config.containers.exited, pass.pressure, config.escalation, pass.now.getTime());
   const wanted = new Set(candidates.filter((i) => i.action === 'candidate').map((i) => i.containerId));
   const drift = await driftOf(run, containers.filter((c) => wanted.has(c.id)));
   const classified = new Map<string, Drift | Error>([...drift].map(([id, found]) => [id, found instanceof Error ? found : found.drift]));
@@ -36,40 +35,17 @@ export async function planPrune(run: Run, pass: Pass): Promise<PrunePlan> {
   return { items, drift, findings: driftFindings(items) };
 }
 
-export async function pruneContainers(run: Run, pass: Pass, plan: PrunePlan, dryRun: boolean): Promise<PruneResult[]> {
-  if (dryRun) return [];
+/**
+ * Applies the plan (unless dryRun), journalling each result as soon as it is known: an
+ * engine that goes away mid-prune loses none of the removals already done.
+ * `everyReason`: a prune by hand (or any dry run) journals why each container was kept
+ * too; the timer journals only what it did or held, not "kept: running" every 5 minutes.
+ */
+export async function pruneContainers(run: Run, pass: Pass, plan: PrunePlan, options: { dryRun: boolean; everyReason: boolean }): Promise<PruneResult[]> {
   const { client, config } = run;
-  const byId = new Map(pass.snapshot.containers.map((c) => [c.id, c]));
-  const ctx = {
-    client,
-    archiveDir: config.logs.archiveDir,
-    removeVolumes: config.containers.exited.removeVolumes,
-    recheckDrift: async (c: ContainerFacts) => containerDrift(changesFrom(await client.containerChanges(c.id)), c, config.drift.allow),
-  };
-  const results: PruneResult[] = [];
-  for (const item of plan.items.filter((i) => i.action !== 'keep' && i.action !== 'candidate')) {
-    const found = plan.drift.get(item.containerId);
-    // One container the engine will not talk about must not stop the others (nor lose
-    // the record of those already removed).
-    results.push(
-      await applyPruneItem(item, byId.get(item.containerId)!, found && !(found instanceof Error) ? found.changes : null, ctx).catch((error: Error) => {
-        if (error instanceof EngineUnreachableError) throw error;
-        return { containerId: item.containerId, name: item.name, outcome: 'failed' as const, message: `failed: ${error.message}`, bytesFreed: null, bundle: null, newBundle: false };
-      }),
-    );
-  }
-  return results;
-}
-
-/** `everyReason`: a prune by hand journals why each container was kept too; the timer
- *  journals only what it did or held, not "kept: running" every 5 minutes. */
-export function journalPruning(run: Run, pruning: Pruning, options: { dryRun: boolean; everyReason: boolean }): void {
-  const resultById = new Map(pruning.results.map((r) => [r.containerId, r]));
-  for (const item of pruning.plan) {
-    const result = resultById.get(item.containerId);
-    if (!options.everyReason && !result) continue;
+  const journal = (item: PruneItem, result: PruneResult | null) =>
     appendJournal(run.db, {
-      at: run.now.toISOString(),
+      at: pass.now.toISOString(),
       action: item.action === 'keep' ? 'keep' : item.action === 'hold' ? 'hold' : 'prune',
       target: item.name,
       containerId: item.containerId,
@@ -78,5 +54,28 @@ export function journalPruning(run: Run, pruning: Pruning, options: { dryRun: bo
       bytesFreed: result?.bytesFreed ?? null,
       details: result ? [result.message, result.bundle].filter(Boolean).join('; ') : null,
     });
+  const byId = new Map(pass.snapshot.containers.map((c) => [c.id, c]));
+  const ctx = {
+    client,
+    archiveDir: config.logs.archiveDir,
+    removeVolumes: config.containers.exited.removeVolumes,
+    recheckDrift: async (c: ContainerFacts) => containerDrift(changesFrom(await client.containerChanges(c.id)), c, config.drift.allow),
+  };
+  const results: PruneResult[] = [];
+  const acting = options.dryRun ? [] : plan.items.filter((i) => i.action !== 'keep' && i.action !== 'candidate');
+  for (const item of acting) {
+    const found = plan.drift.get(item.containerId);
+    // One container the engine will not talk about must not stop the others.
+    const result = await applyPruneItem(item, byId.get(item.containerId)!, found && !(found instanceof Error) ? found.changes : null, ctx).catch((error: Error) => {
+      if (error instanceof EngineUnreachableError) throw error;
+      return { containerId: item.containerId, name: item.name, outcome: 'failed' as const, message: `failed: ${error.message}`, bytesFreed: null, bundle: null, newBundle: false };
+    });
+    results.push(result);
+    journal(item, result);
   }
+  if (options.everyReason) {
+    const acted = new Set(results.map((r) => r.containerId));
+    for (const item of plan.items) if (!acted.has(item.containerId)) journal(item, null);
+  }
+  return results;
 }

@@ -12,7 +12,7 @@ import { forgetExited } from '../state/cache.js';
 import { appendJournal } from '../state/journal.js';
 import type { Run } from './run.js';
 
-/** Rotation and pruning work on the engine's files: they need a local engine. */
+/** Rotation works on the engine's files: it needs a local engine. */
 export function requireLocal(snapshot: Snapshot, what: string): void {
   const engine = snapshot.engine;
   if (!engine?.local) {

@@ -1,68 +1,28 @@
-// The preamble every command shares: the configuration, the engine, and the state
-// store, locked for the run and always let go of, whatever happens in between. The
-// daemon (issue #11) opens one Run and drives the other steps with it many times.
+// The preamble every command that talks to the engine shares: the configuration, the
+// engine, and the state store locked for the run (pipeline/store.ts). The daemon (issue
+// #11) opens one Run and drives the other steps with it many times: each gather reads
+// the clock afresh.
 
-import { mkdirSync } from 'node:fs';
-import { homedir } from 'node:os';
-import { dirname } from 'node:path';
 import type { Config } from '../config/schema.js';
 import { loadConfig } from '../config/load.js';
 import { connectEngine, type EngineClient } from '../engine/client.js';
 import { resolveHost } from '../engine/host.js';
-import { acquireRunLock } from '../state/lock.js';
-import { defaultStatePath, openStore, openStoreReadonly, type Db } from '../state/store.js';
+import type { Db } from '../state/store.js';
 import { warner, type Io } from './io.js';
-
-export interface StoreOptions {
-  /** --state PATH */
-  state?: string;
-  /** Seconds to wait for another run's lock. */
-  wait: number;
-}
+import { withStore, type StoreOptions } from './store.js';
 
 export interface RunOptions extends StoreOptions {
   host?: string;
   config?: string;
 }
 
-/** Everything a step needs. `now` is when the run got the store's lock. */
+/** Everything a step needs besides the pass it works on. */
 export interface Run {
   config: Config;
   client: EngineClient;
   db: Db;
-  now: Date;
   io: Io;
   warn: (message: string) => void;
-}
-
-export function statePathOf(options: StoreOptions, io: Io): string {
-  return options.state ?? defaultStatePath(io.env, process.getuid?.() ?? 0, homedir());
-}
-
-/** Runs `work` holding the run lock on the store, so overlapping runs never interleave.
- *  `now` is read once the lock is held: a run that waited must not record its sample
- *  at the time of the run it waited for. */
-export async function withStore<T>(options: StoreOptions, io: Io, work: (db: Db, now: Date) => Promise<T>): Promise<T> {
-  const path = statePathOf(options, io);
-  const warn = warner(io);
-  try {
-    mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
-  } catch {
-    // openStore says what is wrong and falls back to memory.
-  }
-  const lock = acquireRunLock(path, options.wait * 1000);
-  try {
-    const now = io.now();
-    if (lock.unavailable) warn(`cannot lock the state store ${path} (${lock.unavailable}); running without history this time`);
-    const store = openStore(lock.unavailable ? ':memory:' : path, warn, now);
-    try {
-      return await work(store.db, now);
-    } finally {
-      store.db.close();
-    }
-  } finally {
-    lock.release();
-  }
 }
 
 /** The configuration, then the engine, then the store: a bad configuration or engine
@@ -70,17 +30,5 @@ export async function withStore<T>(options: StoreOptions, io: Io, work: (db: Db,
 export async function withRun<T>(options: RunOptions, io: Io, work: (run: Run) => Promise<T>): Promise<T> {
   const config = await loadConfig(options.config);
   const client = connectEngine(resolveHost(options.host, io.env));
-  return withStore(options, io, (db, now) => work({ config, client, db, now, io, warn: warner(io) }));
-}
-
-/** Reads what earlier runs wrote, without creating, migrating or locking anything
- *  (WAL readers never block a run). `work` gets null when there is no store yet. */
-export function withStoreReadonly<T>(options: StoreOptions, io: Io, work: (db: Db | null, path: string) => T): T {
-  const path = statePathOf(options, io);
-  const db = openStoreReadonly(path);
-  try {
-    return work(db, path);
-  } finally {
-    db?.close();
-  }
+  return withStore(options, io, (db) => work({ config, client, db, io, warn: warner(io) }));
 }

@@ -11,7 +11,7 @@ export function readAlertState(db: Db): AlertState[] {
   return (db.prepare('SELECT key, level, message, last_notified_at AS lastNotifiedAt FROM alert_state').all() as AlertState[]).map((s) => ({ ...s }));
 }
 
-export function writeAlertState(db: Db, states: AlertState[]): void {
+function writeAlertState(db: Db, states: AlertState[]): void {
   db.transaction(() => {
     db.prepare('DELETE FROM alert_state').run();
     const insert = db.prepare('INSERT INTO alert_state VALUES (?, ?, ?, ?)');
@@ -28,7 +28,7 @@ export interface OutboxMessage {
   lastError: string | null;
 }
 
-export function enqueue(db: Db, message: Digest, now: number): number {
+function enqueue(db: Db, message: Digest, now: number): number {
   return Number(db.prepare('INSERT INTO outbox (created_at, subject, body, next_attempt_at) VALUES (?, ?, ?, ?)').run(now, message.subject, message.body, now).lastInsertRowid);
 }
 

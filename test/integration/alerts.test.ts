@@ -156,7 +156,7 @@ describe('SMTP with STARTTLS and a login', () => {
       const before = smtp.received.length;
       const first = await runWatchdog(['check', '--host', engine.host, '--state', state, '-c', config]);
       expect(first.code).toBe(1); // the uncapped log of a running container, not a crash
-      expect(first.stderr).toBe(`watchdog: warning: alert email not delivered, kept in the outbox for a later run: Cannot read alerts.email.passwordFile ${passwordFile} (ENOENT).\n`);
+      expect(first.stderr).toBe(`watchdog: warning: alert email cannot be sent (Cannot read alerts.email.passwordFile ${passwordFile} (ENOENT)); alerts wait in the outbox\n`);
       const { report } = await reportJson(engine.host, ['--state', state, '-c', config]);
       expect(report.findings).toContainEqual(expect.objectContaining({ code: 'ALERT_DELIVERY_FAILED', message: expect.stringContaining('Cannot read alerts.email.passwordFile') }));
 

@@ -11,6 +11,7 @@ import { tmpdir } from 'node:os';
 import { chmodSync } from 'node:fs';
 import { BIN, reportJson, runWatchdog } from '../helpers/cli.js';
 import { countingProxy, tcpProxy } from '../helpers/proxy.js';
+import { assertValidReport } from '../helpers/report-schema.js';
 import { engineNamed, runContainer, type TestEngine } from '../helpers/engine.js';
 
 const exec = promisify(execFile);
@@ -124,6 +125,7 @@ describe('watchdog report: engines it cannot fully see', () => {
       const script = `mount -t tmpfs none '${engine.dir}/root' && exec '${process.execPath}' '${BIN}' report --json --host '${remote.host}' --state '${state}'`;
       const result = await exec('unshare', ['-m', '--propagation', 'private', 'sh', '-c', script]).catch((e: any) => e);
       const report = JSON.parse(result.stdout);
+      assertValidReport(report);
       expect(report.engine).toMatchObject({ local: false, sameHost: false });
       expect(report.storage).toMatchObject({ source: 'filesystem', data: null, inodes: null });
       expect(report.storage.note).toMatch(/remote/);
@@ -151,6 +153,7 @@ describe('watchdog report: engines it cannot fully see', () => {
       const args = [BIN, 'report', '--json', '--host', open.host, '--state', state];
       const result = await exec('setpriv', ['--reuid=65534', '--regid=65534', '--clear-groups', process.execPath, ...args]).catch((e: any) => e);
       const report = JSON.parse(result.stdout);
+      assertValidReport(report);
       expect(result.code).toBe(1); // the uncapped log of a running container, as for root
       expect(report.engine).toMatchObject({ local: false, sameHost: true });
       expect(report.storage.data.totalBytes).toBeGreaterThan(0);

@@ -21,7 +21,7 @@ beforeAll(async () => {
   writer = await runContainer(engine.docker, { name: 'signals-writer', cmd: ['sh', '-c', 'while true; do echo tick; usleep 20000; done'], detach: true });
   config = `${engine.dir}/signals.yaml`;
   writeFileSync(config, `logs:\n  archiveDir: ${engine.dir}/signals-archive\n`);
-  proxy = await holdingProxy(`${engine.dir}/docker.sock`, `${engine.dir}/signals.sock`, /^POST \S*\/containers\/[0-9a-f]+\/pause /, 10_000);
+  proxy = await holdingProxy(`${engine.dir}/docker.sock`, `${engine.dir}/signals.sock`, /^POST \S*\/containers\/[0-9a-f]+\/pause /, 3000);
 });
 
 afterAll(async () => {

@@ -9,6 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BIN, reportJson, runWatchdog } from '../helpers/cli.js';
 import { runContainer, startEngine, type TestEngine } from '../helpers/engine.js';
 import { countingProxy, type CountingProxy } from '../helpers/proxy.js';
+import { assertValidReport } from '../helpers/report-schema.js';
 
 
 let engine: TestEngine;
@@ -119,7 +120,7 @@ describe('state: robustness', () => {
       await closed;
       const next = await runWatchdog(['report', '--json', '--host', engine.host, '--state', store]);
       expect(next.stderr).toBe('');
-      expect(JSON.parse(next.stdout).schemaVersion).toBe(1);
+      assertValidReport(JSON.parse(next.stdout));
     }
     const db = new Database(store, { readonly: true });
     expect(db.pragma('integrity_check', { simple: true })).toBe('ok');
@@ -159,7 +160,7 @@ describe('state: robustness', () => {
     writeFileSync(store, Buffer.alloc(8192, 0xab));
     const { code, stdout, stderr } = await runWatchdog(['report', '--json', '--host', engine.host, '--state', store]);
     expect(code).not.toBe(3);
-    expect(JSON.parse(stdout).schemaVersion).toBe(1);
+    assertValidReport(JSON.parse(stdout));
     expect(stderr).toMatch(new RegExp(`^watchdog: warning: the state store ${store} could not be read \\(.+\\); moved it to ${store}\\.broken-\\S+ and started a fresh one\\n$`));
     expect(readdirSync(engine.dir).some((f) => f.startsWith('corrupt.db.broken-'))).toBe(true);
     expect(existsSync(store)).toBe(true);

@@ -1,6 +1,9 @@
 // Shell edge cases of collection that a real engine will not produce on demand: a
 // collector that fails, a container removed mid-run, an engine that goes away.
 
+import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { collectSnapshot } from '../../src/collect/index.js';
 import { evaluate } from '../../src/core/evaluate.js';
@@ -76,5 +79,64 @@ describe('collectSnapshot', () => {
       },
     });
     await expect(collectSnapshot(engine, { now })).rejects.toBeInstanceOf(EngineUnreachableError);
+  });
+});
+
+describe('a readable DockerRootDir that may not be this engine', () => {
+  // A folder laid out as an engine's data-root, with containers of another engine.
+  const root = mkdtempSync(join(tmpdir(), 'wd-foreign-'));
+  const foreign = ['a', 'b', 'c', 'd'].map((c) => c.repeat(64));
+  for (const id of foreign) {
+    mkdirSync(join(root, 'containers', id), { recursive: true });
+    writeFileSync(join(root, 'containers', id, 'config.v2.json'), '{}');
+  }
+  const inspected: string[] = [];
+  const remote = (active: Array<{ Id: string; State: string }>, all: Array<{ Id: string; State: string }>) =>
+    fakeEngine({
+      info: async () => ({ ID: 'REMOTE', ServerVersion: '26.1.5', Driver: 'overlay2', DriverStatus: [], DockerRootDir: root, Containers: all.length }),
+      listContainers: async (which) => (which === 'all' ? all : active),
+      inspectContainer: async (id) => {
+        inspected.push(id);
+        const known = all.find((c) => c.Id === id);
+        return known ? { Id: id, Name: `/${id.slice(0, 4)}`, State: { Status: known.State, FinishedAt: '2026-11-27T00:00:00Z' } } : null;
+      },
+    });
+
+  it('is not taken for the engine when none of its active containers is in it', async () => {
+    const running = { Id: 'e'.repeat(64), State: 'running' };
+    const { snapshot } = await collectSnapshot(remote([running], [running]), { now });
+    expect(snapshot.engine).toMatchObject({ local: false });
+    expect(snapshot.containers.map((c) => c.id)).toEqual([running.Id]);
+    expect(snapshot.storage?.data).toBeNull(); // never this host's disk as the remote's
+  });
+
+  it('is not taken for the engine when, with nothing active, the engine knows none of a few of its folders', async () => {
+    inspected.length = 0;
+    const exited = { Id: 'f'.repeat(64), State: 'exited' };
+    const { snapshot } = await collectSnapshot(remote([], [exited]), { now });
+    expect(snapshot.engine).toMatchObject({ local: false });
+    expect(snapshot.containers.map((c) => c.id)).toEqual([exited.Id]);
+    // Three probes of the folder, then the engine's own list: not one inspect per folder.
+    expect(inspected.filter((id) => foreign.includes(id))).toHaveLength(3);
+  });
+
+  it("is the engine's when the engine knows what is in it", async () => {
+    const exited = foreign.map((Id) => ({ Id, State: 'exited' }));
+    const { snapshot } = await collectSnapshot(remote([], exited), { now });
+    expect(snapshot.engine).toMatchObject({ local: true });
+    expect(snapshot.containers.map((c) => c.id).sort()).toEqual(foreign);
+  });
+
+  it('is not taken for the engine when it is empty and the engine has containers', async () => {
+    const empty = mkdtempSync(join(tmpdir(), 'wd-empty-'));
+    mkdirSync(join(empty, 'containers'));
+    const running = { Id: 'e'.repeat(64), State: 'running' };
+    const client = fakeEngine({
+      info: async () => ({ ID: 'REMOTE', ServerVersion: '26.1.5', Driver: 'overlay2', DriverStatus: [], DockerRootDir: empty, Containers: 1 }),
+      listContainers: async () => [running],
+      inspectContainer: async (id) => ({ Id: id, Name: '/r', State: { Status: 'running', FinishedAt: '0001-01-01T00:00:00Z' } }),
+    });
+    const { snapshot } = await collectSnapshot(client, { now });
+    expect(snapshot.engine).toMatchObject({ local: false });
   });
 });

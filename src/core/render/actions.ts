@@ -60,7 +60,7 @@ export function renderDrift(rows: DriftRow[], findings: readonly Finding[]): str
  */
 export function renderCheck(check: { rotation: Rotation | null; pruning: Pruning; actions: Action[]; findings: readonly Finding[]; dryRun: boolean; maxSize: number; top: number }): string {
   if (check.dryRun) {
-    return block([...(check.rotation ? rotationLines(check.rotation, false, check.maxSize) : []), ...pruneLines(check.pruning, check.actions, false), DRY_RUN]);
+    return block([...(check.rotation ? rotationLines(check.rotation, false, check.maxSize) : []), ...pruneLines(check.pruning, check.actions, false), ...collectorLines(check.findings), DRY_RUN]);
   }
   const news = check.actions.filter((a) => a.news);
   if (news.length === 0) return '';

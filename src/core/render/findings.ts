@@ -31,8 +31,14 @@ const GROUP_TITLE_OF_SEVERITY: Partial<Record<`${FindingCode}:${Severity}`, stri
 /** How big a case is, to list the biggest first. */
 const magnitude = (f: Finding): number => f.logBytes ?? f.bytesPerDay ?? 0;
 
+/** Codes whose group title says all their messages say: a case is its container. */
+const SAID_BY_TITLE = new Set<FindingCode>(['UNBOUNDED_LOG', 'LOG_GROWTH', 'LOG_CORRUPT']);
+
+/** A case of a group: the container and its size, where the group's title says the
+ *  rest; else the whole message, which says what to do next ("run as root", "docker
+ *  unpause ..."). */
 function caseText(f: Finding): string {
-  if (!f.subject) return f.message;
+  if (f.subject === undefined || !SAID_BY_TITLE.has(f.code)) return f.message;
   if (f.logBytes !== undefined) return `${f.subject} ${prettyBytes(f.logBytes)}`;
   if (f.bytesPerDay !== undefined) return `${f.subject} +${prettyBytes(f.bytesPerDay)}/day`;
   return f.subject;

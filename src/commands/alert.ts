@@ -7,11 +7,13 @@ import type { Config } from '../config/schema.js';
 import type { Finding } from '../core/model.js';
 import { DONE, type Outcome } from '../core/outcome.js';
 import { ConfigError } from '../errors.js';
-import type { Io } from '../pipeline/io.js';
+import { warner, type Io } from '../pipeline/io.js';
 import { notifyUnitFailure, sendTestMessage } from '../pipeline/notify.js';
-import { warner } from '../pipeline/io.js';
-import type { RunOptions } from '../pipeline/run.js';
-import { withStore } from '../pipeline/store.js';
+import { withStore, type StoreOptions } from '../pipeline/store.js';
+
+export interface AlertOptions extends StoreOptions {
+  config?: string;
+}
 
 function emailOf(config: Config) {
   if (!config.alerts.email) throw new ConfigError('alerts.email is not configured; see the README, "Email alerts".');
@@ -20,7 +22,7 @@ function emailOf(config: Config) {
 
 const notDelivered = (message: string): Outcome => ({ findings: [{ code: 'ALERT_DELIVERY_FAILED', severity: 'warning', message } satisfies Finding] });
 
-export async function alertTestCommand(options: RunOptions, io: Io): Promise<Outcome> {
+export async function alertTestCommand(options: AlertOptions, io: Io): Promise<Outcome> {
   const email = emailOf(await loadConfig(options.config));
   try {
     const { server, response } = await sendTestMessage(email, io);
@@ -33,7 +35,7 @@ export async function alertTestCommand(options: RunOptions, io: Io): Promise<Out
   }
 }
 
-export async function alertFailureCommand(unit: string, options: RunOptions, io: Io): Promise<Outcome> {
+export async function alertFailureCommand(unit: string, options: AlertOptions, io: Io): Promise<Outcome> {
   const config = await loadConfig(options.config);
   const email = emailOf(config);
   return withStore(options, io, async (db, now) => {

@@ -11,7 +11,6 @@ import { renderDrift } from '../core/render/actions.js';
 import { driftWithBundles } from '../pipeline/drift.js';
 import { gather, namedContainers } from '../pipeline/gather.js';
 import { writeJson, type Io } from '../pipeline/io.js';
-
 import { withRun, type RunOptions } from '../pipeline/run.js';
 
 export interface DriftOptions extends RunOptions {

@@ -20,7 +20,7 @@ export interface EvaluatePolicy {
 /** Exited containers' real footprint must be this many times what `system df` shows, and
  *  exceed it by at least MIN_BYTES, to be worth a finding; it is a warning, not just
  *  information, beyond WARNING_BYTES or WARNING_SHARE of the data space. */
-export const EXITED_OVERHEAD = { ratio: 10, minBytes: 1_000_000, warningBytes: 1_000_000_000, warningShare: 0.05 } as const;
+const EXITED_OVERHEAD = { ratio: 10, minBytes: 1_000_000, warningBytes: 1_000_000_000, warningShare: 0.05 } as const;
 
 const SEVERITY_RANK: Record<Severity, number> = { critical: 0, warning: 1, info: 2 };
 
@@ -169,7 +169,7 @@ function exitedFindings(snapshot: Snapshot): Finding[] {
 }
 
 /** A collector that failed: the rest of the report still stands. */
-export function collectorFindings(snapshot: Snapshot): Finding[] {
+function collectorFindings(snapshot: Snapshot): Finding[] {
   return snapshot.failures.map((f): Finding => ({ code: 'COLLECTOR_FAILED', severity: 'warning', subject: f.collector, message: `${f.collector}: ${f.message}` }));
 }
 

@@ -71,11 +71,3 @@ export interface EmailSettings {
   to: string[];
   subjectPrefix: string;
 }
-
-export interface AlertPolicy {
-  email: EmailSettings | null;
-  /** A key that keeps firing is notified again after this. */
-  cooldown: number;
-  /** An "all quiet" digest when nothing was sent for this long; null: off. */
-  heartbeat: number | null;
-}

@@ -16,7 +16,7 @@ const collectorLines = (findings: readonly Finding[]): string[] =>
   );
 
 /** `showKept`: every container's reason (containers named by hand), not only rotations. */
-export function rotationLines(rotation: Rotation, showKept: boolean, maxSize: number): string[] {
+function rotationLines(rotation: Rotation, showKept: boolean, maxSize: number): string[] {
   const rows = [['CONTAINER', 'LOG', 'PLAN']];
   for (const item of rotation.plan) if (showKept || item.action === 'rotate') rows.push([item.name, item.bytes === null ? '-' : prettyBytes(item.bytes), item.reason]);
   const lines = rows.length > 1 ? table(rows, ['l', 'r', 'l'], '') : [`Nothing to rotate: no live json-file log without max-size is over logs.maxSize ${prettyBytes(maxSize)}.`];
@@ -26,7 +26,7 @@ export function rotationLines(rotation: Rotation, showKept: boolean, maxSize: nu
 }
 
 /** `showActive`: running, paused and restarting containers too (they are always kept). */
-export function pruneLines(pruning: Pruning, actions: Action[], showActive: boolean): string[] {
+function pruneLines(pruning: Pruning, actions: Action[], showActive: boolean): string[] {
   const shown = pruning.plan.filter((i) => showActive || i.code !== 'active');
   const rows = [['CONTAINER', 'IMAGE', 'ON DISK', 'PLAN']];
   for (const i of shown) rows.push([i.name, i.image, i.footprintBytes === null ? '-' : prettyBytes(i.footprintBytes), i.reason]);

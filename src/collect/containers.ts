@@ -145,7 +145,7 @@ export async function collectContainers(client: EngineClient, listed: Listed[], 
   for (const c of inspected) if (c) containers.push(c);
   // Newest first, as `docker ps -a` lists them, whichever way they were found. ISO
   // times sort as strings; localeCompare would cost 20 ms here.
-  const key = (c: ContainerFacts) => `${c.createdAt ?? ''} ${c.id}`;
-  containers.sort((a, b) => (key(a) < key(b) ? 1 : key(a) > key(b) ? -1 : 0));
+  const descending = (x: string, y: string) => (x < y ? 1 : x > y ? -1 : 0);
+  containers.sort((a, b) => descending(a.createdAt ?? '', b.createdAt ?? '') || descending(a.id, b.id));
   return { containers, inspected: unknown.length, cached: listed.length - unknown.length, errors };
 }

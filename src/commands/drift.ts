@@ -2,11 +2,11 @@
 // the ones named): clean, suspicious (changes outside drift.allow) or not applicable.
 // Suspicious ones get their forensic bundle unless --dry-run.
 
-import { actionFindings, unreadableDriftFindings } from '../core/actions.js';
+import { actionFindings } from '../core/actions.js';
+import { driftFindings, unreadableDriftFindings } from '../core/drift.js';
 import { containerListFindings, sortFindings } from '../core/evaluate.js';
 import { isExited } from '../core/model.js';
 import type { Outcome } from '../core/outcome.js';
-import { driftFindings } from '../core/plan-prune.js';
 import { renderDrift } from '../core/render/actions.js';
 import { driftWithBundles } from '../pipeline/drift.js';
 import { gather, namedContainers } from '../pipeline/gather.js';

@@ -54,11 +54,6 @@ export interface DriftRow {
   bundle: string | null;
 }
 
-/** Containers whose drift could not be read: the check could not run for them. */
-export function unreadableDriftFindings(rows: DriftRow[]): Finding[] {
-  return rows.flatMap((r): Finding[] => (r.error === null ? [] : [{ code: 'COLLECTOR_FAILED', severity: 'warning', containerId: r.containerId, subject: 'drift', message: `drift: ${r.name}: ${r.error}` }]));
-}
-
 /** One thing a pass did (or tried), as the check's output and the alert mail tell it. */
 export interface Action {
   action: 'rotate' | 'prune' | 'hold' | 'bundle';

@@ -2,6 +2,7 @@
 // changes elsewhere (an intrusion indicator, and evidence a prune would destroy). Pure.
 
 import picomatch from 'picomatch';
+import type { Finding } from './model.js';
 
 export interface Change {
   path: string;
@@ -70,4 +71,19 @@ export function allowFor(policyAllow: string[], labels: Record<string, string>, 
     .map((s) => s.trim())
     .filter(Boolean);
   return [...policyAllow, ...extra];
+}
+
+/** The drift finding of each suspicious container a plan met: critical when a system
+ *  path changed. */
+export function driftFindings(items: Array<{ containerId: string; name: string; drift: Drift | null }>): Finding[] {
+  return items.flatMap(({ containerId, name, drift }): Finding[] =>
+    drift?.status === 'suspicious'
+      ? [{ code: 'DRIFT_SUSPICIOUS', severity: drift.critical.length > 0 ? 'critical' : 'warning', containerId, subject: name, message: `${name}: ${drift.reason}` }]
+      : [],
+  );
+}
+
+/** Containers whose drift could not be read: the check could not run for them. */
+export function unreadableDriftFindings(rows: Array<{ containerId: string; name: string; error: string | null }>): Finding[] {
+  return rows.flatMap((r): Finding[] => (r.error === null ? [] : [{ code: 'COLLECTOR_FAILED', severity: 'warning', containerId: r.containerId, subject: 'drift', message: `drift: ${r.name}: ${r.error}` }]));
 }

@@ -109,13 +109,3 @@ export function decidePrune(items: PruneItem[], driftById: ReadonlyMap<string, D
     return { ...item, drift, action: 'prune', reason: `prune: ${item.reason}; ${drift.reason}` };
   });
 }
-
-/** The drift finding of each suspicious container a plan met: critical when a system
- *  path changed. */
-export function driftFindings(items: Array<{ containerId: string; name: string; drift: Drift | null }>): Finding[] {
-  return items.flatMap(({ containerId, name, drift }): Finding[] =>
-    drift?.status === 'suspicious'
-      ? [{ code: 'DRIFT_SUSPICIOUS', severity: drift.critical.length > 0 ? 'critical' : 'warning', containerId, subject: name, message: `${name}: ${drift.reason}` }]
-      : [],
-  );
-}

@@ -4,10 +4,10 @@
 
 import { applyPruneItem } from '../act/prune.js';
 import type { PruneResult } from '../core/actions.js';
-import { changesFrom, containerDrift, type Drift } from '../core/drift.js';
+import { changesFrom, containerDrift, driftFindings, type Drift } from '../core/drift.js';
 import { containerListFindings } from '../core/evaluate.js';
 import type { ContainerFacts, Finding } from '../core/model.js';
-import { decidePrune, driftFindings, pruneCandidates, type PruneItem } from '../core/plan-prune.js';
+import { decidePrune, pruneCandidates, type PruneItem } from '../core/plan-prune.js';
 import { EngineUnreachableError } from '../errors.js';
 import { appendJournal } from '../state/journal.js';
 import { driftOf, type DriftById } from './drift.js';

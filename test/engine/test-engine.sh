@@ -9,13 +9,15 @@
 #   test-engine.sh stop NAME                     stop it and remove every trace
 #   test-engine.sh clean-stale                   stop what killed runs left under PARENT
 #
-# PARENT is /tmp/docker-watchdog-test; the script acts on nothing outside it. After
+# PARENT is /tmp/docker-watchdog-test (or WDT_ENGINES_DIR, a folder under /tmp, so that
+# two checkouts can run their suites at once); the script acts on nothing outside it. After
 # start, PARENT/NAME/docker.sock is the engine and PARENT/NAME/env holds DOCKER_HOST=...
 # start copes with whatever a killed earlier run left in its directory: a live or stale
 # dockerd, containerd and shims, running or frozen containers, mounts, a loop device.
 set -euo pipefail
 
-PARENT=/tmp/docker-watchdog-test
+PARENT=${WDT_ENGINES_DIR:-/tmp/docker-watchdog-test}
+case "$PARENT" in /tmp/?*) ;; *) echo "test-engine: WDT_ENGINES_DIR must be a folder under /tmp, not '$PARENT'" >&2; exit 1 ;; esac
 IMAGE=wdt-busybox:latest
 
 log() { echo "test-engine: $*" >&2; }

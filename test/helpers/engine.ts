@@ -10,8 +10,9 @@ import Docker from 'dockerode';
 const run = promisify(execFile);
 
 export const ENGINE_SCRIPT = fileURLToPath(new URL('../engine/test-engine.sh', import.meta.url));
-/** Every test engine lives here; the global setup clears what killed runs left. */
-export const ENGINES_DIR = '/tmp/docker-watchdog-test';
+/** Every test engine lives here; the global setup clears what killed runs left.
+ *  WDT_ENGINES_DIR gives a second checkout its own (test-engine.sh reads it too). */
+export const ENGINES_DIR = process.env.WDT_ENGINES_DIR ?? '/tmp/docker-watchdog-test';
 export const TEST_IMAGE = 'wdt-busybox:latest';
 
 export interface TestEngine {

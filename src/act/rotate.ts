@@ -9,16 +9,18 @@
 
 import { once } from 'node:events';
 import { pipeline } from 'node:stream/promises';
-import { closeSync, createWriteStream, fsyncSync, lstatSync, mkdirSync, openSync, readdirSync, readSync, realpathSync, rmSync, statSync, truncateSync } from 'node:fs';
+import { closeSync, createWriteStream, fstatSync, fsyncSync, lstatSync, mkdirSync, openSync, readdirSync, readSync, realpathSync, rmSync, statfsSync, statSync, truncateSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { createGzip } from 'node:zlib';
+import { createGzip, gzipSync } from 'node:zlib';
+import prettyBytes from 'pretty-bytes';
 import type { RotationResult } from '../core/actions.js';
 import { containerFileName, fileTime } from '../core/names.js';
 import type { RotationItem } from '../core/plan-rotate.js';
 import type { EngineClient } from '../engine/client.js';
 import { renameDurably } from '../files/durable.js';
 import { isInside } from '../files/paths.js';
+import type { FreezeLedger } from './freezes.js';
 import type { InFlight } from './in-flight.js';
 
 export interface RotationContext {
@@ -28,6 +30,8 @@ export interface RotationContext {
   now: () => Date;
   /** Where the unpause is registered while the container is frozen (SIGTERM, SIGINT). */
   inFlight: InFlight;
+  /** Where the intent to freeze is written before the pause (a SIGKILL). */
+  ledger: FreezeLedger;
 }
 
 const CHUNK = 1 << 20;
@@ -75,35 +79,126 @@ async function settledSize(path: string): Promise<number> {
   return size;
 }
 
+/** Bytes the archive of a `size`-byte log needs: its first megabyte gzipped tells how
+ *  well it compresses (json-file logs: 5 to 20 times), with a tenth more and 1 MB
+ *  spare. A log of random bytes needs its own size. */
+function archiveBytesNeeded(fd: number, size: number): number {
+  const sample = Buffer.allocUnsafe(Math.min(size, CHUNK));
+  const read = readSync(fd, sample, 0, sample.length, 0);
+  const ratio = read > 0 ? Math.min(1, gzipSync(sample.subarray(0, read), { level: 1 }).length / read) : 1;
+  return Math.ceil(size * ratio * 1.1) + CHUNK;
+}
+
+/** Free bytes for an unprivileged writer in the filesystem holding `folder`. */
+function freeBytes(folder: string): number {
+  const fs = statfsSync(folder);
+  return fs.bavail * fs.bsize;
+}
+
+/** An error of the file system as a sentence ("no space left on the device (ENOSPC)"). */
+function fileErrorText(error: unknown): string {
+  const e = error as NodeJS.ErrnoException;
+  const known: Record<string, string> = {
+    ENOSPC: 'no space is left on the archive\'s device',
+    EDQUOT: 'the disk quota of the archive\'s device is used up',
+    EROFS: 'the archive folder is on a read-only file system',
+    EACCES: 'permission denied',
+    EIO: 'an I/O error on the disk',
+  };
+  return e.code && known[e.code] ? `${known[e.code]} (${e.code}${e.path ? ` at ${e.path}` : ''})` : e.message;
+}
+
+type Outcome = Pick<RotationResult, 'outcome' | 'code' | 'message'>;
+const skipped = (code: RotationResult['code'], message: string): Outcome => ({ outcome: 'skipped', code, message: `skipped: ${message}` });
+
 export async function rotate(item: RotationItem, ctx: RotationContext): Promise<RotationResult> {
-  const result = { containerId: item.containerId, name: item.name, archive: null, bytesArchived: 0, pauseMs: null, leftPaused: false };
+  const result = { containerId: item.containerId, name: item.name, archive: null, bytesArchived: 0, pauseMs: null };
   // Re-check just before acting: the plan may be minutes old.
   const inspect = await ctx.client.inspectContainer(item.containerId);
-  if (!inspect) return { ...result, outcome: 'skipped', message: 'skipped: the container is gone' };
+  if (!inspect) return { ...result, ...skipped('gone', 'the container is gone') };
   const logConfig = inspect.HostConfig?.LogConfig;
   if ((logConfig?.Type ?? 'json-file') !== 'json-file' || logConfig?.Config?.['max-size']) {
-    return { ...result, outcome: 'skipped', message: 'skipped: its log is now one the engine rotates itself' };
+    return { ...result, ...skipped('engine-rotates', 'its log is now one the engine rotates itself') };
   }
-  if (!inspect.LogPath || inspect.LogPath !== item.logPath) return { ...result, outcome: 'skipped', message: 'skipped: its log file changed since the plan' };
+  if (!inspect.LogPath || inspect.LogPath !== item.logPath) return { ...result, ...skipped('log-changed', 'its log file changed since the plan') };
   const state = inspect.State?.Status ?? 'unknown';
-  if (state === 'restarting' || state === 'removing') return { ...result, outcome: 'skipped', message: `skipped: it is ${state}` };
+  if (state === 'restarting' || state === 'removing') return { ...result, ...skipped('not-now', `it is ${state}`) };
 
   let logPath: string;
   try {
     logPath = checkedLogPath(ctx.dockerRootDir, item.containerId, inspect.LogPath);
   } catch (error) {
-    return { ...result, outcome: 'skipped', message: `skipped: ${(error as Error).message}` };
+    return { ...result, ...skipped('log-refused', (error as Error).message) };
   }
-  // The plan may rest on a size the cache kept (an exited container's): an archive of
-  // nothing would only take one of logs.keep's places.
-  if (statSync(logPath).size === 0) return { ...result, outcome: 'skipped', message: 'skipped: its log is empty' };
+  let logFd: number | null = null;
+  let outFd: number | null = null;
+  let partial: string | null = null;
+  try {
+    logFd = openSync(logPath, 'r');
+    const size = fstatSync(logFd).size;
+    // The plan may rest on a size the cache kept (an exited container's): an archive of
+    // nothing would only take one of logs.keep's places.
+    if (size === 0) return { ...result, ...skipped('empty', 'its log is empty') };
+    const folder = archiveFolder(ctx.archiveDir, item.name, item.containerId);
+    mkdirSync(folder, { recursive: true, mode: 0o700 });
+    // A full disk is found out here, before anything is written or frozen, not midway.
+    const needed = archiveBytesNeeded(logFd, size);
+    const free = freeBytes(folder);
+    if (free < needed) {
+      return { ...result, ...skipped('no-space', `its archive needs about ${prettyBytes(needed)} and ${folder} has ${prettyBytes(free)} free; free space there or set logs.archiveDir to another disk`) };
+    }
+    const archive = join(folder, `${fileTime(ctx.now())}.json.log.gz`);
+    partial = `${archive}.partial`;
+    outFd = openSync(partial, 'wx', 0o600);
+    const done = await copyAndTruncate(item, ctx, state, logPath, logFd, outFd, partial, archive);
+    partial = null;
+    return { ...result, ...done, archive: done.outcome === 'done' ? archive : null };
+  } catch (error) {
+    // A container removed while its log was copied takes its folder with it.
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT' && !(await ctx.client.inspectContainer(item.containerId).catch(() => inspect))) {
+      return { ...result, ...skipped('gone', 'the container was removed while its log was being rotated') };
+    }
+    if (error instanceof RotationError) return { ...result, outcome: 'failed', code: error.code, message: `failed: ${error.message}` };
+    return { ...result, outcome: 'failed', code: 'failed', message: `failed: ${fileErrorText(error)}; nothing was truncated` };
+  } finally {
+    if (partial) rmSync(partial, { force: true });
+    for (const fd of [logFd, outFd]) if (fd !== null) closeQuietly(fd);
+  }
+}
 
-  const folder = archiveFolder(ctx.archiveDir, item.name, item.containerId);
-  mkdirSync(folder, { recursive: true, mode: 0o700 });
-  const archive = join(folder, `${fileTime(ctx.now())}.json.log.gz`);
-  const partial = `${archive}.partial`;
-  const logFd = openSync(logPath, 'r');
-  const outFd = openSync(partial, 'wx', 0o600);
+/** A failure that knows its code. */
+class RotationError extends Error {
+  constructor(
+    readonly code: RotationResult['code'],
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+/** The stream may have closed the descriptor on an error already (EBADF here was what
+ *  crashed runs on a full disk). */
+function closeQuietly(fd: number): void {
+  try {
+    closeSync(fd);
+  } catch {
+    // Closed already.
+  }
+}
+
+/** Copies the log into `partial` (the bulk live, the rest frozen), renames it to
+ *  `archive` and truncates the log. */
+async function copyAndTruncate(
+  item: RotationItem,
+  ctx: RotationContext,
+  state: string,
+  logPath: string,
+  logFd: number,
+  outFd: number,
+  partial: string,
+  archive: string,
+): Promise<RotationResult & { archive: string | null }> {
+  const result = { containerId: item.containerId, name: item.name, archive, bytesArchived: 0, pauseMs: null };
   const gzip = createGzip();
   // Through a pipeline, so that a write error (a full disk) reaches this function
   // instead of killing the process with the container frozen.
@@ -117,7 +212,7 @@ export async function rotate(item: RotationItem, ctx: RotationContext): Promise<
   // Everything from the last copy to the truncation, done while the writer is frozen.
   const finish = async (copiedSoFar: number): Promise<number> => {
     const end = await settledSize(logPath);
-    if (end < copiedSoFar) throw new Error('the log shrank while it was being copied (another tool truncated it?); nothing was truncated');
+    if (end < copiedSoFar) throw new RotationError('failed', 'the log shrank while it was being copied (another tool truncated it?); nothing was truncated');
     const copied = await copyRange(logFd, copiedSoFar, end, gzip);
     gzip.end();
     await written;
@@ -125,20 +220,19 @@ export async function rotate(item: RotationItem, ctx: RotationContext): Promise<
     renameDurably(partial, archive);
     if (stopped) {
       rmSync(archive, { force: true });
-      throw new Error('stopped by a signal before the truncation; nothing was truncated');
+      throw new RotationError('failed', 'stopped by a signal before the truncation; nothing was truncated');
     }
     // A line that reached the file after the copy would be lost by the truncation:
     // then truncate nothing, drop this archive, and let the next run try again.
     if (statSync(logPath).size !== copied) {
       rmSync(archive, { force: true });
-      throw new Error('the log grew while the container was paused; nothing was truncated, the next run tries again');
+      throw new RotationError('failed', 'the log grew while the container was paused; nothing was truncated, the next run tries again');
     }
     // Only now, with every line safely in the archive, is the log emptied.
     truncateSync(logPath, 0);
     return copied;
   };
 
-  let leftPaused = false;
   try {
     // Catch up with a busy writer before freezing it, so that the frozen part is short:
     // copy until what is left is small, and get what is copied onto the disk.
@@ -147,76 +241,100 @@ export async function rotate(item: RotationItem, ctx: RotationContext): Promise<
       bulk = await copyRange(logFd, bulk, statSync(logPath).size, gzip);
       if (statSync(logPath).size - bulk < CATCH_UP_BYTES) break;
     }
-    await new Promise<void>((resolve) => gzip.flush(() => resolve()));
+    await new Promise<void>((resolve, reject) => {
+      gzip.flush(() => resolve());
+      written.catch(reject);
+    });
     fsyncSync(outFd);
     // A running container is frozen for the last copy; one already paused by someone
     // else is frozen already, and is left paused.
     if (state !== 'running') {
       const copied = await finish(bulk);
-      return { ...result, outcome: 'done', message: `rotated into ${archive}`, archive, bytesArchived: copied };
+      return { ...result, outcome: 'done', code: 'rotated', message: `rotated into ${archive}`, bytesArchived: copied };
     }
     const started = performance.now();
+    // The intent is written down before the pause: a run killed while the container is
+    // frozen leaves it for the next run to thaw (act/freezes.ts). No record, no pause.
+    try {
+      ctx.ledger.intend(item.containerId, item.name, ctx.now());
+    } catch (error) {
+      throw new RotationError('failed', `the pause could not be recorded (${fileErrorText(error)}), so it was not paused; nothing was truncated`);
+    }
     // systemd's stop or a Ctrl-C while the container is frozen must not leave it so: the
     // undo waits for a pause still on its way (or it would thaw before the freeze), then
     // thaws, and this rotation truncates nothing. Registered before the pause: once the
     // process is stopping, registering fails and nothing is frozen.
     let pausing: Promise<void> | null = null;
-    const release = ctx.inFlight.add(async () => {
-      stopped = true;
-      await pausing?.catch(() => {});
-      await unpauseWithRetry(ctx.client, item.containerId);
-    });
+    let release: () => void = () => {};
     let copied: number;
     try {
+      release = ctx.inFlight.add(async () => {
+        stopped = true;
+        await pausing?.catch(() => {});
+        await thaw(ctx.client, item.containerId);
+      });
       // Inside the try: a pause request that timed out may still have frozen it.
       pausing = ctx.client.pauseContainer(item.containerId);
-      await pausing;
+      try {
+        await pausing;
+      } catch (error) {
+        // Whether it is frozen is the engine's to say, not the error's: the finally
+        // below thaws it if it is.
+        throw new RotationError('pause-failed', `the engine could not pause it (${(error as Error).message}); nothing was truncated, the next run tries again`);
+      }
       copied = await finish(bulk);
     } finally {
-      try {
-        await unpauseWithRetry(ctx.client, item.containerId);
-      } catch (error) {
-        leftPaused = true;
-        throw error;
-      } finally {
-        release();
-      }
+      // Thawed (or found not frozen): only then is the intent dropped. Left frozen, the
+      // record stays, and the next run thaws it and says so.
+      await thaw(ctx.client, item.containerId).then(
+        () => ctx.ledger.forget(item.containerId),
+        (error: Error) => {
+          throw new RotationError('left-paused', error.message);
+        },
+      ).finally(release);
     }
     const pauseMs = performance.now() - started;
-    return { ...result, outcome: 'done', message: `rotated into ${archive}, paused ${Math.round(pauseMs)} ms`, archive, bytesArchived: copied, pauseMs };
+    return { ...result, outcome: 'done', code: 'rotated', message: `rotated into ${archive}, paused ${Math.round(pauseMs)} ms`, bytesArchived: copied, pauseMs };
   } catch (error) {
     gzip.destroy();
-    rmSync(partial, { force: true });
-    return { ...result, outcome: 'failed', message: `failed: ${(error as Error).message}`, leftPaused };
-  } finally {
-    closeSync(logFd);
-    closeSync(outFd);
+    throw error;
   }
 }
 
-/** A container must never be left frozen: retry, then say exactly what to do. */
-async function unpauseWithRetry(client: EngineClient, id: string): Promise<void> {
+/** Whether the engine says the container is frozen (a gone container is not). */
+async function isPaused(client: EngineClient, id: string): Promise<boolean> {
+  return (await client.inspectContainer(id))?.State?.Paused === true;
+}
+
+/** A container must never be left frozen: unpause, and when that fails, ask the engine
+ *  whether it is still frozen before saying so; retry, then say exactly what to do. */
+export async function thaw(client: EngineClient, id: string): Promise<void> {
   let lastError: unknown;
   for (let attempt = 0; attempt < 5; attempt++) {
     try {
       await client.unpauseContainer(id);
       return;
     } catch (error) {
-      // 409: it is not paused (the pause request failed, or it was unpaused already).
-      if ((error as { statusCode?: number }).statusCode === 409) return;
       lastError = error;
+      // Not frozen (a pause that failed, or unpaused already): nothing to thaw.
+      if (!(await isPaused(client, id).catch(() => true))) return;
       await sleep(200 * (attempt + 1));
     }
   }
   throw new Error(`could not unpause container ${id.slice(0, 12)} (${(lastError as Error).message}); it is still PAUSED: run docker unpause ${id.slice(0, 12)}`);
 }
 
+/** A `.partial` archive this old was left by a run that was killed mid-copy (a live
+ *  copy writes to its partial every few milliseconds). */
+const ABANDONED_PARTIAL_MS = 10 * 60_000;
+
 /**
  * Keeps at most `keep` archives per container and `budgetBytes` in all, oldest first;
- * `protect` (the archives just written) are never removed. Forensic bundles live in
- * another folder and are never touched.
+ * `protect` (the archives just written) are never removed. Partial archives that killed
+ * runs left behind are removed. Forensic bundles live in another folder and are never
+ * touched.
  */
-export function pruneArchives(archiveDir: string, keep: number, budgetBytes: number, protect: Set<string>): string[] {
+export function pruneArchives(archiveDir: string, keep: number, budgetBytes: number, protect: Set<string>, now: Date): string[] {
   const root = join(archiveDir, 'logs');
   let folders: string[];
   try {
@@ -227,7 +345,14 @@ export function pruneArchives(archiveDir: string, keep: number, budgetBytes: num
   const removed: string[] = [];
   const all: Array<{ path: string; size: number; name: string }> = [];
   for (const folder of folders) {
-    const archives = readdirSync(folder)
+    const names = readdirSync(folder);
+    for (const name of names.filter((f) => f.endsWith('.json.log.gz.partial'))) {
+      const path = join(folder, name);
+      if (now.getTime() - statSync(path).mtimeMs < ABANDONED_PARTIAL_MS) continue;
+      rmSync(path, { force: true });
+      removed.push(path);
+    }
+    const archives = names
       .filter((f) => f.endsWith('.json.log.gz'))
       .sort()
       .map((f) => ({ path: join(folder, f), name: f, size: statSync(join(folder, f)).size }));

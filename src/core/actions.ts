@@ -3,14 +3,33 @@
 
 import prettyBytes from 'pretty-bytes';
 import type { Drift } from './drift.js';
-import type { Finding } from './model.js';
+import type { Finding, FindingCode, Severity } from './model.js';
 import type { PruneItem } from './plan-prune.js';
 import type { RotationItem } from './plan-rotate.js';
+
+/** Why a rotation ended as it did; what its finding is decided on. */
+export type RotationCode =
+  | 'rotated'
+  | 'dry-run'
+  | 'gone'
+  | 'engine-rotates'
+  | 'log-changed'
+  | 'not-now'
+  | 'log-refused'
+  | 'empty'
+  /** Not enough free space for the archive: skipped before anything was written. */
+  | 'no-space'
+  /** The engine could not freeze it (and says it is not paused): nothing truncated. */
+  | 'pause-failed'
+  | 'failed'
+  /** It could not be unpaused: the engine says it is still frozen. */
+  | 'left-paused';
 
 export interface RotationResult {
   containerId: string;
   name: string;
   outcome: 'done' | 'failed' | 'skipped';
+  code: RotationCode;
   message: string;
   archive: string | null;
   /** Bytes moved from the live log into the archive (what the disk got back, before
@@ -18,8 +37,6 @@ export interface RotationResult {
   bytesArchived: number;
   /** How long the container was frozen; null when it was not paused. */
   pauseMs: number | null;
-  /** The container could not be unpaused: it is still frozen (the worst failure). */
-  leftPaused: boolean;
 }
 
 export interface PruneResult {
@@ -65,7 +82,18 @@ export interface Action {
   /** Something an operator has not been told yet: every action, and a hold only when
    *  its forensic bundle was just written. */
   news: boolean;
-  leftPaused: boolean;
+  /** What it raises (exit code, alerts), decided where the action's result is read. */
+  finding: { code: FindingCode; severity: Severity } | null;
+}
+
+const ACTION_FAILED = { code: 'ACTION_FAILED', severity: 'warning' } as const;
+
+/** A container left frozen is the worst of failures; a log not rotated for want of
+ *  space is a warning of its own (the disk, not the watchdog, needs attention). */
+function rotationFinding(r: RotationResult): Action['finding'] {
+  if (r.code === 'left-paused') return { code: 'ACTION_FAILED', severity: 'critical' };
+  if (r.code === 'no-space') return { code: 'ROTATION_NO_SPACE', severity: 'warning' };
+  return r.outcome === 'failed' ? ACTION_FAILED : null;
 }
 
 export function rotationActions(results: RotationResult[]): Action[] {
@@ -76,8 +104,8 @@ export function rotationActions(results: RotationResult[]): Action[] {
     outcome: r.outcome,
     message: r.message,
     bytesFreed: r.outcome === 'done' ? r.bytesArchived : null,
-    news: r.outcome !== 'skipped',
-    leftPaused: r.leftPaused,
+    news: r.outcome !== 'skipped' || r.code === 'no-space',
+    finding: rotationFinding(r),
   }));
 }
 
@@ -90,16 +118,14 @@ export function pruneActions(results: PruneResult[]): Action[] {
     message: r.message,
     bytesFreed: r.bytesFreed,
     news: r.outcome === 'held' ? r.newBundle : r.outcome !== 'skipped',
-    leftPaused: false,
+    finding: r.outcome === 'failed' ? ACTION_FAILED : null,
   }));
 }
 
-/** An action that failed is a finding: it reaches the exit code and the alerts, not
- *  just the service log. A container left frozen is the worst of them. */
+/** An action that failed (or could not be done for want of space) is a finding: it
+ *  reaches the exit code and the alerts, not just the service log. */
 export function actionFindings(actions: Action[]): Finding[] {
-  return actions
-    .filter((a) => a.outcome === 'failed')
-    .map((a) => ({ code: 'ACTION_FAILED', severity: a.leftPaused ? 'critical' : 'warning', containerId: a.containerId, subject: a.target, message: `${a.action} ${a.target}: ${a.message}` }));
+  return actions.flatMap((a): Finding[] => (a.finding ? [{ ...a.finding, containerId: a.containerId, subject: a.target, message: `${a.action} ${a.target}: ${a.message}` }] : []));
 }
 
 export const bytesFreed = (actions: ReadonlyArray<{ bytesFreed: number | null }>): number => actions.reduce((sum, a) => sum + (a.bytesFreed ?? 0), 0);

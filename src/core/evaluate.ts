@@ -186,7 +186,15 @@ export function evaluate(snapshot: Snapshot, policy: EvaluatePolicy, trends: Tre
     ...snapshot.containers.flatMap(logFindings),
     ...growthFindings(snapshot, trends, policy.logs.maxGrowthPerDay),
     ...exitedFindings(snapshot),
+    ...snapshot.containers.flatMap(pausedFindings),
   ]);
+}
+
+/** A paused container's processes are frozen: nobody may notice but the report (a
+ *  pause the watchdog itself left behind is thawed before this, see pipeline/thaw.ts). */
+function pausedFindings(c: ContainerFacts): Finding[] {
+  if (c.state !== 'paused') return [];
+  return [{ code: 'CONTAINER_PAUSED', severity: 'info', containerId: c.id, subject: c.name, message: `${c.name} is paused: its processes are frozen until someone runs docker unpause ${c.name}` }];
 }
 
 /** Worst first; a stable sort keeps the order within a severity. */

@@ -32,7 +32,7 @@ export interface ContainerInspect {
   Name?: string;
   Created?: string;
   LogPath?: string;
-  State?: { Status?: string; FinishedAt?: string };
+  State?: { Status?: string; FinishedAt?: string; Paused?: boolean };
   Config?: { Image?: string; Labels?: Record<string, string> | null };
   HostConfig?: {
     LogConfig?: { Type?: string; Config?: Record<string, string> | null };

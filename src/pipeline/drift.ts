@@ -44,7 +44,7 @@ export async function driftWithBundles(run: Run, containers: ContainerFacts[], d
         if (inspect) bundle = (await writeForensicBundle(run.client, c, inspect, found.changes, run.config.logs.archiveDir)).folder;
       } catch (error) {
         if (error instanceof EngineUnreachableError) throw error;
-        actions.push({ action: 'bundle', target: c.name, containerId: c.id, outcome: 'failed', message: `its forensic bundle could not be written (${(error as Error).message})`, bytesFreed: null, news: true, leftPaused: false });
+        actions.push({ action: 'bundle', target: c.name, containerId: c.id, outcome: 'failed', message: `its forensic bundle could not be written (${(error as Error).message})`, bytesFreed: null, news: true, finding: { code: 'ACTION_FAILED', severity: 'warning' } });
       }
     }
     rows.push({ containerId: c.id, name: c.name, drift: found.drift, error: null, bundle });

@@ -17,6 +17,7 @@ import { recentUsage, sqliteExitedCache } from '../state/cache.js';
 import { readHistory } from '../state/history.js';
 import { storeEngineId } from '../state/store.js';
 import type { Run } from './run.js';
+import { ledgerOf, thawOrphans } from './thaw.js';
 
 /** Trends look back a day (see core/forecast.ts); a week is read for the sparklines. */
 const HISTORY_WINDOW_MS = 7 * DAY;
@@ -52,13 +53,19 @@ export async function gather(run: Run, usage: UsageWanted): Promise<Pass> {
   const ownedBy = (engineId: string) => owner === null || owner === engineId;
   let history = readHistory(db, now.getTime() - HISTORY_WINDOW_MS);
   let reusedUsage: Usage | null = null;
-  const { snapshot, timings } = await collectSnapshot(run.client, {
-    now,
-    // What the store remembers of exited containers is this engine's only if the store is.
-    exitedCache: (engineId) => (ownedBy(engineId) ? sqliteExitedCache(db) : null),
-    skipUsage: usage === 'skip',
-    recentUsage: (engineId) => (reusedUsage = usage !== 'reuse' || !ownedBy(engineId) ? null : recentUsage(db, now, config.usage.maxAge)),
-  });
+  const collect = () =>
+    collectSnapshot(run.client, {
+      now,
+      // What the store remembers of exited containers is this engine's only if the store is.
+      exitedCache: (engineId) => (ownedBy(engineId) ? sqliteExitedCache(db) : null),
+      skipUsage: usage === 'skip',
+      recentUsage: (engineId) => (reusedUsage = usage !== 'reuse' || !ownedBy(engineId) ? null : recentUsage(db, now, config.usage.maxAge)),
+    });
+  let { snapshot, timings } = await collect();
+  // A container a killed run left frozen is thawed first (and the host seen again, as
+  // it is now): the rare case, so the common one pays one readdir of a tmpfs folder.
+  const thawed = snapshot.engine ? await thawOrphans(run.client, ledgerOf(run.io, snapshot.engine.id)) : [];
+  if (thawed.length > 0) ({ snapshot, timings } = await collect());
   const foreignStore = snapshot.engine !== null && !ownedBy(snapshot.engine.id);
   if (foreignStore) {
     run.warn(`the state store holds the history of engine ${owner}, not of this one (${snapshot.engine!.id}): not using or changing it; give each engine its own --state`);
@@ -67,7 +74,7 @@ export async function gather(run: Run, usage: UsageWanted): Promise<Pass> {
   const trends = trendsOf(snapshot, history, now.getTime());
   // Alerts that could not be delivered are a finding of their own, so that `report`
   // shows them even on a host where nobody reads the mail.
-  const findings = sortFindings([...evaluate(snapshot, config, trends), ...deliveryFindings(undelivered(db))]);
+  const findings = sortFindings([...thawed, ...evaluate(snapshot, config, trends), ...deliveryFindings(undelivered(db))]);
   return { now, snapshot, foreignStore, timings, history, trends, findings, pressure: pressureOf(findings), reusedUsage };
 }
 

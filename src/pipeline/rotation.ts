@@ -11,6 +11,7 @@ import { UsageError } from '../errors.js';
 import { forgetExited } from '../state/cache.js';
 import { appendJournal } from '../state/journal.js';
 import type { Run } from './run.js';
+import { ledgerOf } from './thaw.js';
 
 /** Rotation works on the engine's files: it needs a local engine. */
 export function requireLocal(snapshot: Snapshot, what: string): void {
@@ -31,10 +32,11 @@ export async function rotateLogs(run: Run, snapshot: Snapshot, plan: RotationIte
   const { config, db } = run;
   const results: RotationResult[] = [];
   const written = new Set<string>();
-  const ctx = { client: run.client, dockerRootDir: snapshot.engine!.dockerRootDir, archiveDir: config.logs.archiveDir, now: run.io.now, inFlight: run.io.inFlight };
+  const engine = snapshot.engine!;
+  const ctx = { client: run.client, dockerRootDir: engine.dockerRootDir, archiveDir: config.logs.archiveDir, now: run.io.now, inFlight: run.io.inFlight, ledger: ledgerOf(run.io, engine.id) };
   for (const item of plan.filter((i) => i.action === 'rotate')) {
     const result: RotationResult = dryRun
-      ? { containerId: item.containerId, name: item.name, outcome: 'skipped', message: 'dry run: nothing changed', archive: null, bytesArchived: 0, pauseMs: null, leftPaused: false }
+      ? { containerId: item.containerId, name: item.name, outcome: 'skipped', code: 'dry-run', message: 'dry run: nothing changed', archive: null, bytesArchived: 0, pauseMs: null }
       : await rotate(item, ctx);
     if (result.archive) written.add(result.archive);
     // Its footprint, as the cache keeps it, counted the log that is now archived.
@@ -51,6 +53,6 @@ export async function rotateLogs(run: Run, snapshot: Snapshot, plan: RotationIte
       details: result.outcome === 'done' ? `${result.archive}${result.pauseMs === null ? '' : `; paused ${Math.round(result.pauseMs)} ms`}` : result.message,
     });
   }
-  const archivesRemoved = dryRun ? [] : pruneArchives(config.logs.archiveDir, config.logs.keep, config.logs.archiveBudget, written);
+  const archivesRemoved = dryRun ? [] : pruneArchives(config.logs.archiveDir, config.logs.keep, config.logs.archiveBudget, written, run.io.now());
   return { plan, results, archivesRemoved };
 }

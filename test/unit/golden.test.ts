@@ -50,7 +50,7 @@ const pruning: Pruning = {
 };
 const rotation: Rotation = {
   plan: planRotations(busyHost.containers, policy.logs.maxSize, { overLimit: true, runningOnly: true }),
-  results: [{ containerId: idOf('web'), name: 'web', outcome: 'done', message: 'rotated into /var/lib/docker-watchdog/archive/logs/web-0d9f3c1b2a4e/2026-11-28T18-55-27-234Z.json.log.gz, paused 78 ms', archive: '/var/lib/docker-watchdog/archive/logs/web-0d9f3c1b2a4e/2026-11-28T18-55-27-234Z.json.log.gz', bytesArchived: 120_000_000, pauseMs: 78, leftPaused: false }],
+  results: [{ containerId: idOf('web'), name: 'web', outcome: 'done', code: 'rotated', message: 'rotated into /var/lib/docker-watchdog/archive/logs/web-0d9f3c1b2a4e/2026-11-28T18-55-27-234Z.json.log.gz, paused 78 ms', archive: '/var/lib/docker-watchdog/archive/logs/web-0d9f3c1b2a4e/2026-11-28T18-55-27-234Z.json.log.gz', bytesArchived: 120_000_000, pauseMs: 78 }],
   archivesRemoved: ['web-0d9f3c1b2a4e/2026-11-21T18-55-27-234Z.json.log.gz'],
 };
 const actions = [...rotationActions(rotation.results), ...pruneActions(pruning.results)];

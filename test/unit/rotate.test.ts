@@ -1,4 +1,4 @@
-import { mkdirSync, mkdtempSync, readdirSync, symlinkSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeEach, describe, expect, it } from 'vitest';
@@ -47,11 +47,23 @@ describe('pruneArchives', () => {
     mkdirSync(join(dir, 'forensics', 'bundle'), { recursive: true });
     writeFileSync(join(dir, 'forensics', 'bundle', 'changes.tar'), Buffer.alloc(10_000));
 
-    const removed = pruneArchives(dir, 2, 650, new Set([newest]));
+    const removed = pruneArchives(dir, 2, 650, new Set([newest]), new Date());
     // keep 2: web-1's 11-01 goes; budget 650 of 800 left: db-2's 10-01 (oldest) goes, then 11-02.
     expect(removed).toEqual(['web-1/2026-11-01.json.log.gz', 'db-2/2026-10-01.json.log.gz', 'web-1/2026-11-02.json.log.gz']);
     expect(readdirSync(join(dir, 'logs', 'web-1'))).toEqual(['2026-11-03.json.log.gz']);
     expect(readdirSync(join(dir, 'forensics', 'bundle'))).toEqual(['changes.tar']);
+  });
+
+  it('removes partial archives a killed run left (older than 10 minutes), never one still being written (issue #9)', () => {
+    const folder = join(dir, 'logs', 'web-1');
+    mkdirSync(folder, { recursive: true });
+    writeFileSync(join(folder, 'old.json.log.gz.partial'), Buffer.alloc(7_100));
+    writeFileSync(join(folder, 'live.json.log.gz.partial'), Buffer.alloc(1_200));
+    const now = new Date();
+    utimesSync(join(folder, 'old.json.log.gz.partial'), new Date(now.getTime() - 11 * 60_000), new Date(now.getTime() - 11 * 60_000));
+
+    expect(pruneArchives(dir, 5, 1e9, new Set(), now)).toEqual(['web-1/old.json.log.gz.partial']);
+    expect(readdirSync(folder)).toEqual(['live.json.log.gz.partial']);
   });
 
   it('names folders after the container, safely', () => {

@@ -1,0 +1,81 @@
+// Which containers this watchdog froze (issue #9). A run killed with SIGKILL while a
+// container is paused for the last copy of its log cannot thaw it; the next run must,
+// and must know that the pause was the watchdog's, not an operator's. So the intent is
+// written down before the pause and removed after the unpause: one small file per
+// container in the runtime folder (files/runtime.ts), on a tmpfs, which still works
+// when the disk is full and is gone after a reboot, as the pause is.
+
+import { mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+
+export interface Freeze {
+  containerId: string;
+  name: string;
+  /** The watchdog process that paused it, and when that process started (a pid is
+   *  reused: the start time tells a live holder from a stranger with its number). */
+  pid: number;
+  pidStartedAt: string | null;
+  since: string;
+}
+
+export interface FreezeLedger {
+  /** Writes the intent before the pause; throws if it cannot (then nothing is paused). */
+  intend(containerId: string, name: string, now: Date): void;
+  /** After the unpause. */
+  forget(containerId: string): void;
+  /** Freezes recorded by processes that are gone: theirs to thaw no more. */
+  orphans(): Freeze[];
+}
+
+/** The start time of a process (field 22 of /proc/PID/stat, clock ticks since boot). */
+function processStartedAt(pid: number): string | null {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    // The command name (field 2) may hold spaces and parentheses: count from its end.
+    return stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19] ?? null;
+  } catch {
+    return null;
+  }
+}
+
+function isAlive(freeze: Freeze): boolean {
+  try {
+    process.kill(freeze.pid, 0);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ESRCH') return false;
+  }
+  const startedAt = processStartedAt(freeze.pid);
+  return startedAt === null || freeze.pidStartedAt === null || startedAt === freeze.pidStartedAt;
+}
+
+/** The ledger of one engine, in `folder` (one per engine id: two engines' containers
+ *  never mix). */
+export function freezeLedger(folder: string): FreezeLedger {
+  const fileOf = (containerId: string) => join(folder, `${containerId}.json`);
+  return {
+    intend(containerId, name, now) {
+      const freeze: Freeze = { containerId, name, pid: process.pid, pidStartedAt: processStartedAt(process.pid), since: now.toISOString() };
+      mkdirSync(folder, { recursive: true, mode: 0o700 });
+      writeFileSync(fileOf(containerId), `${JSON.stringify(freeze)}\n`, { mode: 0o600 });
+    },
+    forget(containerId) {
+      rmSync(fileOf(containerId), { force: true });
+    },
+    orphans() {
+      let names: string[];
+      try {
+        names = readdirSync(folder).filter((n) => /^[0-9a-f]{64}\.json$/.test(n));
+      } catch {
+        return [];
+      }
+      return names.flatMap((n) => {
+        try {
+          const freeze = JSON.parse(readFileSync(join(folder, n), 'utf8')) as Freeze;
+          return isAlive(freeze) ? [] : [freeze];
+        } catch {
+          return [];
+        }
+      });
+    },
+  };
+}

@@ -38,7 +38,7 @@ export async function alertTestCommand(options: AlertOptions, io: Io): Promise<O
 export async function alertFailureCommand(unit: string, options: AlertOptions, io: Io): Promise<Outcome> {
   const config = await loadConfig(options.config);
   const email = emailOf(config);
-  return withStore(options, io, async (db, now) => {
+  return withStore(options, io, async ({ db }, now) => {
     const delivery = await notifyUnitFailure(db, now, email, config.alerts.cooldown, unit, io, warner(io));
     return delivery.failed.length > 0 ? notDelivered(delivery.failed[0]!) : DONE;
   });

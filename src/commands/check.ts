@@ -4,7 +4,7 @@
 
 import { actionFindings, bytesFreed, pruneActions, rotationActions } from '../core/actions.js';
 import { alertContext } from '../core/alerts.js';
-import { sortFindings } from '../core/evaluate.js';
+import { sortFindings, stateFindings } from '../core/evaluate.js';
 import type { Outcome } from '../core/outcome.js';
 import { renderCheck } from '../core/render/actions.js';
 import { gather } from '../pipeline/gather.js';
@@ -31,7 +31,7 @@ export function checkCommand(options: CheckOptions, io: Io): Promise<Outcome> {
     record(run, pass);
 
     const actions = [...rotationActions(rotation?.results ?? []), ...pruneActions(pruning.results)];
-    const findings = sortFindings([...pass.findings, ...prunePlan.findings, ...actionFindings(actions)]);
+    const findings = sortFindings([...pass.findings, ...prunePlan.findings, ...actionFindings(actions), ...stateFindings(run.storeProblems)]);
     if (!dryRun) await notify(run, { at: pass.now, host: pass.snapshot.engine?.hostName ?? '', findings, actions, context: alertContext(pass.snapshot, pass.trends) });
 
     if (options.json) {

@@ -4,12 +4,12 @@
 
 import { actionFindings } from '../core/actions.js';
 import { driftFindings, unreadableDriftFindings } from '../core/drift.js';
-import { containerListFindings, sortFindings } from '../core/evaluate.js';
+import { sortFindings } from '../core/evaluate.js';
 import { isExited } from '../core/model.js';
 import type { Outcome } from '../core/outcome.js';
 import { renderDrift } from '../core/render/actions.js';
 import { driftWithBundles } from '../pipeline/drift.js';
-import { gather, namedContainers } from '../pipeline/gather.js';
+import { gather, namedContainers, runFindings } from '../pipeline/gather.js';
 import { writeJson, type Io } from '../pipeline/io.js';
 import { withRun, type RunOptions } from '../pipeline/run.js';
 
@@ -24,7 +24,7 @@ export function driftCommand(options: DriftOptions, io: Io): Promise<Outcome> {
     const pass = await gather(run, 'skip');
     const targets = options.containers.length > 0 ? namedContainers(pass.snapshot, options.containers) : pass.snapshot.containers.filter((c) => isExited(c.state));
     const { rows, actions } = await driftWithBundles(run, targets, options.dryRun);
-    const findings = sortFindings([...containerListFindings(pass.snapshot), ...driftFindings(rows), ...unreadableDriftFindings(rows), ...actionFindings(actions)]);
+    const findings = sortFindings([...runFindings(run, pass), ...driftFindings(rows), ...unreadableDriftFindings(rows), ...actionFindings(actions)]);
 
     if (options.json) writeJson(io, { dryRun: options.dryRun, containers: rows, findings });
     else io.stdout.write(renderDrift(rows, findings));

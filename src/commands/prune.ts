@@ -4,10 +4,10 @@
 // bundle first and are held (or pruned after it, with drift.onSuspicious).
 
 import { actionFindings, pruneActions } from '../core/actions.js';
-import { containerListFindings, sortFindings } from '../core/evaluate.js';
+import { sortFindings } from '../core/evaluate.js';
 import type { Outcome } from '../core/outcome.js';
 import { renderPruning } from '../core/render/actions.js';
-import { gather } from '../pipeline/gather.js';
+import { gather, runFindings } from '../pipeline/gather.js';
 import { writeJson, type Io } from '../pipeline/io.js';
 import { planPrune, pruneContainers } from '../pipeline/pruning.js';
 import { withRun, type RunOptions } from '../pipeline/run.js';
@@ -23,7 +23,7 @@ export function pruneCommand(options: PruneOptions, io: Io): Promise<Outcome> {
     const plan = await planPrune(run, pass);
     const pruning = { plan: plan.items, results: await pruneContainers(run, pass, plan, { dryRun: options.dryRun, everyReason: true }) };
     const actions = pruneActions(pruning.results);
-    const findings = sortFindings([...containerListFindings(pass.snapshot), ...plan.findings, ...actionFindings(actions)]);
+    const findings = sortFindings([...runFindings(run, pass), ...plan.findings, ...actionFindings(actions)]);
 
     if (options.json) writeJson(io, { dryRun: options.dryRun, plan: pruning.plan, results: pruning.results, findings });
     else io.stdout.write(renderPruning(pruning, actions, findings, options.dryRun));

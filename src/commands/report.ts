@@ -1,6 +1,7 @@
 // `watchdog report`: gather (with what earlier runs remember), record, print. Never
 // changes the host.
 
+import { sortFindings, stateFindings } from '../core/evaluate.js';
 import { buildReport } from '../core/report.js';
 import { renderText } from '../core/render/report.js';
 import type { Outcome } from '../core/outcome.js';
@@ -21,10 +22,11 @@ export function reportCommand(options: ReportOptions, io: Io): Promise<Outcome> 
   return withRun(options, io, async (run) => {
     const pass = await gather(run, options.fresh ? 'fresh' : 'reuse');
     record(run, pass);
+    const findings = sortFindings([...pass.findings, ...stateFindings(run.storeProblems)]);
 
-    const report = buildReport(pass.snapshot, pass.findings, pass.timings, pass.trends);
+    const report = buildReport(pass.snapshot, findings, pass.timings, pass.trends);
     if (options.json) writeJson(io, report);
     else io.stdout.write(renderText(report, { color: options.color && io.colorCapable, now: pass.now, top: options.top, history: pass.history }));
-    return { findings: pass.findings };
+    return { findings };
   });
 }

@@ -3,10 +3,10 @@
 // per container, and unless --dry-run apply exactly it, journalling every action.
 
 import { actionFindings, rotationActions } from '../core/actions.js';
-import { containerListFindings, sortFindings } from '../core/evaluate.js';
+import { sortFindings } from '../core/evaluate.js';
 import type { Outcome } from '../core/outcome.js';
 import { renderRotation } from '../core/render/actions.js';
-import { gather, namedContainers } from '../pipeline/gather.js';
+import { gather, namedContainers, runFindings } from '../pipeline/gather.js';
 import { writeJson, type Io } from '../pipeline/io.js';
 import { planRotation, requireLocal, rotateLogs } from '../pipeline/rotation.js';
 import { withRun, type RunOptions } from '../pipeline/run.js';
@@ -23,7 +23,7 @@ export function rotateCommand(options: RotateOptions, io: Io): Promise<Outcome> 
     requireLocal(pass.snapshot, 'Rotation');
     const named = options.containers.length > 0 ? namedContainers(pass.snapshot, options.containers) : null;
     const rotation = await rotateLogs(run, pass.snapshot, planRotation(run, pass.snapshot, named, false), options.dryRun);
-    const findings = sortFindings([...containerListFindings(pass.snapshot), ...actionFindings(rotationActions(rotation.results))]);
+    const findings = sortFindings([...runFindings(run, pass), ...actionFindings(rotationActions(rotation.results))]);
 
     if (options.json) writeJson(io, { dryRun: options.dryRun, plan: rotation.plan, results: rotation.results, archivesRemoved: rotation.archivesRemoved, findings });
     else io.stdout.write(renderRotation(rotation, findings, { showKept: named !== null, maxSize: run.config.logs.maxSize }));

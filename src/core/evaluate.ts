@@ -190,6 +190,12 @@ export function evaluate(snapshot: Snapshot, policy: EvaluatePolicy, trends: Tre
   ]);
 }
 
+/** A state store that could not be used as it should (pipeline/store.ts): the run went
+ *  on, without history, alert state or journal in it. */
+export function stateFindings(problems: readonly string[]): Finding[] {
+  return problems.map((message) => ({ code: 'STATE_UNAVAILABLE', severity: 'warning', subject: 'state store', message }));
+}
+
 /** A paused container's processes are frozen: nobody may notice but the report (a
  *  pause the watchdog itself left behind is thawed before this, see pipeline/thaw.ts). */
 function pausedFindings(c: ContainerFacts): Finding[] {

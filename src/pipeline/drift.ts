@@ -9,13 +9,26 @@ import { containerDrift, type Change, type Drift } from '../core/drift.js';
 import type { ContainerFacts } from '../core/model.js';
 import { EngineUnreachableError } from '../errors.js';
 import { sqliteChangesCache } from '../state/cache.js';
+import { isStoreError, storeProblem } from './journal.js';
 import type { Run } from './run.js';
 
 /** Each container's changes and their classification, or why they could not be read. */
 export type DriftById = ReadonlyMap<string, { changes: Change[]; drift: Drift } | Error>;
 
 export async function driftOf(run: Run, containers: ContainerFacts[]): Promise<DriftById> {
-  const changes = await collectChanges(run.client, containers, sqliteChangesCache(run.db));
+  const cache = sqliteChangesCache(run.db);
+  const changes = await collectChanges(run.client, containers, {
+    lookup: cache.lookup,
+    // A cache that cannot be written (a full disk) costs the next run a `docker diff`.
+    save: (id, token, found) => {
+      try {
+        cache.save(id, token, found);
+      } catch (error) {
+        if (!isStoreError(error)) throw error;
+        storeProblem(run, `cannot write the drift cache into the state store (${(error as { code: string }).code})`);
+      }
+    },
+  });
   const result = new Map<string, { changes: Change[]; drift: Drift } | Error>();
   for (const c of containers) {
     const found = changes.get(c.id) ?? new Error('the engine did not answer');

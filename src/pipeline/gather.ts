@@ -5,7 +5,7 @@
 import { collectSnapshot } from '../collect/index.js';
 import { deliveryFindings } from '../core/alerts.js';
 import { DAY } from '../core/durations.js';
-import { evaluate, sortFindings } from '../core/evaluate.js';
+import { containerListFindings, evaluate, sortFindings, stateFindings } from '../core/evaluate.js';
 import type { CollectorTiming, ContainerFacts, Finding, History, Snapshot, Usage } from '../core/model.js';
 import { NO_HISTORY } from '../core/model.js';
 import { pressureOf, type Pressure } from '../core/plan-prune.js';
@@ -34,6 +34,8 @@ export interface Pass {
   trends: Trends;
   /** Every finding about the host, worst first. */
   findings: Finding[];
+  /** Containers a killed run had left frozen, thawed by this one (also in findings). */
+  thawed: Finding[];
   /** The worst of data, metadata and inodes: pruning is stricter under pressure. */
   pressure: Pressure;
   /** The df answer reused from the store, if one was. */
@@ -75,7 +77,15 @@ export async function gather(run: Run, usage: UsageWanted): Promise<Pass> {
   // Alerts that could not be delivered are a finding of their own, so that `report`
   // shows them even on a host where nobody reads the mail.
   const findings = sortFindings([...thawed, ...evaluate(snapshot, config, trends), ...deliveryFindings(undelivered(db))]);
-  return { now, snapshot, foreignStore, timings, history, trends, findings, pressure: pressureOf(findings), reusedUsage };
+  return { now, snapshot, foreignStore, timings, history, trends, findings, thawed, pressure: pressureOf(findings), reusedUsage };
+}
+
+/** What the commands that look only at some containers (rotate, prune, drift) report
+ *  besides their own findings: a container list that came back incomplete, containers
+ *  a killed run had left frozen, a store that could not be used. Read at the end of
+ *  the run: a store may fail half-way. */
+export function runFindings(run: Run, pass: Pass): Finding[] {
+  return [...containerListFindings(pass.snapshot), ...pass.thawed, ...stateFindings(run.storeProblems)];
 }
 
 /** The containers named on the command line; a name that matches none is a usage error. */

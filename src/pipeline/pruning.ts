@@ -9,9 +9,9 @@ import { containerListFindings } from '../core/evaluate.js';
 import type { ContainerFacts, Finding } from '../core/model.js';
 import { decidePrune, pruneCandidates, type PruneItem } from '../core/plan-prune.js';
 import { EngineUnreachableError } from '../errors.js';
-import { appendJournal } from '../state/journal.js';
 import { driftOf, type DriftById } from './drift.js';
 import type { Pass } from './gather.js';
+import { journal } from './journal.js';
 import type { Run } from './run.js';
 
 export interface PrunePlan {
@@ -43,8 +43,8 @@ export async function planPrune(run: Run, pass: Pass): Promise<PrunePlan> {
  */
 export async function pruneContainers(run: Run, pass: Pass, plan: PrunePlan, options: { dryRun: boolean; everyReason: boolean }): Promise<PruneResult[]> {
   const { client, config } = run;
-  const journal = (item: PruneItem, result: PruneResult | null) =>
-    appendJournal(run.db, {
+  const journalItem = (item: PruneItem, result: PruneResult | null) =>
+    journal(run, {
       at: pass.now.toISOString(),
       action: item.action === 'keep' ? 'keep' : item.action === 'hold' ? 'hold' : 'prune',
       target: item.name,
@@ -71,11 +71,11 @@ export async function pruneContainers(run: Run, pass: Pass, plan: PrunePlan, opt
       return { containerId: item.containerId, name: item.name, outcome: 'failed' as const, message: `failed: ${error.message}`, bytesFreed: null, bundle: null, newBundle: false };
     });
     results.push(result);
-    journal(item, result);
+    journalItem(item, result);
   }
   if (options.everyReason) {
     const acted = new Set(results.map((r) => r.containerId));
-    for (const item of plan.items) if (!acted.has(item.containerId)) journal(item, null);
+    for (const item of plan.items) if (!acted.has(item.containerId)) journalItem(item, null);
   }
   return results;
 }

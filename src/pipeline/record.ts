@@ -6,6 +6,7 @@ import { recordExitedCache, recordUsage } from '../state/cache.js';
 import { recordRun } from '../state/history.js';
 import { setStoreEngineId, storeEngineId } from '../state/store.js';
 import type { Pass } from './gather.js';
+import { isStoreError, storeProblem } from './journal.js';
 import type { Run } from './run.js';
 
 export function record(run: Run, pass: Pass): void {
@@ -17,6 +18,7 @@ export function record(run: Run, pass: Pass): void {
     recordExitedCache(run.db, snapshot.containers, !snapshot.failures.some((f) => f.collector === 'containers'));
     if (snapshot.usage && snapshot.usage !== pass.reusedUsage) recordUsage(run.db, snapshot.usage);
   } catch (error) {
-    run.warn(`could not record this run in the state store (${(error as Error).message})`);
+    const code = (error as { code?: string }).code;
+    storeProblem(run, `could not record this run in the state store (${isStoreError(error) ? code : (error as Error).message}): its history misses this run`);
   }
 }

@@ -9,7 +9,7 @@ import { planRotations, type RotationItem } from '../core/plan-rotate.js';
 import type { Rotation, RotationResult } from '../core/actions.js';
 import { UsageError } from '../errors.js';
 import { forgetExited } from '../state/cache.js';
-import { appendJournal } from '../state/journal.js';
+import { isStoreError, journal, storeProblem } from './journal.js';
 import type { Run } from './run.js';
 import { ledgerOf } from './thaw.js';
 
@@ -28,8 +28,20 @@ export function planRotation(run: Run, snapshot: Snapshot, named: ContainerFacts
   return planRotations(snapshot.containers, run.config.logs.maxSize, named ? { named } : { overLimit: true, runningOnly });
 }
 
+/** A cache entry that cannot be dropped (a full disk) keeps counting the archived log
+ *  in the container's footprint until the container changes state: a smaller evil than
+ *  a run that crashes before it alerts. */
+function forgetCached(run: Run, containerId: string): void {
+  try {
+    forgetExited(run.db, containerId);
+  } catch (error) {
+    if (!isStoreError(error)) throw error;
+    storeProblem(run, `cannot write the exited-container cache into the state store (${(error as { code: string }).code})`);
+  }
+}
+
 export async function rotateLogs(run: Run, snapshot: Snapshot, plan: RotationItem[], dryRun: boolean): Promise<Rotation> {
-  const { config, db } = run;
+  const { config } = run;
   const results: RotationResult[] = [];
   const written = new Set<string>();
   const engine = snapshot.engine!;
@@ -40,9 +52,9 @@ export async function rotateLogs(run: Run, snapshot: Snapshot, plan: RotationIte
       : await rotate(item, ctx);
     if (result.archive) written.add(result.archive);
     // Its footprint, as the cache keeps it, counted the log that is now archived.
-    if (result.outcome === 'done') forgetExited(db, item.containerId);
+    if (result.outcome === 'done') forgetCached(run, item.containerId);
     results.push(result);
-    appendJournal(db, {
+    journal(run, {
       at: run.io.now().toISOString(),
       action: 'rotate',
       target: item.name,

@@ -21,6 +21,8 @@ export interface Run {
   config: Config;
   client: EngineClient;
   db: Db;
+  /** What went wrong with the store so far (pipeline/store.ts): STATE_UNAVAILABLE. */
+  storeProblems: string[];
   io: Io;
   warn: (message: string) => void;
 }
@@ -30,5 +32,5 @@ export interface Run {
 export async function withRun<T>(options: RunOptions, io: Io, work: (run: Run) => Promise<T>): Promise<T> {
   const config = await loadConfig(options.config);
   const client = connectEngine(resolveHost(options.host, io.env));
-  return withStore(options, io, (db) => work({ config, client, db, io, warn: warner(io) }));
+  return withStore(options, io, (store) => work({ config, client, db: store.db, storeProblems: store.problems, io, warn: warner(io) }));
 }

@@ -2,10 +2,12 @@
 // go of, whatever happens in between. Apart from pipeline/run.ts so that the commands
 // that need no engine (journal, alert) do not load the engine client.
 
+import { createHash } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
 import { homedir } from 'node:os';
-import { dirname } from 'node:path';
-import { acquireRunLock } from '../state/lock.js';
+import { dirname, join, resolve } from 'node:path';
+import { runtimePath } from '../files/runtime.js';
+import { acquireRunLock, StateLockedError, type RunLock } from '../state/lock.js';
 import { defaultStatePath, openStore, openStoreReadonly, type Db } from '../state/store.js';
 import { warner, type Io } from './io.js';
 
@@ -20,24 +22,63 @@ export function statePathOf(options: StoreOptions, io: Io): string {
   return options.state ?? defaultStatePath(io.env, process.getuid?.() ?? 0, homedir());
 }
 
+/** The store as a run holds it, and what went wrong with it: each problem is a
+ *  STATE_UNAVAILABLE finding of the run (the run goes on, without history). */
+export interface HeldStore {
+  db: Db;
+  /** Appended to while the run goes on (a write that fails on a full disk). */
+  problems: string[];
+}
+
+/** Where the run lock goes when the store's own folder cannot hold it (read-only, or
+ *  full and the lock file not there yet): the runtime folder, one lock per store. */
+function fallbackLockPath(statePath: string, io: Io): string {
+  const folder = runtimePath(io.env, 'locks');
+  mkdirSync(folder, { recursive: true, mode: 0o700 });
+  return join(folder, createHash('sha256').update(resolve(statePath)).digest('hex').slice(0, 16));
+}
+
+/** The run lock on the store, or on its stand-in in the runtime folder; with neither,
+ *  the run does not go on: two runs must never act at once (issue #9). */
+function lockRun(path: string, io: Io, waitMs: number, problems: string[]): RunLock {
+  const lock = acquireRunLock(path, waitMs);
+  if (!lock.unavailable) return lock;
+  let fallback: RunLock;
+  let where = '';
+  try {
+    where = fallbackLockPath(path, io);
+    fallback = acquireRunLock(where, waitMs);
+  } catch (error) {
+    fallback = { release: () => {}, unavailable: (error as Error).message };
+  }
+  if (fallback.unavailable) {
+    throw new StateLockedError(
+      `Cannot lock the state store ${path} (${lock.unavailable}) nor its stand-in ${where ? `${where}.lock ` : ''}(${fallback.unavailable}); not running, so that two runs never act at once: make ${dirname(path)} writable or give --state a writable path.`,
+    );
+  }
+  problems.push(`cannot lock the state store ${path} (${lock.unavailable}); this run locked ${where}.lock instead and runs without history`);
+  return fallback;
+}
+
 /** Runs `work` holding the run lock on the store, so overlapping runs never interleave.
  *  `now` is read once the lock is held: a run that waited must not record its sample
  *  at the time of the run it waited for. */
-export async function withStore<T>(options: StoreOptions, io: Io, work: (db: Db, now: Date) => Promise<T>): Promise<T> {
+export async function withStore<T>(options: StoreOptions, io: Io, work: (store: HeldStore, now: Date) => Promise<T>): Promise<T> {
   const path = statePathOf(options, io);
-  const warn = warner(io);
+  const problems: string[] = [];
   try {
     mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
   } catch {
     // openStore says what is wrong and falls back to memory.
   }
-  const lock = acquireRunLock(path, options.wait * 1000);
+  const lock = lockRun(path, io, options.wait * 1000, problems);
   try {
     const now = io.now();
-    if (lock.unavailable) warn(`cannot lock the state store ${path} (${lock.unavailable}); running without history this time`);
-    const store = openStore(lock.unavailable ? ':memory:' : path, warn, now);
+    // The store cannot be opened where its lock could not be taken.
+    const store = openStore(problems.length > 0 ? ':memory:' : path, (problem) => problems.push(problem), now);
+    for (const problem of problems) warner(io)(problem);
     try {
-      return await work(store.db, now);
+      return await work({ db: store.db, problems }, now);
     } finally {
       store.db.close();
     }

@@ -3,7 +3,7 @@
 // a one-line warning and a fresh one is started; one that cannot be created at all
 // (read-only disk) gives an in-memory store, so the run still reports.
 
-import { existsSync, lstatSync, mkdirSync, renameSync } from 'node:fs';
+import { existsSync, lstatSync, mkdirSync, readFileSync, renameSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import Database from 'better-sqlite3';
 import { fileTime } from '../core/names.js';
@@ -186,7 +186,37 @@ export function openStore(path: string, warn: (message: string) => void, now: Da
  *  migrates or moves anything: `watchdog journal` must not change the store. */
 export function openStoreReadonly(path: string): Db | null {
   if (!existsSync(path)) return null;
-  return new Database(path, { readonly: true, fileMustExist: true });
+  try {
+    const db = new Database(path, { readonly: true, fileMustExist: true });
+    try {
+      // Opening is lazy: only a read shows whether the store can be read here.
+      db.pragma('user_version', { simple: true });
+      return db;
+    } catch (error) {
+      db.close();
+      throw error;
+    }
+  } catch (error) {
+    // A WAL store needs its -shm file to be written even to be read: on a read-only
+    // mount or a full disk it cannot be (issue #9). Read a copy in memory instead: the
+    // file as of the last checkpoint, which every run makes when it closes the store.
+    if (!cannotWriteHere((error as { code?: string }).code)) throw error;
+    return readCopy(path);
+  }
+}
+
+/** SQLite's codes (primary or extended, e.g. SQLITE_IOERR_SHMOPEN) for a store whose
+ *  disk cannot be written: full, read-only, failing, or a file that cannot be opened. */
+export function cannotWriteHere(code: string | undefined): boolean {
+  return /^SQLITE_(CANTOPEN|IOERR|READONLY|FULL)(_|$)/.test(code ?? '');
+}
+
+/** The store's file, read into memory. Bytes 18 and 19 of the header say WAL; an
+ *  in-memory database cannot be one, so they are set back to the rollback journal's. */
+function readCopy(path: string): Db {
+  const bytes = readFileSync(path);
+  if (bytes.length >= 20) bytes[18] = bytes[19] = 1;
+  return new Database(bytes, { readonly: true });
 }
 
 /** Small facts about the store itself, by key. */

@@ -1,0 +1,28 @@
+// Journalling each action as it completes (issue #9). A store that cannot be written (a
+// full disk, a read-only mount) costs the entry its place in the store, never the
+// entry: it goes whole to stderr, which the service log keeps, and the run reports
+// STATE_UNAVAILABLE.
+
+import { appendJournal, type JournalEntry } from '../state/journal.js';
+import type { Run } from './run.js';
+
+/** SQLite's own failures (SQLITE_FULL, SQLITE_IOERR_*, SQLITE_READONLY...), as
+ *  better-sqlite3 codes them; anything else is a bug and is not swallowed. */
+export const isStoreError = (error: unknown): boolean => /^SQLITE_/.test((error as { code?: unknown }).code as string);
+
+/** Notes a problem with the store once per run, and says it. */
+export function storeProblem(run: Run, problem: string): void {
+  if (run.storeProblems.includes(problem)) return;
+  run.storeProblems.push(problem);
+  run.warn(problem);
+}
+
+export function journal(run: Run, entry: JournalEntry): void {
+  try {
+    appendJournal(run.db, entry);
+  } catch (error) {
+    if (!isStoreError(error)) throw error;
+    storeProblem(run, `cannot write the journal into the state store (${(error as { code: string }).code}); its entries go to this output instead`);
+    run.warn(`journal: ${JSON.stringify(entry)}`);
+  }
+}

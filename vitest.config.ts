@@ -15,6 +15,9 @@ export default defineConfig({
           include: ['test/integration/**/*.test.ts'],
           // Builds dist/ and starts the shared throwaway engine (test/engine/test-engine.sh).
           globalSetup: ['test/setup/global-engine.ts'],
+          // The watchdog's runtime folder (freeze ledger, stand-in locks): the tests'
+          // own, never the host's /run/docker-watchdog.
+          env: { WATCHDOG_RUNTIME_DIR: `${process.env.WDT_ENGINES_DIR ?? '/tmp/docker-watchdog-test'}/runtime` },
           // Integration tests start containers on a real engine: ~0.3 s each here.
           testTimeout: 120_000,
           hookTimeout: 180_000,

@@ -158,7 +158,11 @@ export async function rotate(item: RotationItem, ctx: RotationContext): Promise<
     if ((error as NodeJS.ErrnoException).code === 'ENOENT' && !(await ctx.client.inspectContainer(item.containerId).catch(() => inspect))) {
       return { ...result, ...skipped('gone', 'the container was removed while its log was being rotated') };
     }
-    if (error instanceof RotationError) return { ...result, outcome: 'failed', code: error.code, message: `failed: ${error.message}` };
+    if (error instanceof RotationError) {
+      // A pause the engine could not make changed nothing: the next run tries again.
+      const outcome = error.code === 'pause-failed' ? 'skipped' : 'failed';
+      return { ...result, outcome, code: error.code, message: `${outcome}: ${error.message}` };
+    }
     return { ...result, outcome: 'failed', code: 'failed', message: `failed: ${fileErrorText(error)}; nothing was truncated` };
   } finally {
     if (partial) rmSync(partial, { force: true });

@@ -42,8 +42,9 @@ export class EngineRequestError extends WatchdogError {
   }
 }
 
-// Errors of the transport itself, before any HTTP answer: the engine is not there.
-const UNREACHABLE = new Set(['ENOENT', 'ECONNREFUSED', 'EACCES', 'EPERM', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH', 'ENETUNREACH', 'ETIMEDOUT', 'ECONNRESET', 'ENOTSOCK']);
+// Errors of the transport itself, before any HTTP answer: the engine is not there (or
+// went away: EPIPE on a kept-alive connection to a dockerd that died, issue #9).
+const UNREACHABLE = new Set(['ENOENT', 'ECONNREFUSED', 'EACCES', 'EPERM', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH', 'ENETUNREACH', 'ETIMEDOUT', 'ECONNRESET', 'EPIPE', 'ENOTSOCK']);
 
 function unreachable(address: EngineAddress, code: string): EngineUnreachableError {
   const hint =

@@ -49,6 +49,9 @@ function lockRun(path: string, io: Io, waitMs: number, problems: string[]): RunL
     where = fallbackLockPath(path, io);
     fallback = acquireRunLock(where, waitMs);
   } catch (error) {
+    if (error instanceof StateLockedError) {
+      throw new StateLockedError(`Another watchdog run holds the lock on ${path} (through its stand-in ${where}.lock, as the store's own folder cannot hold a lock) and did not finish within ${Math.round(waitMs / 1000)} s; try again when it is done.`);
+    }
     fallback = { release: () => {}, unavailable: (error as Error).message };
   }
   if (fallback.unavailable) {

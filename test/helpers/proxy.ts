@@ -2,6 +2,7 @@
 // test can count the API calls a run makes (inspects, above all).
 
 import { rmSync } from 'node:fs';
+import http from 'node:http';
 import net from 'node:net';
 
 export interface CountingProxy {
@@ -108,4 +109,67 @@ export async function holdingProxy(engineSocket: string, listenPath: string, pat
     nextHeld: () => new Promise((resolve) => waiting.push(resolve)),
     close: () => new Promise((resolve) => server.close(() => resolve())),
   };
+}
+
+export interface ScriptedProxy {
+  host: string;
+  /** Request lines answered by a rule so far. */
+  answered(): string[];
+  /** The engine "dies": every open connection is cut and no new one is accepted. */
+  die(): Promise<void>;
+  close(): Promise<void>;
+}
+
+export interface ProxyRule {
+  /** Matched against "METHOD /path" (the API version prefix removed). */
+  match: RegExp;
+  /** Answered by the proxy instead of the engine. */
+  status: number;
+  body: object;
+}
+
+/**
+ * An HTTP proxy in front of a test engine that answers requests matching a rule itself
+ * (the engine never sees them: a pause that "fails"), passes the rest through, and
+ * calls `after` with each request line the engine answered (to make it die after the
+ * 30th removal, say). Streams (events, attach) pass through as they are.
+ */
+export async function scriptedProxy(engineSocket: string, listenPath: string, rules: ProxyRule[], after: (line: string, proxy: ScriptedProxy) => void = () => {}): Promise<ScriptedProxy> {
+  rmSync(listenPath, { force: true });
+  const seen: string[] = [];
+  const sockets = new Set<net.Socket>();
+  const server = http.createServer((request, response) => {
+    const line = `${request.method} ${(request.url ?? '').replace(/^\/v[\d.]+\//, '/')}`;
+    const rule = rules.find((r) => r.match.test(line));
+    if (rule) {
+      seen.push(line);
+      response.writeHead(rule.status, { 'Content-Type': 'application/json' });
+      response.end(JSON.stringify(rule.body));
+      return;
+    }
+    const upstream = http.request({ socketPath: engineSocket, method: request.method, path: request.url, headers: request.headers }, (answer) => {
+      response.writeHead(answer.statusCode ?? 502, answer.headers);
+      answer.pipe(response);
+      answer.on('end', () => after(line, proxy));
+    });
+    upstream.on('error', () => response.destroy());
+    request.pipe(upstream);
+  });
+  server.on('connection', (socket) => {
+    sockets.add(socket);
+    socket.on('close', () => sockets.delete(socket));
+  });
+  await new Promise<void>((resolve) => server.listen(listenPath, resolve));
+  const close = () => new Promise<void>((resolve) => server.close(() => resolve()));
+  const proxy: ScriptedProxy = {
+    host: `unix://${listenPath}`,
+    answered: () => [...seen],
+    die: async () => {
+      const closed = close();
+      for (const socket of sockets) socket.destroy();
+      await closed;
+    },
+    close: () => (server.listening ? close() : Promise.resolve()),
+  };
+  return proxy;
 }

@@ -11,6 +11,7 @@ import { decidePrune, pruneCandidates, type PruneItem } from '../core/plan-prune
 import { EngineUnreachableError } from '../errors.js';
 import { appendJournal } from '../state/journal.js';
 import { driftOf, type DriftById } from './drift.js';
+import { requireUsableArchiveDir } from './rotation.js';
 import type { Pass } from './gather.js';
 import type { Run } from './run.js';
 
@@ -42,6 +43,7 @@ export async function planPrune(run: Run, pass: Pass): Promise<PrunePlan> {
  * too; the timer journals only what it did or held, not "kept: running" every 5 minutes.
  */
 export async function pruneContainers(run: Run, pass: Pass, plan: PrunePlan, options: { dryRun: boolean; everyReason: boolean }): Promise<PruneResult[]> {
+  requireUsableArchiveDir(run, pass.snapshot);
   const { client, config } = run;
   const journal = (item: PruneItem, result: PruneResult | null) =>
     appendJournal(run.db, {

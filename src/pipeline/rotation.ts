@@ -3,11 +3,14 @@
 // logs.keep and logs.archiveBudget. `watchdog rotate`, `watchdog check` and the daemon
 // run these same steps, for every container or for the ones they name.
 
+import { realpathSync } from 'node:fs';
+import { basename, dirname, join } from 'node:path';
 import { pruneArchives, rotate } from '../act/rotate.js';
+import { archiveDirConflict } from '../core/archive-dir.js';
 import type { ContainerFacts, Snapshot } from '../core/model.js';
 import { planRotations, type RotationItem } from '../core/plan-rotate.js';
 import type { Rotation, RotationResult } from '../core/actions.js';
-import { UsageError } from '../errors.js';
+import { ConfigError, UsageError } from '../errors.js';
 import { forgetExited } from '../state/cache.js';
 import { appendJournal } from '../state/journal.js';
 import type { Run } from './run.js';
@@ -20,6 +23,31 @@ export function requireLocal(snapshot: Snapshot, what: string): void {
   }
 }
 
+/** The path as the filesystem resolves it (symbolic links followed), as far as it
+ *  exists: an archive directory that is a link into DockerRootDir is inside it. */
+function resolved(path: string): string {
+  try {
+    return realpathSync(path);
+  } catch {
+    return path === '/' ? path : join(resolved(dirname(path)), basename(path));
+  }
+}
+
+/** Archives and forensic bundles must not land inside the engine's own directory: the
+ *  schema refuses the usual roots, this the engine's actual DockerRootDir. */
+export function requireUsableArchiveDir(run: Run, snapshot: Snapshot): void {
+  const root = snapshot.engine?.dockerRootDir;
+  if (root) checkArchiveDir(run.config.logs.archiveDir, root);
+}
+
+/** Throws the ConfigError (exit 78) that names logs.archiveDir when it lies inside
+ *  `dockerRootDir`; `watchdog config check` asks it too when it can reach the engine. */
+export function checkArchiveDir(archiveDir: string, dockerRootDir: string): void {
+  const rootName = "this engine's DockerRootDir";
+  const conflict = archiveDirConflict(archiveDir, dockerRootDir, rootName) ?? archiveDirConflict(resolved(archiveDir), resolved(dockerRootDir), rootName);
+  if (conflict) throw new ConfigError(`logs.archiveDir ${JSON.stringify(archiveDir)} ${conflict}.`);
+}
+
 /** The containers named (rotated whatever their size), or, with none, every live log
  *  over logs.maxSize; `runningOnly` for the timer (a stopped container's log does not
  *  grow, and a suspicious one must reach its forensic bundle whole). */
@@ -28,6 +56,7 @@ export function planRotation(run: Run, snapshot: Snapshot, named: ContainerFacts
 }
 
 export async function rotateLogs(run: Run, snapshot: Snapshot, plan: RotationItem[], dryRun: boolean): Promise<Rotation> {
+  requireUsableArchiveDir(run, snapshot);
   const { config, db } = run;
   const results: RotationResult[] = [];
   const written = new Set<string>();

@@ -126,7 +126,7 @@ export function buildProgram(io: Io, done: (outcome: Outcome) => void): Command 
     .argument('[file]')
     .action(async (file: string | undefined) => {
       const { configCheckCommand } = await import('./commands/config.js');
-      done(await configCheckCommand(file ?? globals().config, io));
+      done(await configCheckCommand(file ?? globals().config, io, globals().host));
     });
   config
     .command('init')

@@ -6,16 +6,22 @@ import { CONFIG_TEMPLATE } from '../config/template.js';
 import { DONE, type Outcome } from '../core/outcome.js';
 import { UsageError } from '../errors.js';
 import type { Io } from '../pipeline/io.js';
+import { checkArchiveDir } from '../pipeline/rotation.js';
+import { askDockerRootDir } from '../pipeline/run.js';
 
-export async function configCheckCommand(file: string | undefined, io: Io): Promise<Outcome> {
+/** Checks the file, then (if the engine can be asked) logs.archiveDir against the
+ *  engine's actual DockerRootDir, which each run that acts checks again. */
+export async function configCheckCommand(file: string | undefined, io: Io, host?: string): Promise<Outcome> {
   const path = file ?? DEFAULT_CONFIG_PATH;
   if (!existsSync(path)) {
     if (file) throw new UsageError(`There is no configuration at ${file}; watchdog config init ${file} writes one.`);
     io.stdout.write(`No configuration at ${path}: the defaults apply (watchdog config init prints them).\n`);
     return DONE;
   }
-  await loadConfig(path); // throws a ConfigError (exit 78) listing every problem
-  io.stdout.write(`${path}: OK\n`);
+  const config = await loadConfig(path, io.env); // throws a ConfigError (exit 78) listing every problem
+  const engine = await askDockerRootDir(host, io);
+  if ('root' in engine) checkArchiveDir(config.logs.archiveDir, engine.root);
+  io.stdout.write(`${path}: OK${'root' in engine ? '' : ` (logs.archiveDir is checked against the engine's DockerRootDir when a run reaches the engine; now: ${engine.unreachable})`}\n`);
   return DONE;
 }
 

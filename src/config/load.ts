@@ -18,7 +18,8 @@ async function defaults(): Promise<Config> {
   return (await import('./schema.js')).defaultConfig();
 }
 
-export async function loadConfig(path: string | undefined): Promise<Config> {
+/** `env` is where alerts.email.passwordEnv must be set (the process's, or a test's). */
+export async function loadConfig(path: string | undefined, env: NodeJS.ProcessEnv = process.env): Promise<Config> {
   const file = path ?? DEFAULT_CONFIG_PATH;
   let text: string;
   try {
@@ -29,5 +30,5 @@ export async function loadConfig(path: string | undefined): Promise<Config> {
     throw new ConfigError(`Cannot read the configuration ${file} (${code}); check the path given to --config.`);
   }
   const { parseConfig } = await import('./schema.js');
-  return parseConfig(text, file);
+  return parseConfig(text, file, { env });
 }

@@ -7,11 +7,21 @@
 // milliseconds, sizes in bytes (decimal, as the engine's own: 1GB = 1,000,000,000),
 // percentages as fractions. Key names are the file's own.
 
+import { accessSync, constants, statSync } from 'node:fs';
+import { dirname, posix } from 'node:path';
 import { parseDocument } from 'yaml';
 import { z } from 'zod';
+import { ENGINE_ROOTS, archiveDirConflict } from '../core/archive-dir.js';
 import { DURATION_HINT, parseDuration } from '../core/durations.js';
-import { parseEngineSize } from '../core/units.js';
+import { isWholeBytes, parseEngineSize } from '../core/units.js';
 import { ConfigError } from '../errors.js';
+
+/** What the file's values are checked against beyond their form: the environment
+ *  (passwordEnv) and the files (archiveDir, passwordFile), read when the file is
+ *  loaded, so that `config check` and every run refuse what a run could not use. */
+export interface ConfigHost {
+  env: Readonly<Record<string, string | undefined>>;
+}
 
 /** "80%" or 80 -> 0.8 */
 const percentage = z.union([z.string(), z.number()]).transform((value, ctx) => {
@@ -25,13 +35,23 @@ const percentage = z.union([z.string(), z.number()]).transform((value, ctx) => {
   return n / 100;
 });
 
-const size = z.union([z.string(), z.number()]).transform((value, ctx) => {
-  const bytes = typeof value === 'number' ? value : parseEngineSize(value);
-  if (bytes === null || !(bytes > 0)) {
-    ctx.addIssue({ code: 'custom', message: `${JSON.stringify(value)} is not a size; write e.g. 100MB` });
+const size = z.unknown().transform((value, ctx) => {
+  // YAML reads 1e400 as Infinity, which z.number() would refuse with "Invalid input".
+  const shown = typeof value === 'number' ? String(value) : JSON.stringify(value);
+  const bytes = typeof value === 'number' ? value : typeof value === 'string' ? parseEngineSize(value) : null;
+  const problem =
+    bytes === null || Number.isNaN(bytes) || bytes <= 0
+      ? `${shown} is not a size; write e.g. 100MB`
+      : bytes > Number.MAX_SAFE_INTEGER
+        ? `${shown} is too large a size; write at most 9PB (9,007,199,254,740,991 bytes)`
+        : (typeof value === 'number' ? !Number.isInteger(value) : !isWholeBytes(value as string))
+          ? `${shown} is not a whole number of bytes; write e.g. 100MB`
+          : null;
+  if (problem) {
+    ctx.addIssue({ code: 'custom', message: problem });
     return z.NEVER;
   }
-  return bytes;
+  return bytes!;
 });
 
 const duration = z.string().transform((value, ctx) => {
@@ -45,32 +65,91 @@ const duration = z.string().transform((value, ctx) => {
 
 const absolutePath = z.string().startsWith('/', 'must be an absolute path');
 
+/** CR, LF and other control characters would let a value write mail headers of its own. */
+const CONTROL = /[\u0000-\u001f\u007f]/;
+const oneLine = (s: z.ZodString) => s.refine((v) => !CONTROL.test(v), { error: (i) => `${JSON.stringify(i.input)} holds a control character (a line break?); write it on one line` });
+
+// One address, bare (ops@example.com) or with a display name (Ops <ops@example.com>):
+// no list (a comma), no comment, no group.
+const ADDR_SPEC = String.raw`[^\s@<>(),;:"\[\]\\]+@[^\s@<>(),;:"\[\]\\]+`;
+const ADDRESS = new RegExp(String.raw`^(?:${ADDR_SPEC}|(?:[^<>",;:@]*|"[^"\\]*")\s*<${ADDR_SPEC}>)$`);
+const address = oneLine(z.string()).refine((v) => CONTROL.test(v) || ADDRESS.test(v.trim()), {
+  error: (i) => `${JSON.stringify(i.input)} is not one mail address; write e.g. ops@example.com or "Ops <ops@example.com>"`,
+});
+
+/** Where the path or its nearest existing parent is not a directory, that is the
+ *  problem; null when it can be (or become) a directory. */
+function notADirectory(path: string): string | null {
+  for (let p = path; ; p = dirname(p)) {
+    try {
+      return statSync(p).isDirectory() ? null : p;
+    } catch {
+      if (p === '/') return null;
+    }
+  }
+}
+
+const archiveDirOf = (host: ConfigHost | null) =>
+  absolutePath
+    .superRefine((value, ctx) => {
+      const problem = (message: string) => ctx.addIssue({ code: 'custom', message: `${JSON.stringify(value)} ${message}` });
+      if (value === '/') return problem('is the root directory; name a directory of its own, e.g. /var/lib/docker-watchdog/archive');
+      const normal = posix.normalize(value).replace(/\/+$/, '');
+      if (normal !== value) return problem(`is not a normalized path; write ${JSON.stringify(normal || '/')}`);
+      const engine = ENGINE_ROOTS.map((root) => archiveDirConflict(value, root)).find((c) => c !== null);
+      if (engine) return problem(engine);
+      const file = host ? notADirectory(value) : null;
+      if (file !== null) return problem(file === value ? 'exists and is not a directory; name a directory' : `cannot be a directory: ${file} is not one; name a directory`);
+    })
+    .default('/var/lib/docker-watchdog/archive');
+
 const level = (warning: string, critical: string) =>
   z
     .strictObject({ warning: percentage.prefault(warning), critical: percentage.prefault(critical) })
     .refine((l) => l.warning < l.critical, { message: 'warning must be below critical' })
     .prefault({});
 
-const email = z
+const emailOf = (host: ConfigHost | null) => z
   .strictObject({
-    host: z.string().min(1),
+    host: oneLine(z.string().min(1)),
     port: z.number().int().min(1).max(65535).optional(),
     /** TLS from the first byte (port 465); otherwise STARTTLS when the server offers it. */
     secure: z.boolean().default(false),
     /** Refuse to send unless the connection is encrypted. */
     requireTls: z.boolean().default(false),
     trustSelfSigned: z.boolean().default(false),
-    user: z.string().nullable().default(null),
-    /** The password is never in the configuration: a file (its first line) or a variable. */
-    passwordFile: absolutePath.nullable().default(null),
-    passwordEnv: z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'must be an environment variable name').nullable().default(null),
-    from: z.string().min(3),
-    to: z.array(z.string().min(3)).min(1, 'name at least one recipient'),
-    subjectPrefix: z.string().default('[docker-watchdog]'),
+    user: oneLine(z.string()).nullable().default(null),
+    /** The password is never in the configuration: a file (its first line) or a variable;
+     *  either must be there when the file is loaded, not only when mail is first due. */
+    passwordFile: absolutePath
+      .superRefine((value, ctx) => {
+        if (!host) return;
+        try {
+          if (!statSync(value).isFile()) throw Object.assign(new Error(), { code: 'not a file' });
+          accessSync(value, constants.R_OK);
+        } catch (error) {
+          const code = (error as NodeJS.ErrnoException).code;
+          ctx.addIssue({ code: 'custom', message: `${JSON.stringify(value)} cannot be read (${code}); write the password into that file, or fix the path` });
+        }
+      })
+      .nullable()
+      .default(null),
+    passwordEnv: z
+      .string()
+      .regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'must be an environment variable name')
+      .superRefine((value, ctx) => {
+        if (host && host.env[value] === undefined) ctx.addIssue({ code: 'custom', message: `${value} is not set in the environment; set it where the watchdog runs (for systemd, EnvironmentFile= in the unit)` });
+      })
+      .nullable()
+      .default(null),
+    from: address,
+    to: z.array(address).min(1, 'name at least one recipient'),
+    subjectPrefix: oneLine(z.string()).default('[docker-watchdog]'),
   })
   .transform((e) => ({ ...e, port: e.port ?? (e.secure ? 465 : 587) }));
 
-export const configSchema = z.strictObject({
+/** The schema; with a host, values are also checked against its files and environment. */
+const schemaFor = (host: ConfigHost | null) => z.strictObject({
   /** Findings on the engine's space (DATA_SPACE_LOW, ...). */
   thresholds: z.strictObject({ data: level('80%', '90%'), metadata: level('80%', '90%'), inodes: level('80%', '90%') }).prefault({}),
   logs: z
@@ -78,7 +157,7 @@ export const configSchema = z.strictObject({
       /** Rotate a live json-file log without max-size beyond this. */
       maxSize: size.prefault('100MB'),
       keep: z.number().int().min(1, 'keep at least 1 archive').default(5),
-      archiveDir: absolutePath.default('/var/lib/docker-watchdog/archive'),
+      archiveDir: archiveDirOf(host),
       /** Oldest archives go first beyond this (forensic bundles never do). */
       archiveBudget: size.prefault('5GB'),
       /** LOG_GROWTH above this. */
@@ -116,12 +195,14 @@ export const configSchema = z.strictObject({
   usage: z.strictObject({ maxAge: duration.prefault('1h') }).prefault({}),
   alerts: z
     .strictObject({
-      email: email.nullable().default(null),
+      email: emailOf(host).nullable().default(null),
       cooldown: duration.prefault('6h'),
       heartbeat: duration.nullable().default(null),
     })
     .prefault({}),
 });
+
+export const configSchema = schemaFor(null);
 
 export type Config = z.output<typeof configSchema>;
 
@@ -132,13 +213,14 @@ function describe(issue: z.core.$ZodIssue): string {
   return `${path}: ${issue.message}`;
 }
 
-/** Parses configuration text; `source` names it in errors. */
-export function parseConfig(text: string, source: string): Config {
+/** Parses configuration text; `source` names it in errors. Without a host, only the
+ *  form of the values is checked. */
+export function parseConfig(text: string, source: string, host: ConfigHost | null = null): Config {
   const document = parseDocument(text);
   if (document.errors.length > 0) {
     throw new ConfigError(`The configuration ${source} is not valid YAML: ${document.errors.map((e) => e.message.split('\n')[0]).join('; ')}.`);
   }
-  const result = configSchema.safeParse(document.toJS() ?? {});
+  const result = (host ? schemaFor(host) : configSchema).safeParse(document.toJS() ?? {});
   if (!result.success) {
     const problems = result.error.issues.map(describe);
     throw new ConfigError(`The configuration ${source} has ${problems.length} problem${problems.length > 1 ? 's' : ''}:\n${problems.map((p) => `  ${p}`).join('\n')}`);

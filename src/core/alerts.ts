@@ -70,6 +70,7 @@ function alertKeyOf(finding: Finding): string | null {
       // code's own space, so that it still alerts.
       return SPACE_KEY[finding.space ?? DEFAULT_SPACE[finding.code]];
     case 'UNBOUNDED_LOG':
+    case 'LOG_LIMIT_TOO_BIG':
     case 'LOG_GROWTH':
     case 'LOG_CORRUPT':
       return `log:${finding.containerId}`;

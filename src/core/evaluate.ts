@@ -22,6 +22,15 @@ export interface EvaluatePolicy {
  *  information, beyond WARNING_BYTES or WARNING_SHARE of the data space. */
 const EXITED_OVERHEAD = { ratio: 10, minBytes: 1_000_000, warningBytes: 1_000_000_000, warningShare: 0.05 } as const;
 
+/**
+ * LOG_LIMIT_TOO_BIG: a log whose cap (max-size x max-file) exceeds this share of the
+ * space that holds it is capped in name only. A quarter: the space warnings start at
+ * 80 % used (thresholds.data), so with the engine, images and layers taking their part,
+ * one such log filling its cap is enough to reach them, and three fill the disk; a cap
+ * meant to protect the disk should stay well inside it (10m x 3 = 30 MB is the usual).
+ */
+const LOG_LIMIT_SHARE = 0.25;
+
 const SEVERITY_RANK: Record<Severity, number> = { critical: 0, warning: 1, info: 2 };
 
 function levelOf(value: number, level: Level): Severity | null {
@@ -97,10 +106,31 @@ function spaceFindings(snapshot: Snapshot, t: Thresholds): Finding[] {
   return findings;
 }
 
-function logFindings(container: ContainerFacts): Finding[] {
+/** The space the engine's logs are written to, and its size: the filesystem (or zfs
+ *  dataset) under DockerRootDir. A thin pool holds layers, not the logs (they are in
+ *  DockerRootDir/containers, on a filesystem not measured then): null. */
+function logSpace(snapshot: Snapshot): { totalBytes: number; where: string } | null {
+  const storage = snapshot.storage;
+  if (!storage?.data || (storage.source !== 'filesystem' && storage.source !== 'zfs')) return null;
+  return { totalBytes: storage.data.totalBytes, where: storage.path ?? snapshot.engine?.dockerRootDir ?? 'DockerRootDir' };
+}
+
+function logFindings(container: ContainerFacts, space: { totalBytes: number; where: string } | null): Finding[] {
   const findings: Finding[] = [];
   const files = container.logFiles;
   const about = { containerId: container.id, subject: container.name, ...(files ? { logBytes: files.bytes } : {}) };
+  const limit = logLimitBytes(container.logConfig);
+  if (container.logConfig.bounded && limit !== null && space && space.totalBytes > 0 && limit > space.totalBytes * LOG_LIMIT_SHARE) {
+    const { maxSizeBytes, maxFiles } = container.logConfig;
+    const stopped = isExited(container.state);
+    findings.push({
+      code: 'LOG_LIMIT_TOO_BIG',
+      // As for UNBOUNDED_LOG: a stopped container's log does not grow until it runs again.
+      severity: stopped ? 'info' : 'warning',
+      ...about,
+      message: `${container.name}: ${container.logConfig.driver} log may grow to ${bytes(limit)} (max-size ${bytes(maxSizeBytes!)} x max-file ${count(maxFiles!)}), more than ${LOG_LIMIT_SHARE * 100}% of the ${bytes(space.totalBytes)} space under ${space.where}; re-create it with a smaller --log-opt max-size or max-file`,
+    });
+  }
   if (container.logConfig.driver === 'json-file' && !container.logConfig.bounded) {
     const size = files ? bytes(files.bytes) : 'size unknown';
     // A stopped container's log does not grow until it runs again: worth knowing, not
@@ -114,7 +144,6 @@ function logFindings(container: ContainerFacts): Finding[] {
     });
   }
   if (files?.corrupt) {
-    const limit = logLimitBytes(container.logConfig);
     findings.push({
       code: 'LOG_CORRUPT',
       severity: 'warning',
@@ -180,10 +209,11 @@ export function containerListFindings(snapshot: Snapshot): Finding[] {
 }
 
 export function evaluate(snapshot: Snapshot, policy: EvaluatePolicy, trends: Trends = NO_TRENDS): Finding[] {
+  const space = logSpace(snapshot);
   return sortFindings([
     ...collectorFindings(snapshot),
     ...spaceFindings(snapshot, policy.thresholds),
-    ...snapshot.containers.flatMap(logFindings),
+    ...snapshot.containers.flatMap((c) => logFindings(c, space)),
     ...growthFindings(snapshot, trends, policy.logs.maxGrowthPerDay),
     ...exitedFindings(snapshot),
     ...snapshot.containers.flatMap(pausedFindings),

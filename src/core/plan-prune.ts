@@ -54,6 +54,17 @@ export function maxAgeUnder(pressure: Pressure, policy: ExitedPolicy, escalation
   return pressure === 'ok' ? policy.maxAge : Math.min(escalation[pressure].maxAge, policy.maxAge);
 }
 
+/**
+ * A containers.exited.protect pattern, matched against the whole container name and the
+ * whole image reference as it was created from (Config.Image). An image reference is
+ * not a path: `*` crosses `/` and `:` (picomatch's bash mode: a single star is a
+ * globstar), so `*postgres*` protects `registry.local:5000/team/postgres:15`, and dot
+ * is on so that a `.` in a registry host never stops a match.
+ */
+export function protectMatcher(pattern: string): (nameOrImage: string) => boolean {
+  return picomatch(pattern, { bash: true, dot: true });
+}
+
 /** When a container stopped being useful: when it finished, or was created if it never ran. */
 const endedAt = (c: ContainerFacts): number | null => {
   const iso = c.finishedAt ?? c.createdAt;
@@ -64,7 +75,7 @@ const endedAt = (c: ContainerFacts): number | null => {
 export function pruneCandidates(containers: ContainerFacts[], policy: ExitedPolicy, pressure: Pressure, escalation: EscalationPolicy, now: number): PruneItem[] {
   const maxAge = maxAgeUnder(pressure, policy, escalation);
   const underPressure = maxAge < policy.maxAge ? ` (${pressure} disk pressure)` : '';
-  const protectedBy = policy.protect.map((pattern) => ({ pattern, match: picomatch(pattern) }));
+  const protectedBy = policy.protect.map((pattern) => ({ pattern, match: protectMatcher(pattern) }));
 
   // keepLast: the newest exited containers of each image stay.
   const newest = new Set<string>();

@@ -23,6 +23,15 @@ export function parseEngineSize(text: string): number | null {
   return Math.round(Number(number) * DECIMAL[unit!.toLowerCase()]!);
 }
 
+/** Whether a size string is a whole number of bytes ("1.5kB" is, "0.5" and "1.0005kB"
+ *  are not), decided on its digits: 1.1 x 1000 is not 1100 in floating point. */
+export function isWholeBytes(text: string): boolean {
+  const match = HUMAN_SIZE.exec(text.trim());
+  if (!match) return false;
+  const fraction = (match[1]!.split('.')[1] ?? '').replace(/0+$/, '');
+  return fraction.length <= String(DECIMAL[match[2]!.toLowerCase()]!).length - 1;
+}
+
 /** Fraction of a whole, 0 when the whole is 0 so an empty space never reads as full. */
 export function fraction(part: number, whole: number): number {
   return whole > 0 ? part / whole : 0;

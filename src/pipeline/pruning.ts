@@ -10,6 +10,7 @@ import type { ContainerFacts, Finding } from '../core/model.js';
 import { decidePrune, pruneCandidates, type PruneItem } from '../core/plan-prune.js';
 import { EngineUnreachableError } from '../errors.js';
 import { driftOf, type DriftById } from './drift.js';
+import { requireUsableArchiveDir } from './rotation.js';
 import type { Pass } from './gather.js';
 import { journal } from './journal.js';
 import type { Run } from './run.js';
@@ -42,6 +43,7 @@ export async function planPrune(run: Run, pass: Pass): Promise<PrunePlan> {
  * too; the timer journals only what it did or held, not "kept: running" every 5 minutes.
  */
 export async function pruneContainers(run: Run, pass: Pass, plan: PrunePlan, options: { dryRun: boolean; everyReason: boolean }): Promise<PruneResult[]> {
+  requireUsableArchiveDir(run, pass.snapshot);
   const { client, config } = run;
   const journalItem = (item: PruneItem, result: PruneResult | null) =>
     journal(run, {

@@ -3,11 +3,14 @@
 // logs.keep and logs.archiveBudget. `watchdog rotate`, `watchdog check` and the daemon
 // run these same steps, for every container or for the ones they name.
 
+import { realpathSync } from 'node:fs';
+import { basename, dirname, join } from 'node:path';
 import { pruneArchives, rotate } from '../act/rotate.js';
+import { archiveDirConflict } from '../core/archive-dir.js';
 import type { ContainerFacts, Snapshot } from '../core/model.js';
 import { planRotations, type RotationItem } from '../core/plan-rotate.js';
 import type { Rotation, RotationResult } from '../core/actions.js';
-import { UsageError } from '../errors.js';
+import { ConfigError, UsageError } from '../errors.js';
 import { forgetExited } from '../state/cache.js';
 import { isStoreError, journal, storeProblem } from './journal.js';
 import type { Run } from './run.js';
@@ -19,6 +22,31 @@ export function requireLocal(snapshot: Snapshot, what: string): void {
   if (!engine?.local) {
     throw new UsageError(`${what} needs the engine's files, and ${engine ? `${engine.dockerRootDir} is not readable from here` : 'the engine facts could not be read'}; run it as root on the engine's host.`);
   }
+}
+
+/** The path as the filesystem resolves it (symbolic links followed), as far as it
+ *  exists: an archive directory that is a link into DockerRootDir is inside it. */
+function resolved(path: string): string {
+  try {
+    return realpathSync(path);
+  } catch {
+    return path === '/' ? path : join(resolved(dirname(path)), basename(path));
+  }
+}
+
+/** Archives and forensic bundles must not land inside the engine's own directory: the
+ *  schema refuses the usual roots, this the engine's actual DockerRootDir. */
+export function requireUsableArchiveDir(run: Run, snapshot: Snapshot): void {
+  const root = snapshot.engine?.dockerRootDir;
+  if (root) checkArchiveDir(run.config.logs.archiveDir, root);
+}
+
+/** Throws the ConfigError (exit 78) that names logs.archiveDir when it lies inside
+ *  `dockerRootDir`; `watchdog config check` asks it too when it can reach the engine. */
+export function checkArchiveDir(archiveDir: string, dockerRootDir: string): void {
+  const rootName = "this engine's DockerRootDir";
+  const conflict = archiveDirConflict(archiveDir, dockerRootDir, rootName) ?? archiveDirConflict(resolved(archiveDir), resolved(dockerRootDir), rootName);
+  if (conflict) throw new ConfigError(`logs.archiveDir ${JSON.stringify(archiveDir)} ${conflict}.`);
 }
 
 /** The containers named (rotated whatever their size), or, with none, every live log
@@ -41,6 +69,7 @@ function forgetCached(run: Run, containerId: string): void {
 }
 
 export async function rotateLogs(run: Run, snapshot: Snapshot, plan: RotationItem[], dryRun: boolean): Promise<Rotation> {
+  requireUsableArchiveDir(run, snapshot);
   const { config } = run;
   const results: RotationResult[] = [];
   const written = new Set<string>();

@@ -30,7 +30,18 @@ export interface Run {
 /** The configuration, then the engine, then the store: a bad configuration or engine
  *  address is refused before the run waits for anyone's lock. */
 export async function withRun<T>(options: RunOptions, io: Io, work: (run: Run) => Promise<T>): Promise<T> {
-  const config = await loadConfig(options.config);
+  const config = await loadConfig(options.config, io.env);
   const client = connectEngine(resolveHost(options.host, io.env));
   return withStore(options, io, (store) => work({ config, client, db: store.db, storeProblems: store.problems, io, warn: warner(io) }));
+}
+
+/** The engine's DockerRootDir, or why it could not be asked (`watchdog config check`,
+ *  which must not fail for an engine that is down). */
+export async function askDockerRootDir(host: string | undefined, io: Io): Promise<{ root: string } | { unreachable: string }> {
+  try {
+    const info = await connectEngine(resolveHost(host, io.env)).info();
+    return info.DockerRootDir ? { root: info.DockerRootDir } : { unreachable: 'it did not say its DockerRootDir' };
+  } catch (error) {
+    return { unreachable: (error as Error).message };
+  }
 }

@@ -147,23 +147,20 @@ describe('SMTP with STARTTLS and a login', () => {
     expect(stderr).toMatch(new RegExp(`^watchdog: TLS with the SMTP server 127\\.0\\.0\\.1:${smtp.port} failed: .*self[- ]signed.*; set alerts\\.email\\.trustSelfSigned to accept a self-signed certificate\\.\\n$`));
   });
 
-  it('keeps the alert in the outbox when the password file cannot be read, and still acts; sends it once the file is there', async () => {
+  it('refuses, naming the key, a password file that is not there (issue #9, defect 7); sends the alert once the file is there', async () => {
     const runner = await runContainer(engine.docker, { name: 'chatty', cmd: ['sleep', '600'], detach: true });
     try {
       const state = `${engine.dir}/password-file.db`;
       const passwordFile = `${engine.dir}/password-later`;
       const config = tlsConfig({ trustSelfSigned: true, passwordFile });
       const before = smtp.received.length;
-      const first = await runWatchdog(['check', '--host', engine.host, '--state', state, '-c', config]);
-      expect(first.code).toBe(1); // the uncapped log of a running container, not a crash
-      expect(first.stderr).toBe(`watchdog: warning: alert email cannot be sent (Cannot read alerts.email.passwordFile ${passwordFile} (ENOENT)); alerts wait in the outbox\n`);
-      const { report } = await reportJson(engine.host, ['--state', state, '-c', config]);
-      expect(report.findings).toContainEqual(expect.objectContaining({ code: 'ALERT_DELIVERY_FAILED', message: expect.stringContaining('Cannot read alerts.email.passwordFile') }));
+      for (const args of [['config', 'check', config], ['check', '--host', engine.host, '--state', state, '-c', config]]) {
+        const first = await runWatchdog(args);
+        expect(first.stderr).toBe(`watchdog: The configuration ${config} has 1 problem:\n  alerts.email.passwordFile: "${passwordFile}" cannot be read (ENOENT); write the password into that file, or fix the path\n`);
+        expect(first.code).toBe(78);
+      }
 
       writeFileSync(passwordFile, 's3cret\n');
-      const db = new Database(state);
-      db.prepare('UPDATE outbox SET next_attempt_at = 0 WHERE sent_at IS NULL').run();
-      db.close();
       const second = await runWatchdog(['check', '--host', engine.host, '--state', state, '-c', config]);
       expect(second.stderr).toBe('');
       expect(smtp.received.slice(before).map((m) => m.subject)).toEqual([expect.stringMatching(/^\[docker-watchdog\] WARNING \S+: chatty: json-file log has no max-size/)]);
@@ -174,6 +171,10 @@ describe('SMTP with STARTTLS and a login', () => {
 
   it('says in one sentence that the password is wrong, naming the server, and keeps the alert queued', async () => {
     const config = tlsConfig({ trustSelfSigned: true, passwordEnv: 'WD_SMTP_PASSWORD' });
+    // An unset variable is refused when the file is loaded (issue #9, defect 7).
+    const unset = await runWatchdog(['alert', 'test', '-c', config], { WD_SMTP_PASSWORD: undefined });
+    expect(unset.stderr).toBe(`watchdog: The configuration ${config} has 1 problem:\n  alerts.email.passwordEnv: WD_SMTP_PASSWORD is not set in the environment; set it where the watchdog runs (for systemd, EnvironmentFile= in the unit)\n`);
+    expect(unset.code).toBe(78);
     const test = await runWatchdog(['alert', 'test', '-c', config], { WD_SMTP_PASSWORD: 'nope' });
     expect(test.code).toBe(1);
     expect(test.stderr).toMatch(new RegExp(`^watchdog: the SMTP server 127\\.0\\.0\\.1:${smtp.port} refused the login: 535 .*\\.\\n$`));

@@ -1,6 +1,10 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { defaultConfig, parseConfig } from '../../src/config/schema.js';
 import { CONFIG_TEMPLATE } from '../../src/config/template.js';
+import { archiveDirConflict } from '../../src/core/archive-dir.js';
 import { ConfigError } from '../../src/errors.js';
 
 describe('parseConfig', () => {
@@ -79,5 +83,138 @@ describe('parseConfig', () => {
 
   it('says when the file is not YAML', () => {
     expect(() => parseConfig('thresholds: [\n', 'x.yaml')).toThrow(/^The configuration x.yaml is not valid YAML/);
+  });
+
+  describe('refuses values a run could not use, naming the key (issue #9, defect 7)', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'wdt-config-'));
+    const passwordFile = join(dir, 'smtp-password');
+    writeFileSync(passwordFile, 'secret\n');
+    const host = { env: { SMTP_PASSWORD: 'secret' } };
+    const problemsOf = (text: string): string[] => {
+      try {
+        parseConfig(text, 'x.yaml', host);
+      } catch (error) {
+        expect(error).toBeInstanceOf(ConfigError);
+        return (error as ConfigError).message.split('\n').slice(1).map((l) => l.trim());
+      }
+      return [];
+    };
+    const email = (fields: string) => `alerts:\n  email: { host: mail.example.com, from: w@example.com, to: [ops@example.com], ${fields} }\n`;
+
+    it.each([
+      ['/etc/passwd', 'logs.archiveDir: "/etc/passwd" exists and is not a directory; name a directory'],
+      ['/etc/passwd/archive', 'logs.archiveDir: "/etc/passwd/archive" cannot be a directory: /etc/passwd is not one; name a directory'],
+      ['/', 'logs.archiveDir: "/" is the root directory; name a directory of its own, e.g. /var/lib/docker-watchdog/archive'],
+      ['/var/lib/watchdog/../docker/containers', 'logs.archiveDir: "/var/lib/watchdog/../docker/containers" is not a normalized path; write "/var/lib/docker/containers"'],
+      ['/srv/./archive/', 'logs.archiveDir: "/srv/./archive/" is not a normalized path; write "/srv/archive"'],
+      ['/var/lib/docker/containers', "logs.archiveDir: \"/var/lib/docker/containers\" is inside /var/lib/docker, the engine's own directory; name a directory outside it, e.g. /var/lib/docker-watchdog/archive"],
+      ['/var/lib/containerd', "logs.archiveDir: \"/var/lib/containerd\" is inside /var/lib/containerd, the engine's own directory; name a directory outside it, e.g. /var/lib/docker-watchdog/archive"],
+    ])('logs.archiveDir %j', (archiveDir, problem) => {
+      expect(problemsOf(`logs:\n  archiveDir: ${archiveDir}\n`)).toEqual([problem]);
+    });
+
+    it('takes an archive directory that does not exist yet, or a directory, outside the engine, and nothing else', () => {
+      expect(problemsOf('logs:\n  archiveDir: /etc/hostname\n')).toEqual(['logs.archiveDir: "/etc/hostname" exists and is not a directory; name a directory']);
+      expect(parseConfig(`logs:\n  archiveDir: ${dir}/new/archive\n`, 'x.yaml', host).logs.archiveDir).toBe(`${dir}/new/archive`);
+      expect(parseConfig(`logs:\n  archiveDir: ${dir}\n`, 'x.yaml', host).logs.archiveDir).toBe(dir);
+      expect(parseConfig('logs:\n  archiveDir: /var/lib/docker-watchdog/archive\n', 'x.yaml', host).logs.archiveDir).toBe('/var/lib/docker-watchdog/archive');
+    });
+
+    it('wants the password file and the password variable to be there', () => {
+      expect(problemsOf(email(`passwordFile: ${dir}/missing`))).toEqual([`alerts.email.passwordFile: "${dir}/missing" cannot be read (ENOENT); write the password into that file, or fix the path`]);
+      expect(problemsOf(email(`passwordFile: ${dir}`))).toEqual([`alerts.email.passwordFile: "${dir}" cannot be read (not a file); write the password into that file, or fix the path`]);
+      expect(problemsOf(email('passwordEnv: WDT_UNSET_PASSWORD'))).toEqual(['alerts.email.passwordEnv: WDT_UNSET_PASSWORD is not set in the environment; set it where the watchdog runs (for systemd, EnvironmentFile= in the unit)']);
+      expect(parseConfig(email(`passwordFile: ${passwordFile}`), 'x.yaml', host).alerts.email!.passwordFile).toBe(passwordFile);
+      expect(parseConfig(email('passwordEnv: SMTP_PASSWORD'), 'x.yaml', host).alerts.email!.passwordEnv).toBe('SMTP_PASSWORD');
+    });
+
+    it.each([
+      ['0.5', 'logs.maxSize: 0.5 is not a whole number of bytes; write e.g. 100MB'],
+      ['"0.5"', 'logs.maxSize: "0.5" is not a whole number of bytes; write e.g. 100MB'],
+      ['1.0005kB', 'logs.maxSize: "1.0005kB" is not a whole number of bytes; write e.g. 100MB'],
+      ['1e400', 'logs.maxSize: Infinity is too large a size; write at most 9PB (9,007,199,254,740,991 bytes)'],
+      ['9007199254740993', 'logs.maxSize: 9007199254740992 is too large a size; write at most 9PB (9,007,199,254,740,991 bytes)'],
+      ['10PB', 'logs.maxSize: "10PB" is too large a size; write at most 9PB (9,007,199,254,740,991 bytes)'],
+      ['.nan', 'logs.maxSize: NaN is not a size; write e.g. 100MB'],
+      ['true', 'logs.maxSize: true is not a size; write e.g. 100MB'],
+    ])('logs.maxSize: %s', (value, problem) => {
+      expect(problemsOf(`logs:\n  maxSize: ${value}\n`)).toEqual([problem]);
+    });
+
+    it.each([
+      ['1.5kB', 1_500],
+      ['1.1kB', 1_100],
+      ['9PB', 9_000_000_000_000_000],
+      ['1000', 1_000],
+    ])('takes the whole size %s, and not a byte less', (value, bytes) => {
+      expect(parseConfig(`logs:\n  maxSize: ${value}\n`, 'x.yaml', host).logs.maxSize).toBe(bytes);
+      // Half a byte less (9PB - 0.5 is no number a double can hold: 10.5 instead).
+      const fraction = bytes > Number.MAX_SAFE_INTEGER / 2 ? 10.5 : bytes - 0.5;
+      expect(problemsOf(`logs:\n  maxSize: ${fraction}\n`)).toEqual([`logs.maxSize: ${fraction} is not a whole number of bytes; write e.g. 100MB`]);
+    });
+
+    it.each([
+      ['from: "w@example.com\\r\\nBcc: all@example.com"', 'alerts.email.from: "w@example.com\\r\\nBcc: all@example.com" holds a control character (a line break?); write it on one line'],
+      ['from: "a@example.com, b@example.com"', 'alerts.email.from: "a@example.com, b@example.com" is not one mail address; write e.g. ops@example.com or "Ops <ops@example.com>"'],
+      ['from: watchdog', 'alerts.email.from: "watchdog" is not one mail address; write e.g. ops@example.com or "Ops <ops@example.com>"'],
+      ['to: [ops@example.com, "x@example.com\\nBcc: y@example.com"]', 'alerts.email.to.1: "x@example.com\\nBcc: y@example.com" holds a control character (a line break?); write it on one line'],
+      ['to: ["ops@example.com; dev@example.com"]', 'alerts.email.to.0: "ops@example.com; dev@example.com" is not one mail address; write e.g. ops@example.com or "Ops <ops@example.com>"'],
+      ['subjectPrefix: "[wd]\\r\\nX-Evil: 1"', 'alerts.email.subjectPrefix: "[wd]\\r\\nX-Evil: 1" holds a control character (a line break?); write it on one line'],
+      ['host: "mail.example.com\\n"', 'alerts.email.host: "mail.example.com\\n" holds a control character (a line break?); write it on one line'],
+      ['user: "watch\\u0000dog"', 'alerts.email.user: "watch\\u0000dog" holds a control character (a line break?); write it on one line'],
+    ])('alerts.email %s', (field, problem) => {
+      const fields = { host: 'host: mail.example.com', from: 'from: w@example.com', to: 'to: [ops@example.com]', [field.split(':')[0]!]: field };
+      const text = `alerts:\n  email:\n${Object.values(fields).map((f) => `    ${f}\n`).join('')}`;
+      expect(problemsOf(text)).toEqual([problem]);
+    });
+
+    it('takes one address with a display name, but not two', () => {
+      expect(problemsOf(email('').replace('from: w@example.com', 'from: "Watchdog <w@example.com>, Other <o@example.com>"'))).toEqual([
+        'alerts.email.from: "Watchdog <w@example.com>, Other <o@example.com>" is not one mail address; write e.g. ops@example.com or "Ops <ops@example.com>"',
+      ]);
+      const config = parseConfig(email('').replace('from: w@example.com', 'from: "Watchdog <w@example.com>"').replace('to: [ops@example.com]', 'to: ["\\"Ops, night shift\\" <ops@example.com>", dev@example.com]'), 'x.yaml', host);
+      expect(config.alerts.email!.from).toBe('Watchdog <w@example.com>');
+      expect(config.alerts.email!.to).toEqual(['"Ops, night shift" <ops@example.com>', 'dev@example.com']);
+    });
+
+    it('lists every problem of a bad file at once, each with its key path', () => {
+      const text = [
+        'logs:',
+        '  maxSize: 0.5',
+        '  archiveBudget: 1e400',
+        '  archiveDir: /etc/passwd',
+        'alerts:',
+        '  email:',
+        '    host: mail.example.com',
+        '    passwordFile: /nonexistent/smtp-password',
+        '    passwordEnv: WDT_UNSET_PASSWORD',
+        '    from: "w@example.com\\r\\nBcc: all@example.com"',
+        '    to: [ops]',
+        '',
+      ].join('\n');
+      expect(problemsOf(text).map((p) => p.split(':')[0])).toEqual([
+        'logs.maxSize',
+        'logs.archiveDir',
+        'logs.archiveBudget',
+        'alerts.email.passwordFile',
+        'alerts.email.passwordEnv',
+        'alerts.email.from',
+        'alerts.email.to.0',
+      ]);
+    });
+  });
+});
+
+describe('archiveDirConflict (against the DockerRootDir the engine reports)', () => {
+  it.each([
+    ['/data/docker/containers', '/data/docker', true],
+    ['/data/docker', '/data/docker', true],
+    ['/data/docker', '/data/docker/', true],
+    ['/data/docker-archive', '/data/docker', false],
+    ['/data', '/data/docker', false],
+    ['/var/lib/docker-watchdog/archive', '/var/lib/docker', false],
+  ])('%j inside %j: %s', (archiveDir, root, conflict) => {
+    const found = archiveDirConflict(archiveDir, root, "this engine's DockerRootDir");
+    expect(found).toBe(conflict ? `is inside ${root.replace(/\/$/, '')}, this engine's DockerRootDir; name a directory outside it, e.g. /var/lib/docker-watchdog/archive` : null);
   });
 });

@@ -97,6 +97,46 @@ describe('evaluate: logs', () => {
     expect(evaluate(snapshot({ containers }))).toEqual([]);
   });
 
+  describe('LOG_LIMIT_TOO_BIG: max-size x max-file over a quarter of the space under DockerRootDir (issue #9, defect 12)', () => {
+    /** A filesystem of `gb` GB, 10 % used. */
+    const disk = (gb: number) => filesystemStorage('/var/lib/docker', { bsize: 1000, blocks: gb * 1e6, bfree: gb * 9e5, bavail: gb * 9e5, files: 1000, ffree: 900 });
+    const capped = (maxSize: string, maxFile: string | undefined, parts = {}) => container({ logConfig: logConfigFacts('json-file', { 'max-size': maxSize, ...(maxFile ? { 'max-file': maxFile } : {}) }), ...parts });
+
+    it('flags a cap over a quarter of the space, and only such a cap', () => {
+      const cases: Array<[string, string | undefined, number, string[]]> = [
+        ['10k', '100000', 0.5, ['warning:LOG_LIMIT_TOO_BIG']], // 1 GB cap on a 0.5 GB disk: the issue's case
+        ['10m', '3', 0.5, []], // 30 MB: the usual
+        ['100m', '10', 3.9, ['warning:LOG_LIMIT_TOO_BIG']], // 1 GB > 25 % of 3.9 GB
+        ['100m', '10', 4.1, []], // 1 GB < 25 % of 4.1 GB
+        ['200m', undefined, 0.5, ['warning:LOG_LIMIT_TOO_BIG']], // max-file defaults to 1
+      ];
+      const found = cases.map(([maxSize, maxFile, gb]) => codes(evaluate(snapshot({ storage: disk(gb), containers: [capped(maxSize, maxFile)] }))));
+      expect(found).toEqual(cases.map((c) => c[3]));
+    });
+
+    it('names the container, its cap and the space, as a warning for a running container and information for a stopped one', () => {
+      const findings = evaluate(snapshot({ storage: disk(0.5), containers: [capped('10k', '100000'), capped('10k', '100000', { id: 'c2', name: 'done', state: 'exited' })] }));
+      expect(findings).toEqual([
+        expect.objectContaining({
+          code: 'LOG_LIMIT_TOO_BIG',
+          severity: 'warning',
+          containerId: 'c1',
+          subject: 'web',
+          message: 'web: json-file log may grow to 1 GB (max-size 10 kB x max-file 100,000), more than 25% of the 500 MB space under /var/lib/docker; re-create it with a smaller --log-opt max-size or max-file',
+        }),
+        expect.objectContaining({ code: 'LOG_LIMIT_TOO_BIG', severity: 'info', containerId: 'c2' }),
+      ]);
+    });
+
+    it('says nothing without the size of the space that holds the logs (no storage, or a thin pool)', () => {
+      expect(evaluate(snapshot({ containers: [capped('10k', '100000')] }))).toEqual([]);
+      const pool = thinPoolStorage(Object.entries({ 'Pool Name': 'docker-pool', 'Data Space Used': '100 MB', 'Data Space Total': '500 MB', 'Data Space Available': '400 MB' }) as DriverStatus);
+      expect(codes(evaluate(snapshot({ storage: pool, containers: [capped('10k', '100000')] })))).toEqual([]);
+      // ... while the same log on a 500 MB filesystem is flagged.
+      expect(codes(evaluate(snapshot({ storage: disk(0.5), containers: [capped('10k', '100000')] })))).toEqual(['warning:LOG_LIMIT_TOO_BIG']);
+    });
+  });
+
   it('flags a log that starts with NUL bytes', () => {
     const files = { path: '/x', bytes: 10, liveBytes: 10, rotatedFiles: 0, corrupt: true };
     expect(codes(evaluate(snapshot({ containers: [container({ logFiles: files })] })))).toEqual(['warning:LOG_CORRUPT']);

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { applyPruneItem } from '../../src/act/prune.js';
 import { classifyDrift, changesFrom } from '../../src/core/drift.js';
 import type { Finding } from '../../src/core/model.js';
-import { decidePrune, maxAgeUnder, pressureOf, pruneCandidates } from '../../src/core/plan-prune.js';
+import { decidePrune, maxAgeUnder, pressureOf, protectMatcher, pruneCandidates } from '../../src/core/plan-prune.js';
 import type { EngineClient } from '../../src/engine/client.js';
 import { facts } from '../helpers/facts.js';
 import { DEFAULTS } from '../helpers/policy.js';
@@ -44,6 +44,35 @@ describe('pruneCandidates', () => {
       'lonely: keep: kept: newest exited container of image img-lonely (keepLast 1)',
       'never: candidate: created, never started, 1 day ago > 1 day',
     ]);
+  });
+
+  it.each([
+    // Whole image references: `*` crosses `/`, registry ports and dots (issue #9, defect 12).
+    ['*postgres*', 'registry.local:5000/team/postgres:15', true],
+    ['*postgres*', 'library/postgres@sha256:0f3e1a', true],
+    ['*postgres*', 'postgres:15', true],
+    ['*/postgres:*', 'registry.local:5000/team/postgres:15', true],
+    ['registry.local:5000/*', 'registry.local:5000/team/postgres:15', true],
+    ['*:5000/*', 'registry.local:5000/team/redis:7', true],
+    ['postgres:*', 'postgres:15', true],
+    // ... and match the whole reference, not a part of it.
+    ['postgres:*', 'registry.local:5000/team/postgres:15', false],
+    ['postgres', 'registry.local:5000/team/postgres:15', false],
+    ['*postgres*', 'registry.local:5000/team/redis:7', false],
+    ['db-*', 'db-backup', true],
+  ])('protect pattern %j matches %j: %s', (pattern, reference, matches) => {
+    expect(protectMatcher(pattern)(reference)).toBe(matches);
+  });
+
+  it('keeps a container whose image reference, registry port and all, matches a protect pattern', () => {
+    const items = pruneCandidates(
+      [exited('pg', 48, { image: 'registry.local:5000/team/postgres:15' }), exited('pg2', 48, { image: 'library/postgres@sha256:0f3e1a' }), exited('cache', 48, { image: 'registry.local:5000/team/redis:7' })],
+      { ...policy, keepLast: 0, protect: ['*postgres*'] },
+      'ok',
+      DEFAULTS.escalation,
+      now,
+    );
+    expect(items.map((i) => `${i.name}: ${i.action} ${i.code}`)).toEqual(['pg: keep protect-pattern', 'pg2: keep protect-pattern', 'cache: candidate old-enough']);
   });
 
   it('prunes sooner under pressure, never later', () => {

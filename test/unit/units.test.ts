@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { parseEngineSize } from '../../src/core/units.js';
+import { isWholeBytes, parseEngineSize } from '../../src/core/units.js';
 
 describe('parseEngineSize (go-units, decimal)', () => {
   it.each([
@@ -23,5 +23,21 @@ describe('parseEngineSize (go-units, decimal)', () => {
 
   it.each(['', 'abc', '10XB', '-1MB', '1.2.3MB', 'MB'])('%j is not a size', (text) => {
     expect(parseEngineSize(text)).toBeNull();
+  });
+});
+
+describe('isWholeBytes (the configuration takes whole bytes only)', () => {
+  it.each([
+    ['100MB', true],
+    ['1.5kB', true],
+    ['1.1kB', true], // 1.1 x 1000 is 1100.0000000000002 in floating point: decided on the digits
+    ['1.000kB', true],
+    ['1.0005kB', false],
+    ['0.5', false],
+    ['0.5B', false],
+    ['2.000000000000001PB', true],
+    ['abc', false],
+  ])('%j: %s', (text, whole) => {
+    expect(isWholeBytes(text)).toBe(whole);
   });
 });

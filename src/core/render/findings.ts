@@ -5,7 +5,7 @@
 
 import prettyBytes from 'pretty-bytes';
 import type { Finding, FindingCode, Severity } from '../model.js';
-import { count, painter, SEVERITY_STYLE, type Paint } from './text.js';
+import { count, painter, SEVERITY_STYLE, visible, type Paint } from './text.js';
 
 /** What a group of findings of one code is, in the plural. */
 const GROUP_TITLE: Record<FindingCode, string> = {
@@ -36,6 +36,8 @@ const GROUP_TITLE_OF_SEVERITY: Partial<Record<`${FindingCode}:${Severity}`, stri
 
 /** How big a case is, to list the biggest first. */
 const magnitude = (f: Finding): number => f.logBytes ?? f.bytesPerDay ?? 0;
+
+/** Messages and cases name containers and paths: they are shown escaped (visible). */
 
 /** Codes whose group title says all their messages say: a case is its container. */
 const SAID_BY_TITLE = new Set<FindingCode>(['UNBOUNDED_LOG', 'LOG_GROWTH', 'LOG_CORRUPT']);
@@ -72,11 +74,11 @@ export function findingLines(findings: readonly Finding[], { top, paint = painte
     const first = group[0]!;
     const severity = paint(SEVERITY_STYLE[first.severity], first.severity.toUpperCase().padEnd(width));
     if (group.length === 1) {
-      lines.push(`${indent}${severity}${gap}${first.code}${gap}${first.message}`);
+      lines.push(`${indent}${severity}${gap}${first.code}${gap}${visible(first.message)}`);
       continue;
     }
     const biggest = [...group].sort((a, b) => magnitude(b) - magnitude(a));
-    const cases = biggest.slice(0, top).map(caseText).join(', ');
+    const cases = visible(biggest.slice(0, top).map(caseText).join(', '));
     const more = group.length > top ? ` and ${count(group.length - top)} more (see --json)` : '';
     lines.push(`${indent}${severity}${gap}${first.code}${gap}${count(group.length)} ${GROUP_TITLE_OF_SEVERITY[`${first.code}:${first.severity}`] ?? GROUP_TITLE[first.code]}: ${cases}${more}`);
   }

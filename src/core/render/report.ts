@@ -10,7 +10,7 @@ import type { ContainerReport, Report } from '../report.js';
 import { inodeFraction, usedFraction } from '../storage.js';
 import { percent } from '../units.js';
 import { findingLines } from './findings.js';
-import { bytes, count, painter, table } from './text.js';
+import { bytes, count, painter, table, visible } from './text.js';
 import prettyBytes from 'pretty-bytes';
 
 export interface RenderOptions {
@@ -54,14 +54,14 @@ function storageSection(report: Report, now: Date, history: History | undefined)
   if (s.imageStore) {
     rows.push(spaceLine(`images (${s.imageStore.path})`, s.imageStore.data));
   }
-  const lines = [`Storage: ${title}`, ...table(rows, ['l', 'r', 'r', 'r', 'r'])];
+  const lines = [`Storage: ${visible(title)}`, ...table(rows, ['l', 'r', 'r', 'r', 'r'])];
   if (s.thinPool?.minimumFreeBytes != null) lines.push(`  the engine stops creating containers below ${bytes(s.thinPool.minimumFreeBytes)} free (Thin Pool Minimum Free Space)`);
   if (s.forecast && s.data) {
     const spark = sparkline([...(history?.storage ?? []).flatMap((h) => (h.dataUsed === null ? [] : [h.dataUsed])), s.data.usedBytes]);
     lines.push(`  data trend  ${spark ? `${spark}  ` : ''}${forecastText(s.forecast, now)}`);
   }
   if (s.inodeForecast?.fullAt) lines.push(`  inode trend ${forecastText(s.inodeForecast, now, inodes)}`);
-  if (s.note) lines.push(`  ${s.note}`);
+  if (s.note) lines.push(`  ${visible(s.note)}`);
   return lines;
 }
 
@@ -114,7 +114,7 @@ function exitedSection(report: Report, now: Date, top: number): string[] {
     lines.push(`  on disk                 ${bytes(e.footprintBytes)} in ${count(e.footprintInodes ?? 0)} inodes (container dirs, layer dirs, logs${partial})`);
   }
   const oldest = exited.filter((c) => c.finishedAt !== null).sort((a, b) => Date.parse(a.finishedAt!) - Date.parse(b.finishedAt!))[0];
-  if (oldest) lines.push(`  oldest                  ${oldest.name} (${oldest.image}), finished ${ago(oldest.finishedAt!, now)}`);
+  if (oldest) lines.push(`  oldest                  ${visible(oldest.name)} (${visible(oldest.image)}), finished ${ago(oldest.finishedAt!, now)}`);
   const heaviest = [...exited].sort((a, b) => (b.footprintBytes ?? b.sizeRwBytes ?? 0) - (a.footprintBytes ?? a.sizeRwBytes ?? 0));
   const rows = [['CONTAINER', 'IMAGE', 'FINISHED', 'ON DISK', 'LOG']];
   for (const c of heaviest.slice(0, top)) {
@@ -132,7 +132,7 @@ export function renderText(report: Report, options: RenderOptions): string {
   const paint = painter(options.color);
   const e = report.engine;
   const engineLine = e
-    ? `Engine: ${e.host}  Docker ${e.serverVersion} (API ${e.apiVersion})  ${e.storageDriver}  ${e.dockerRootDir}  ${e.local ? 'local' : 'remote'}`
+    ? visible(`Engine: ${e.host}  Docker ${e.serverVersion} (API ${e.apiVersion})  ${e.storageDriver}  ${e.dockerRootDir}  ${e.local ? 'local' : 'remote'}`)
     : 'Engine: not collected (see findings)';
   const sections = [
     [paint('bold', `docker-watchdog report, ${report.generatedAt}`), engineLine],

@@ -9,7 +9,7 @@ import { DONE, type Outcome } from '../core/outcome.js';
 import { ConfigError } from '../errors.js';
 import { warner, type Io } from '../pipeline/io.js';
 import { notifyUnitFailure, sendTestMessage } from '../pipeline/notify.js';
-import { withStore, type StoreOptions } from '../pipeline/store.js';
+import { statePathOf, withStore, type StoreOptions } from '../pipeline/store.js';
 
 export interface AlertOptions extends StoreOptions {
   config?: string;
@@ -39,7 +39,7 @@ export async function alertFailureCommand(unit: string, options: AlertOptions, i
   const config = await loadConfig(options.config, io.env);
   const email = emailOf(config);
   return withStore(options, io, async ({ db }, now) => {
-    const delivery = await notifyUnitFailure(db, now, email, config.alerts.cooldown, unit, io, warner(io));
+    const delivery = await notifyUnitFailure(db, statePathOf(options, io), now, email, config.alerts.cooldown, unit, io, warner(io));
     return delivery.failed.length > 0 ? notDelivered(delivery.failed[0]!) : DONE;
   });
 }

@@ -2,14 +2,65 @@
 // wrong when it does not go.
 
 import { readFileSync } from 'node:fs';
+import { Transform } from 'node:stream';
 import nodemailer from 'nodemailer';
 import type { EmailSettings } from '../core/policy.js';
 import { ConfigError } from '../errors.js';
 
+export interface OutgoingMessage {
+  subject: string;
+  body: string;
+  /** The Message-ID header, "<...@...>": the same on every attempt at one message, so
+   *  that a copy that does arrive twice is recognisably one message. */
+  messageId?: string;
+}
+
 export interface Mailer {
-  /** Resolves to the server's answer ("250 2.0.0 OK ..."). */
-  send(subject: string, body: string): Promise<string>;
+  /** Resolves to the server's answer ("250 2.0.0 OK ..."). Rejects with a
+   *  DeliveryError. `onTransmitted` is called once the whole message has been handed
+   *  to the server, before its final answer. */
+  send(message: OutgoingMessage, onTransmitted?: () => void): Promise<string>;
   describe: string;
+}
+
+/** A failed send, and how far it got: a message whose every byte went to the server
+ *  without an answer (a timeout, a dropped connection) may have been delivered. */
+export class DeliveryError extends Error {
+  constructor(
+    message: string,
+    /** The whole message was handed to the server. */
+    readonly transmitted: boolean,
+    /** The server answered it (a 4xx or 5xx reply): not delivered, for certain. */
+    readonly answered: boolean,
+  ) {
+    super(message);
+  }
+}
+
+/**
+ * SMTP timeouts (RFC 5321 4.5.3.2 suggests 5 minutes for the greeting, MAIL and RCPT,
+ * 2 for DATA, 3 per data block and 10 for the answer to the final "."). Giving up
+ * before the message is transmitted loses nothing (the outbox retries), so the steps
+ * before it share a budget short enough for a pass that holds the run lock. After it,
+ * giving up is what makes duplicates: the answer to the final "." is waited for longer,
+ * and a message whose answer never came is not sent again (pipeline/notify.ts).
+ */
+export const SMTP_TIMEOUTS = {
+  /** TCP connect (and the DNS lookup). */
+  connectionMs: 30_000,
+  /** The 220 greeting, after connecting. */
+  greetingMs: 30_000,
+  /** Everything before the message is transmitted: connect, greeting, EHLO, STARTTLS,
+   *  AUTH, MAIL, RCPT, DATA. */
+  beforeDataMs: 120_000,
+  /** Silence while the message is transmitted and while its final answer is awaited. */
+  dataMs: 180_000,
+};
+
+/** WATCHDOG_SMTP_DATA_TIMEOUT_MS shortens the wait for the final answer (the tests). */
+function dataTimeoutMs(env: NodeJS.ProcessEnv): number {
+  const value = Number(env.WATCHDOG_SMTP_DATA_TIMEOUT_MS);
+  return Number.isInteger(value) && value > 0 ? value : SMTP_TIMEOUTS.dataMs;
 }
 
 function password(settings: EmailSettings, env: NodeJS.ProcessEnv): string | undefined {
@@ -79,21 +130,48 @@ export function smtpMailer(settings: EmailSettings, env: NodeJS.ProcessEnv): Mai
     requireTLS: settings.requireTls,
     auth: settings.user ? { user: settings.user, pass: pass ?? '' } : undefined,
     tls: settings.trustSelfSigned ? { rejectUnauthorized: false } : undefined,
-    connectionTimeout: 15_000,
-    greetingTimeout: 15_000,
-    socketTimeout: 30_000,
+    connectionTimeout: SMTP_TIMEOUTS.connectionMs,
+    greetingTimeout: SMTP_TIMEOUTS.greetingMs,
+    socketTimeout: dataTimeoutMs(env),
+  });
+  // Sends are one at a time: the one in flight learns here when its last byte left.
+  let transmittedNow: (() => void) | null = null;
+  transport.use('stream', (mail, done) => {
+    const onEnd = transmittedNow;
+    mail.message.transform(
+      new Transform({
+        transform: (chunk, _encoding, callback) => callback(null, chunk),
+        flush: (callback) => {
+          onEnd?.();
+          callback();
+        },
+      }),
+    );
+    done();
   });
   const server = `${settings.host}:${settings.port}`;
   return {
     describe: server,
-    send: async (subject, body) => {
+    send: async ({ subject, body, messageId }, onTransmitted) => {
+      let transmitted = false;
+      const abort = new AbortController();
+      const beforeData = setTimeout(() => abort.abort(), SMTP_TIMEOUTS.beforeDataMs);
+      transmittedNow = () => {
+        transmitted = true;
+        clearTimeout(beforeData);
+        onTransmitted?.();
+      };
       try {
         // Plain text only: container names come from whoever started the container.
-        const info = await transport.sendMail({ from: settings.from, to: settings.to, subject, text: body });
+        const info = await transport.sendMail({ from: settings.from, to: settings.to, subject, text: body, messageId, signal: abort.signal });
         return info.response;
       } catch (error) {
-        throw new Error(describeSmtpError(server, error));
+        const e = error as SmtpError;
+        const why = abort.signal.aborted ? `no answer within ${SMTP_TIMEOUTS.beforeDataMs / 1000} s` : describeSmtpError(server, error);
+        throw new DeliveryError(abort.signal.aborted ? `cannot reach the SMTP server ${server}: ${why}` : why, transmitted, transmitted && typeof e.responseCode === 'number');
       } finally {
+        clearTimeout(beforeData);
+        transmittedNow = null;
         transport.close();
       }
     },

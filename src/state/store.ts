@@ -91,6 +91,17 @@ const MIGRATIONS: string[] = [
   -- An exited container's log, measured once while its change token holds (issue #8).
   ALTER TABLE exited_cache ADD COLUMN log_files TEXT;
   `,
+  `
+  -- Delivery that a slow server cannot duplicate (issue #9): one Message-ID per message,
+  -- kept for every attempt; when an attempt started, when the whole message had been
+  -- handed to the server, and when the outcome of such an attempt stayed unknown (no
+  -- answer to the final "."): that message is not sent again.
+  ALTER TABLE outbox ADD COLUMN message_id TEXT;
+  ALTER TABLE outbox ADD COLUMN delivery_started_at INTEGER;
+  ALTER TABLE outbox ADD COLUMN transmitted_at INTEGER;
+  ALTER TABLE outbox ADD COLUMN unconfirmed_at INTEGER;
+  UPDATE outbox SET message_id = '<' || lower(hex(randomblob(16))) || '@docker-watchdog>' WHERE message_id IS NULL;
+  `,
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;

@@ -35,6 +35,9 @@ export interface SmtpOptions {
   tls?: boolean;
   /** Require this user and password. */
   auth?: { user: string; pass: string };
+  /** A slow server: keeps each message as soon as its last byte arrives, and answers the
+   *  final "." only this many ms later (after the client may have given up). */
+  ackDelayMs?: number;
 }
 
 export function selfSignedCertificate(): { key: Buffer; cert: Buffer } {
@@ -48,6 +51,8 @@ export async function startSmtp(options: SmtpOptions = {}): Promise<TestSmtp> {
   const tls = options.tls ? selfSignedCertificate() : null;
   const server = new SMTPServer({
     logger: false,
+    // A slow server must not hang up on its own before it answers.
+    ...(options.ackDelayMs ? { socketTimeout: options.ackDelayMs + 60_000 } : {}),
     secure: false,
     ...(tls ? { key: tls.key, cert: tls.cert } : { disabledCommands: ['STARTTLS'] }),
     authOptional: !options.auth,
@@ -61,7 +66,8 @@ export async function startSmtp(options: SmtpOptions = {}): Promise<TestSmtp> {
       stream.on('data', (chunk: Buffer) => (raw += chunk.toString('utf8')));
       stream.on('end', () => {
         received.push(parse(raw, session.envelope.mailFrom ? session.envelope.mailFrom.address : '', session.envelope.rcptTo.map((r) => r.address)));
-        callback(null);
+        if (options.ackDelayMs) setTimeout(() => callback(null), options.ackDelayMs).unref();
+        else callback(null);
       });
     },
   });

@@ -1,14 +1,22 @@
 // The watchdog's runtime folder: small facts that must outlive a killed run but not a
 // reboot, and must stay writable when the disk under the state store and the archives
-// is full (issue #9). A tmpfs: /run for root, the user's XDG_RUNTIME_DIR otherwise.
-// WATCHDOG_RUNTIME_DIR overrides it (the tests give each engine its own).
+// is full (issue #9): the freeze ledger, the stand-in run lock, the alert state. A
+// tmpfs: /run/docker-watchdog for root (systemd keeps it with RuntimeDirectory= and
+// RuntimeDirectoryPreserve=yes), $XDG_RUNTIME_DIR/docker-watchdog for other users, else
+// /dev/shm/docker-watchdog-UID. WATCHDOG_RUNTIME_DIR overrides it (the tests' own).
 
-import { join } from 'node:path';
+import { createHash } from 'node:crypto';
+import { join, resolve } from 'node:path';
 
 export function runtimeDir(env: NodeJS.ProcessEnv, uid: number): string {
   if (env.WATCHDOG_RUNTIME_DIR) return env.WATCHDOG_RUNTIME_DIR;
   if (uid === 0) return '/run/docker-watchdog';
-  return env.XDG_RUNTIME_DIR ? join(env.XDG_RUNTIME_DIR, 'docker-watchdog') : `/tmp/docker-watchdog-${uid}`;
+  return env.XDG_RUNTIME_DIR ? join(env.XDG_RUNTIME_DIR, 'docker-watchdog') : `/dev/shm/docker-watchdog-${uid}`;
+}
+
+/** A short name for a state store, for what the runtime folder keeps per store. */
+export function storeKey(statePath: string): string {
+  return createHash('sha256').update(resolve(statePath)).digest('hex').slice(0, 16);
 }
 
 /** A path in the runtime folder (made by whoever writes there first, 0700). */

@@ -9,7 +9,8 @@ import { containerDrift, type Change, type Drift } from '../core/drift.js';
 import type { ContainerFacts } from '../core/model.js';
 import { EngineUnreachableError } from '../errors.js';
 import { sqliteChangesCache } from '../state/cache.js';
-import { isStoreError, storeProblem } from './journal.js';
+import { storeProblem } from './journal.js';
+import { isStorageFailure } from '../state/store.js';
 import type { Run } from './run.js';
 
 /** Each container's changes and their classification, or why they could not be read. */
@@ -24,7 +25,7 @@ export async function driftOf(run: Run, containers: ContainerFacts[]): Promise<D
       try {
         cache.save(id, token, found);
       } catch (error) {
-        if (!isStoreError(error)) throw error;
+        if (!isStorageFailure(error)) throw error;
         storeProblem(run, `cannot write the drift cache into the state store (${(error as { code: string }).code})`);
       }
     },

@@ -4,11 +4,8 @@
 // STATE_UNAVAILABLE.
 
 import { appendJournal, type JournalEntry } from '../state/journal.js';
+import { isStorageFailure } from '../state/store.js';
 import type { Run } from './run.js';
-
-/** SQLite's own failures (SQLITE_FULL, SQLITE_IOERR_*, SQLITE_READONLY...), as
- *  better-sqlite3 codes them; anything else is a bug and is not swallowed. */
-export const isStoreError = (error: unknown): boolean => /^SQLITE_/.test((error as { code?: unknown }).code as string);
 
 /** Notes a problem with the store once per run, and says it. */
 export function storeProblem(run: Run, problem: string): void {
@@ -21,7 +18,7 @@ export function journal(run: Run, entry: JournalEntry): void {
   try {
     appendJournal(run.db, entry);
   } catch (error) {
-    if (!isStoreError(error)) throw error;
+    if (!isStorageFailure(error)) throw error;
     storeProblem(run, `cannot write the journal into the state store (${(error as { code: string }).code}); its entries go to this output instead`);
     run.warn(`journal: ${JSON.stringify(entry)}`);
   }

@@ -31,7 +31,7 @@ const queued = (message: Digest | null): QueuedDigest | null => (message ? { ...
 /** The alert book of a run: the store, or the fallback file on a tmpfs when the store
  *  cannot be written (state/alert-fallback.ts). */
 function bookOf(db: Db, statePath: string, env: NodeJS.ProcessEnv, warn: (message: string) => void): AlertBook {
-  return alertBook(db, alertFallbackPath(statePath, env, process.getuid?.() ?? 0), warn);
+  return alertBook(db, alertFallbackPath(statePath, env), warn);
 }
 
 /** The mailer of alerts.email. nodemailer is loaded only here: 450 kB that a run

@@ -4,9 +4,9 @@
 
 import { recordExitedCache, recordUsage } from '../state/cache.js';
 import { recordRun } from '../state/history.js';
-import { setStoreEngineId, storeEngineId } from '../state/store.js';
+import { isStorageFailure, setStoreEngineId, storeEngineId } from '../state/store.js';
 import type { Pass } from './gather.js';
-import { isStoreError, storeProblem } from './journal.js';
+import { storeProblem } from './journal.js';
 import type { Run } from './run.js';
 
 export function record(run: Run, pass: Pass): void {
@@ -19,6 +19,6 @@ export function record(run: Run, pass: Pass): void {
     if (snapshot.usage && snapshot.usage !== pass.reusedUsage) recordUsage(run.db, snapshot.usage);
   } catch (error) {
     const code = (error as { code?: string }).code;
-    storeProblem(run, `could not record this run in the state store (${isStoreError(error) ? code : (error as Error).message}): its history misses this run`);
+    storeProblem(run, `could not record this run in the state store (${isStorageFailure(error) ? code : (error as Error).message}): its history misses this run`);
   }
 }

@@ -12,7 +12,8 @@ import { planRotations, type RotationItem } from '../core/plan-rotate.js';
 import type { Rotation, RotationResult } from '../core/actions.js';
 import { ConfigError, UsageError } from '../errors.js';
 import { forgetExited } from '../state/cache.js';
-import { isStoreError, journal, storeProblem } from './journal.js';
+import { journal, storeProblem } from './journal.js';
+import { isStorageFailure } from '../state/store.js';
 import type { Run } from './run.js';
 import { ledgerOf } from './thaw.js';
 
@@ -63,7 +64,7 @@ function forgetCached(run: Run, containerId: string): void {
   try {
     forgetExited(run.db, containerId);
   } catch (error) {
-    if (!isStoreError(error)) throw error;
+    if (!isStorageFailure(error)) throw error;
     storeProblem(run, `cannot write the exited-container cache into the state store (${(error as { code: string }).code})`);
   }
 }

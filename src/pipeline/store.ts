@@ -2,11 +2,10 @@
 // go of, whatever happens in between. Apart from pipeline/run.ts so that the commands
 // that need no engine (journal, alert) do not load the engine client.
 
-import { createHash } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
 import { homedir } from 'node:os';
-import { dirname, join, resolve } from 'node:path';
-import { runtimePath } from '../files/runtime.js';
+import { dirname, join } from 'node:path';
+import { runtimePath, storeKey } from '../files/runtime.js';
 import { acquireRunLock, StateLockedError, type RunLock } from '../state/lock.js';
 import { defaultStatePath, openStore, openStoreReadonly, type Db } from '../state/store.js';
 import { warner, type Io } from './io.js';
@@ -35,7 +34,7 @@ export interface HeldStore {
 function fallbackLockPath(statePath: string, io: Io): string {
   const folder = runtimePath(io.env, 'locks');
   mkdirSync(folder, { recursive: true, mode: 0o700 });
-  return join(folder, createHash('sha256').update(resolve(statePath)).digest('hex').slice(0, 16));
+  return join(folder, storeKey(statePath));
 }
 
 /** The run lock on the store, or on its stand-in in the runtime folder; with neither,

@@ -6,33 +6,20 @@
 // beside it, then renamed), and moved back into the store by the first run that can
 // write it again.
 
-import { createHash } from 'node:crypto';
 import { mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
+import { runtimePath, storeKey } from '../files/runtime.js';
 import type { AlertState } from '../core/alerts.js';
 import { retryDelayMs } from '../core/alerts.js';
 import { DAY } from '../core/durations.js';
 import { importAlerts, readAlertState, readOutbox, storeBook, type AlertBook, type OutboxMessage, type OutboxRow } from './alerts.js';
-import type { Db } from './store.js';
+import { isStorageFailure, type Db } from './store.js';
 
-/**
- * Where the fallback file lives: WATCHDOG_RUNTIME_DIR when set; /run/docker-watchdog for
- * root (systemd keeps it with RuntimeDirectory=docker-watchdog and
- * RuntimeDirectoryPreserve=yes); $XDG_RUNTIME_DIR/docker-watchdog for others; else
- * /dev/shm/docker-watchdog-<uid>. All are tmpfs: they survive a full disk, not a reboot.
- * One file per state store (a hash of its path), so two stores never share a cooldown.
- */
-export function alertFallbackPath(statePath: string, env: NodeJS.ProcessEnv, uid: number): string {
-  const dir = env.WATCHDOG_RUNTIME_DIR || (uid === 0 ? '/run/docker-watchdog' : env.XDG_RUNTIME_DIR ? join(env.XDG_RUNTIME_DIR, 'docker-watchdog') : `/dev/shm/docker-watchdog-${uid}`);
-  const hash = createHash('sha256').update(resolve(statePath)).digest('hex').slice(0, 16);
-  return join(dir, `alerts-${hash}.json`);
-}
-
-/** SQLite's codes for a store that cannot be written (full, failing, read-only, gone):
- *  decided on the code, never on the message. */
-export function isStorageFailure(error: unknown): boolean {
-  const code = (error as { code?: unknown }).code;
-  return typeof code === 'string' && /^SQLITE_(FULL|IOERR|READONLY|CANTOPEN)/.test(code);
+/** Where the fallback file lives: in the runtime folder (files/runtime.ts), a tmpfs that
+ *  survives a full disk, not a reboot; one file per state store, so two stores never
+ *  share a cooldown. */
+export function alertFallbackPath(statePath: string, env: NodeJS.ProcessEnv): string {
+  return runtimePath(env, `alerts-${storeKey(statePath)}.json`);
 }
 
 interface FallbackFile {

@@ -211,15 +211,17 @@ export function openStoreReadonly(path: string): Db | null {
     // A WAL store needs its -shm file to be written even to be read: on a read-only
     // mount or a full disk it cannot be (issue #9). Read a copy in memory instead: the
     // file as of the last checkpoint, which every run makes when it closes the store.
-    if (!cannotWriteHere((error as { code?: string }).code)) throw error;
+    if (!isStorageFailure(error)) throw error;
     return readCopy(path);
   }
 }
 
 /** SQLite's codes (primary or extended, e.g. SQLITE_IOERR_SHMOPEN) for a store whose
- *  disk cannot be written: full, read-only, failing, or a file that cannot be opened. */
-export function cannotWriteHere(code: string | undefined): boolean {
-  return /^SQLITE_(CANTOPEN|IOERR|READONLY|FULL)(_|$)/.test(code ?? '');
+ *  disk cannot be written: full, read-only, failing, or a file that cannot be opened.
+ *  Decided on the code, never on the message; any other error is a bug. */
+export function isStorageFailure(error: unknown): boolean {
+  const code = (error as { code?: unknown }).code;
+  return typeof code === 'string' && /^SQLITE_(CANTOPEN|IOERR|READONLY|FULL)(_|$)/.test(code);
 }
 
 /** The store's file, read into memory. Bytes 18 and 19 of the header say WAL; an

@@ -34,7 +34,7 @@ const MAY_IMPORT: Record<string, string[]> = {
   collect: ['engine', 'core', 'files', 'errors'],
   act: ['engine', 'core', 'files', 'errors'],
   notify: ['core', 'errors'],
-  state: ['core', 'errors'],
+  state: ['core', 'files', 'errors'],
   engine: ['core', 'errors'],
   config: ['core', 'errors'],
   files: [],

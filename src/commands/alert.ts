@@ -9,7 +9,7 @@ import { DONE, type Outcome } from '../core/outcome.js';
 import { ConfigError } from '../errors.js';
 import { warner, type Io } from '../pipeline/io.js';
 import { notifyUnitFailure, sendTestMessage } from '../pipeline/notify.js';
-import { statePathOf, withStore, type StoreOptions } from '../pipeline/store.js';
+import { withStore, type StoreOptions } from '../pipeline/store.js';
 
 export interface AlertOptions extends StoreOptions {
   config?: string;
@@ -38,8 +38,8 @@ export async function alertTestCommand(options: AlertOptions, io: Io): Promise<O
 export async function alertFailureCommand(unit: string, options: AlertOptions, io: Io): Promise<Outcome> {
   const config = await loadConfig(options.config, io.env);
   const email = emailOf(config);
-  return withStore(options, io, async ({ db }, now) => {
-    const delivery = await notifyUnitFailure(db, statePathOf(options, io), now, email, config.alerts.cooldown, unit, io, warner(io));
+  return withStore(options, io, async (store, now) => {
+    const delivery = await notifyUnitFailure(store, now, email, config.alerts.cooldown, unit, io, warner(io));
     return delivery.failed.length > 0 ? notDelivered(delivery.failed[0]!) : DONE;
   });
 }

@@ -14,7 +14,6 @@ import { planPrune, pruneContainers } from '../pipeline/pruning.js';
 import { record } from '../pipeline/record.js';
 import { planRotation, rotateLogs } from '../pipeline/rotation.js';
 import { withRun, type RunOptions } from '../pipeline/run.js';
-import { statePathOf } from '../pipeline/store.js';
 
 export interface CheckOptions extends RunOptions {
   dryRun: boolean;
@@ -33,7 +32,7 @@ export function checkCommand(options: CheckOptions, io: Io): Promise<Outcome> {
 
     const actions = [...rotationActions(rotation?.results ?? []), ...pruneActions(pruning.results)];
     const findings = sortFindings([...pass.findings, ...prunePlan.findings, ...actionFindings(actions), ...stateFindings(run.storeProblems)]);
-    if (!dryRun) await notify(run, { at: pass.now, host: pass.snapshot.engine?.hostName ?? '', findings, actions, context: alertContext(pass.snapshot, pass.trends), statePath: statePathOf(options, io) });
+    if (!dryRun) await notify(run, { at: pass.now, host: pass.snapshot.engine?.hostName ?? '', findings, actions, context: alertContext(pass.snapshot, pass.trends) });
 
     if (options.json) {
       writeJson(io, { schemaVersion: 1, generatedAt: pass.now.toISOString(), dryRun, findings, rotation, prune: pruning, freedBytes: bytesFreed(actions) });

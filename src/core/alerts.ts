@@ -76,9 +76,18 @@ function alertKeyOf(finding: Finding): string | null {
       return `log:${finding.containerId}`;
     case 'DRIFT_SUSPICIOUS':
       return `held:${finding.containerId}`;
+    case 'DRIFT_LABEL_IGNORED':
+      return `label:${finding.containerId}`;
+    case 'CONTAINER_THAWED':
+      return `frozen:${finding.containerId}`;
+    case 'ROTATION_NO_SPACE':
+      return 'archive-space';
+    case 'STATE_UNAVAILABLE':
+      return 'state';
     case 'COLLECTOR_FAILED':
     case 'ACTION_FAILED':
       return 'watchdog';
+    // Not CONTAINER_PAUSED (info): someone paused it, and it alerts nobody.
     // Not ALERT_DELIVERY_FAILED: a mail about mail not going out could only arrive once
     // mail goes out again, together with what was queued. `report` shows it instead.
     default:

@@ -15,6 +15,7 @@ import type { AlertBook, QueuedDigest } from '../state/alerts.js';
 import type { Db } from '../state/store.js';
 import type { Io } from './io.js';
 import type { Run } from './run.js';
+import type { HeldStore } from './store.js';
 
 export interface Delivery {
   sent: number;
@@ -97,9 +98,6 @@ export interface Notice {
   host: string;
   findings: readonly Finding[];
   actions: Action[];
-  /** The state store's path (even when the run has it in memory): names the fallback
-   *  file of the alert state. */
-  statePath: string;
   /** The biggest offenders and the forecast, as lines for the message. */
   context: string[];
 }
@@ -109,7 +107,7 @@ export async function notify(run: Run, notice: Notice): Promise<void> {
   if (!email) return;
   const at = notice.at.getTime();
   const host = notice.host || hostname();
-  const book = bookOf(run.db, notice.statePath, run.io.env, run.warn);
+  const book = bookOf(run.db, run.statePath, run.io.env, run.warn);
   const { notify: notifications, next } = decideAlerts(book.readState(), notice.findings, at, cooldown);
   const input = { prefix: email.subjectPrefix, host, actions: notice.actions, context: notice.context, now: notice.at };
   let message: Digest | null = null;
@@ -122,8 +120,8 @@ export async function notify(run: Run, notice: Notice): Promise<void> {
 
 /** `watchdog alert failure UNIT`: mail that a unit failed, once per cooldown, through
  *  the outbox like any alert. */
-export async function notifyUnitFailure(db: Db, statePath: string, now: Date, email: EmailSettings, cooldown: number, unit: string, io: Io, warn: (message: string) => void): Promise<Delivery> {
-  const book = bookOf(db, statePath, io.env, warn);
+export async function notifyUnitFailure(store: HeldStore, now: Date, email: EmailSettings, cooldown: number, unit: string, io: Io, warn: (message: string) => void): Promise<Delivery> {
+  const book = bookOf(store.db, store.path, io.env, warn);
   const next = decideUnitFailure(book.readState(), unit, now.getTime(), cooldown);
   if (next) book.record(next, queued(unitFailureMessage(email.subjectPrefix, hostname(), unit, now)), now.getTime());
   const { mailer, broken } = await mailerOf(email, io.env, warn);

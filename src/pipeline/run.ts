@@ -21,6 +21,8 @@ export interface Run {
   config: Config;
   client: EngineClient;
   db: Db;
+  /** The store's path (even when the run holds it in memory). */
+  statePath: string;
   /** What went wrong with the store so far (pipeline/store.ts): STATE_UNAVAILABLE. */
   storeProblems: string[];
   io: Io;
@@ -32,7 +34,7 @@ export interface Run {
 export async function withRun<T>(options: RunOptions, io: Io, work: (run: Run) => Promise<T>): Promise<T> {
   const config = await loadConfig(options.config, io.env);
   const client = connectEngine(resolveHost(options.host, io.env));
-  return withStore(options, io, (store) => work({ config, client, db: store.db, storeProblems: store.problems, io, warn: warner(io) }));
+  return withStore(options, io, (store) => work({ config, client, db: store.db, statePath: store.path, storeProblems: store.problems, io, warn: warner(io) }));
 }
 
 /** The engine's DockerRootDir, or why it could not be asked (`watchdog config check`,

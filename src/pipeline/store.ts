@@ -25,6 +25,9 @@ export function statePathOf(options: StoreOptions, io: Io): string {
  *  STATE_UNAVAILABLE finding of the run (the run goes on, without history). */
 export interface HeldStore {
   db: Db;
+  /** Where the store is meant to be, even when the run holds it in memory: names what
+   *  the runtime folder keeps for it (the alert state's stand-in). */
+  path: string;
   /** Appended to while the run goes on (a write that fails on a full disk). */
   problems: string[];
 }
@@ -80,7 +83,7 @@ export async function withStore<T>(options: StoreOptions, io: Io, work: (store: 
     const store = openStore(problems.length > 0 ? ':memory:' : path, (problem) => problems.push(problem), now);
     for (const problem of problems) warner(io)(problem);
     try {
-      return await work({ db: store.db, problems }, now);
+      return await work({ db: store.db, path, problems }, now);
     } finally {
       store.db.close();
     }

@@ -2,7 +2,6 @@
 // wrong when it does not go.
 
 import { readFileSync } from 'node:fs';
-import { Transform } from 'node:stream';
 import nodemailer from 'nodemailer';
 import type { EmailSettings } from '../core/policy.js';
 import { ConfigError } from '../errors.js';
@@ -134,19 +133,18 @@ export function smtpMailer(settings: EmailSettings, env: NodeJS.ProcessEnv): Mai
     greetingTimeout: SMTP_TIMEOUTS.greetingMs,
     socketTimeout: dataTimeoutMs(env),
   });
-  // Sends are one at a time: the one in flight learns here when its last byte left.
+  // Sends are one at a time: the one in flight learns here when its last byte was taken
+  // by the connection. The message's final stream is read only once the server has
+  // accepted MAIL, RCPT and DATA (354), so its end, unlike a transform's flush (which a
+  // small message reaches at once, in the buffers), means the whole message was handed
+  // over.
   let transmittedNow: (() => void) | null = null;
   transport.use('stream', (mail, done) => {
     const onEnd = transmittedNow;
-    mail.message.transform(
-      new Transform({
-        transform: (chunk, _encoding, callback) => callback(null, chunk),
-        flush: (callback) => {
-          onEnd?.();
-          callback();
-        },
-      }),
-    );
+    mail.message.processFunc((output) => {
+      output.once('end', () => onEnd?.());
+      return output;
+    });
     done();
   });
   const server = `${settings.host}:${settings.port}`;

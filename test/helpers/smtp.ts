@@ -38,6 +38,9 @@ export interface SmtpOptions {
   /** A slow server: keeps each message as soon as its last byte arrives, and answers the
    *  final "." only this many ms later (after the client may have given up). */
   ackDelayMs?: number;
+  /** A server that never answers the first MAIL FROM it is sent (a stall before the
+   *  message is transmitted); later ones are answered. */
+  stallFirstMailFrom?: boolean;
 }
 
 export function selfSignedCertificate(): { key: Buffer; cert: Buffer } {
@@ -49,6 +52,7 @@ export function selfSignedCertificate(): { key: Buffer; cert: Buffer } {
 export async function startSmtp(options: SmtpOptions = {}): Promise<TestSmtp> {
   const received: Received[] = [];
   const tls = options.tls ? selfSignedCertificate() : null;
+  let stalled = false;
   const server = new SMTPServer({
     logger: false,
     // A slow server must not hang up on its own before it answers.
@@ -60,6 +64,13 @@ export async function startSmtp(options: SmtpOptions = {}): Promise<TestSmtp> {
     onAuth(auth, _session, callback) {
       if (options.auth && auth.username === options.auth.user && auth.password === options.auth.pass) return callback(null, { user: auth.username });
       return callback(new Error('Invalid username or password'));
+    },
+    onMailFrom(_address, _session, callback) {
+      if (options.stallFirstMailFrom && !stalled) {
+        stalled = true;
+        return; // no answer, ever
+      }
+      callback();
     },
     onData(stream, session, callback) {
       let raw = '';

@@ -107,6 +107,29 @@ describe('a slow SMTP server (defect 6)', () => {
   });
 });
 
+describe('an SMTP server that stalls before the message is sent (defect 6)', () => {
+  let stalling: TestSmtp;
+  beforeAll(async () => {
+    stalling = await startSmtp({ stallFirstMailFrom: true });
+  });
+  afterAll(async () => {
+    await stalling?.close();
+  });
+
+  it('keeps the message for the next run: it was never transmitted, so it is sent again, once', async () => {
+    const state = `${engine.dir}/stall-mail.db`;
+    const config = configFor('stall-mail', stalling.port);
+    const env = { WATCHDOG_SMTP_DATA_TIMEOUT_MS: '3000' };
+    const first = await runWatchdog(['check', '--host', engine.host, '--state', state, '-c', config], env);
+    expect(first.stderr).toMatch(/^watchdog: warning: alert email not delivered, kept in the outbox for a later run: /);
+    expect(stalling.received).toHaveLength(0);
+    retryNow(state);
+    const second = await runWatchdog(['check', '--host', engine.host, '--state', state, '-c', config], env);
+    expect(second.stderr).toBe('');
+    expect(stalling.received.map((m) => m.subject)).toEqual([expect.stringMatching(/^\[docker-watchdog\] WARNING \S+: data space /)]);
+  });
+});
+
 describe('a state store that cannot be locked or written (defect 3)', () => {
   let smtp: TestSmtp;
   beforeAll(async () => {

@@ -5,7 +5,7 @@
 // container in the runtime folder (files/runtime.ts), on a tmpfs, which still works
 // when the disk is full and is gone after a reboot, as the pause is.
 
-import { mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 
 export interface Freeze {
@@ -21,10 +21,13 @@ export interface Freeze {
 export interface FreezeLedger {
   /** Writes the intent before the pause; throws if it cannot (then nothing is paused). */
   intend(containerId: string, name: string, now: Date): void;
-  /** After the unpause. */
+  /** After the unpause: this process's intent for the container. Best effort: an entry
+   *  left behind is an orphan the next run finds not paused, and drops. */
   forget(containerId: string): void;
   /** Freezes recorded by processes that are gone: theirs to thaw no more. */
   orphans(): Freeze[];
+  /** Drops an orphan's entry (thawed, or found not frozen). */
+  dismiss(freeze: Freeze): void;
 }
 
 /** The start time of a process (field 22 of /proc/PID/stat, clock ticks since boot). */
@@ -49,22 +52,32 @@ function isAlive(freeze: Freeze): boolean {
 }
 
 /** The ledger of one engine, in `folder` (one per engine id: two engines' containers
- *  never mix). */
+ *  never mix). One file per container and process: two runs with their own stores may
+ *  rotate one container, and neither may drop the other's intent. */
 export function freezeLedger(folder: string): FreezeLedger {
-  const fileOf = (containerId: string) => join(folder, `${containerId}.json`);
+  const fileOf = (containerId: string, pid: number) => join(folder, `${containerId}.${pid}.json`);
+  const remove = (path: string) => {
+    try {
+      rmSync(path, { force: true });
+    } catch {
+      // Left for the next run, which finds it not paused and drops it.
+    }
+  };
   return {
     intend(containerId, name, now) {
       const freeze: Freeze = { containerId, name, pid: process.pid, pidStartedAt: processStartedAt(process.pid), since: now.toISOString() };
       mkdirSync(folder, { recursive: true, mode: 0o700 });
-      writeFileSync(fileOf(containerId), `${JSON.stringify(freeze)}\n`, { mode: 0o600 });
+      // Whole or absent: a half-written intent would be unreadable, and never thawed.
+      const path = fileOf(containerId, process.pid);
+      writeFileSync(`${path}.tmp`, `${JSON.stringify(freeze)}\n`, { mode: 0o600 });
+      renameSync(`${path}.tmp`, path);
     },
-    forget(containerId) {
-      rmSync(fileOf(containerId), { force: true });
-    },
+    forget: (containerId) => remove(fileOf(containerId, process.pid)),
+    dismiss: (freeze) => remove(fileOf(freeze.containerId, freeze.pid)),
     orphans() {
       let names: string[];
       try {
-        names = readdirSync(folder).filter((n) => /^[0-9a-f]{64}\.json$/.test(n));
+        names = readdirSync(folder).filter((n) => /^[0-9a-f]{64}\.\d+\.json$/.test(n));
       } catch {
         return [];
       }

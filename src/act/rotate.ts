@@ -9,7 +9,7 @@
 
 import { once } from 'node:events';
 import { pipeline } from 'node:stream/promises';
-import { closeSync, createWriteStream, fstatSync, fsyncSync, lstatSync, mkdirSync, openSync, readdirSync, readSync, realpathSync, rmSync, statfsSync, statSync, truncateSync } from 'node:fs';
+import { closeSync, createWriteStream, fstatSync, fsyncSync, lstatSync, mkdirSync, openSync, readdirSync, readSync, realpathSync, rmSync, statfsSync, statSync, truncateSync, type WriteStream } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { createGzip, gzipSync } from 'node:zlib';
@@ -131,7 +131,7 @@ export async function rotate(item: RotationItem, ctx: RotationContext): Promise<
     return { ...result, ...skipped('log-refused', (error as Error).message) };
   }
   let logFd: number | null = null;
-  let outFd: number | null = null;
+  let out: WriteStream | null = null;
   let partial: string | null = null;
   try {
     logFd = openSync(logPath, 'r');
@@ -149,8 +149,12 @@ export async function rotate(item: RotationItem, ctx: RotationContext): Promise<
     }
     const archive = join(folder, `${fileTime(ctx.now())}.json.log.gz`);
     partial = `${archive}.partial`;
-    outFd = openSync(partial, 'wx', 0o600);
-    const done = await copyAndTruncate(item, ctx, state, logPath, logFd, outFd, partial, archive);
+    // The stream owns the descriptor from here: it closes it (after an fsync, `flush`)
+    // when it finishes, and on an error. Closing it here too was the EBADF that crashed
+    // runs on a full disk, and could have closed a descriptor opened since.
+    const outFd = openSync(partial, 'wx', 0o600);
+    out = createWriteStream('', { fd: outFd, flush: true });
+    const done = await copyAndTruncate(item, ctx, state, logPath, logFd, { stream: out, fd: outFd }, partial, archive);
     partial = null;
     return { ...result, ...done, archive: done.outcome === 'done' ? archive : null };
   } catch (error) {
@@ -165,8 +169,9 @@ export async function rotate(item: RotationItem, ctx: RotationContext): Promise<
     }
     return { ...result, outcome: 'failed', code: 'failed', message: `failed: ${fileErrorText(error)}; nothing was truncated` };
   } finally {
+    out?.destroy();
     if (partial) rmSync(partial, { force: true });
-    for (const fd of [logFd, outFd]) if (fd !== null) closeQuietly(fd);
+    if (logFd !== null) closeSync(logFd);
   }
 }
 
@@ -180,16 +185,6 @@ class RotationError extends Error {
   }
 }
 
-/** The stream may have closed the descriptor on an error already (EBADF here was what
- *  crashed runs on a full disk). */
-function closeQuietly(fd: number): void {
-  try {
-    closeSync(fd);
-  } catch {
-    // Closed already.
-  }
-}
-
 /** Copies the log into `partial` (the bulk live, the rest frozen), renames it to
  *  `archive` and truncates the log. */
 async function copyAndTruncate(
@@ -198,7 +193,7 @@ async function copyAndTruncate(
   state: string,
   logPath: string,
   logFd: number,
-  outFd: number,
+  out: { stream: WriteStream; fd: number },
   partial: string,
   archive: string,
 ): Promise<RotationResult & { archive: string | null }> {
@@ -206,8 +201,14 @@ async function copyAndTruncate(
   const gzip = createGzip();
   // Through a pipeline, so that a write error (a full disk) reaches this function
   // instead of killing the process with the container frozen.
-  const written = pipeline(gzip, createWriteStream('', { fd: outFd, autoClose: false }));
+  const written = pipeline(gzip, out.stream);
   written.catch(() => {}); // awaited below; an early failure must not count as unhandled
+  // What is copied so far onto the disk, so that the fsync while the container is frozen
+  // is short. A stream that failed has closed its descriptor: its error, not an fsync.
+  const syncSoFar = async (): Promise<void> => {
+    if (out.stream.destroyed) await written;
+    fsyncSync(out.fd);
+  };
 
   // Set when the process is told to stop (SIGTERM, SIGINT) and has thawed the container:
   // the pause is what makes the truncation safe, so there is none after that.
@@ -219,8 +220,8 @@ async function copyAndTruncate(
     if (end < copiedSoFar) throw new RotationError('failed', 'the log shrank while it was being copied (another tool truncated it?); nothing was truncated');
     const copied = await copyRange(logFd, copiedSoFar, end, gzip);
     gzip.end();
+    // Finished, fsynced (`flush`) and closed by the stream.
     await written;
-    fsyncSync(outFd);
     renameDurably(partial, archive);
     if (stopped) {
       rmSync(archive, { force: true });
@@ -249,7 +250,7 @@ async function copyAndTruncate(
       gzip.flush(() => resolve());
       written.catch(reject);
     });
-    fsyncSync(outFd);
+    await syncSoFar();
     // A running container is frozen for the last copy; one already paused by someone
     // else is frozen already, and is left paused.
     if (state !== 'running') {
@@ -306,7 +307,7 @@ async function copyAndTruncate(
 }
 
 /** Whether the engine says the container is frozen (a gone container is not). */
-async function isPaused(client: EngineClient, id: string): Promise<boolean> {
+export async function isPaused(client: EngineClient, id: string): Promise<boolean> {
   return (await client.inspectContainer(id))?.State?.Paused === true;
 }
 

@@ -23,7 +23,7 @@ function emailOf(config: Config) {
 const notDelivered = (message: string): Outcome => ({ findings: [{ code: 'ALERT_DELIVERY_FAILED', severity: 'warning', message } satisfies Finding] });
 
 export async function alertTestCommand(options: AlertOptions, io: Io): Promise<Outcome> {
-  const email = emailOf(await loadConfig(options.config, io.env));
+  const email = emailOf(await loadConfig(options.config, io.env, true));
   try {
     const { server, response } = await sendTestMessage(email, io);
     io.stdout.write(`sent to ${email.to.join(', ')} through ${server}; the server answered: ${response}\n`);
@@ -36,7 +36,7 @@ export async function alertTestCommand(options: AlertOptions, io: Io): Promise<O
 }
 
 export async function alertFailureCommand(unit: string, options: AlertOptions, io: Io): Promise<Outcome> {
-  const config = await loadConfig(options.config, io.env);
+  const config = await loadConfig(options.config, io.env, true);
   const email = emailOf(config);
   return withStore(options, io, async (store, now) => {
     const delivery = await notifyUnitFailure(store, now, email, config.alerts.cooldown, unit, io, warner(io));

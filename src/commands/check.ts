@@ -21,7 +21,7 @@ export interface CheckOptions extends RunOptions {
 }
 
 export function checkCommand(options: CheckOptions, io: Io): Promise<Outcome> {
-  return withRun(options, io, async (run) => {
+  return withRun({ ...options, sendsMail: true }, io, async (run) => {
     const { dryRun } = options;
     const pass = await gather(run, 'reuse');
     // On a remote engine logs cannot be rotated: the rest of the pass still runs.

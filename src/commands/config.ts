@@ -18,7 +18,7 @@ export async function configCheckCommand(file: string | undefined, io: Io, host?
     io.stdout.write(`No configuration at ${path}: the defaults apply (watchdog config init prints them).\n`);
     return DONE;
   }
-  const config = await loadConfig(path, io.env); // throws a ConfigError (exit 78) listing every problem
+  const config = await loadConfig(path, io.env, true); // throws a ConfigError (exit 78) listing every problem
   const engine = await askDockerRootDir(host, io);
   if ('root' in engine) checkArchiveDir(config.logs.archiveDir, engine.root);
   io.stdout.write(`${path}: OK${'root' in engine ? '' : ` (logs.archiveDir is checked against the engine's DockerRootDir when a run reaches the engine; now: ${engine.unreachable})`}\n`);

@@ -18,8 +18,9 @@ async function defaults(): Promise<Config> {
   return (await import('./schema.js')).defaultConfig();
 }
 
-/** `env` is where alerts.email.passwordEnv must be set (the process's, or a test's). */
-export async function loadConfig(path: string | undefined, env: NodeJS.ProcessEnv = process.env): Promise<Config> {
+/** `env` is where alerts.email.passwordEnv must be set (the process's, or a test's);
+ *  `sendsMail` when the command may send mail (then the password must be there). */
+export async function loadConfig(path: string | undefined, env: NodeJS.ProcessEnv = process.env, sendsMail = false): Promise<Config> {
   const file = path ?? DEFAULT_CONFIG_PATH;
   let text: string;
   try {
@@ -30,5 +31,5 @@ export async function loadConfig(path: string | undefined, env: NodeJS.ProcessEn
     throw new ConfigError(`Cannot read the configuration ${file} (${code}); check the path given to --config.`);
   }
   const { parseConfig } = await import('./schema.js');
-  return parseConfig(text, file, { env });
+  return parseConfig(text, file, { env, sendsMail });
 }

@@ -21,6 +21,10 @@ import { ConfigError } from '../errors.js';
  *  loaded, so that `config check` and every run refuse what a run could not use. */
 export interface ConfigHost {
   env: Readonly<Record<string, string | undefined>>;
+  /** The command sends mail (check, alert, config check): the password's file or
+   *  variable must be there. A `report` or `prune` by hand, in a shell without the
+   *  unit's environment, needs neither. */
+  sendsMail: boolean;
 }
 
 /** "80%" or 80 -> 0.8 */
@@ -123,7 +127,7 @@ const emailOf = (host: ConfigHost | null) => z
      *  either must be there when the file is loaded, not only when mail is first due. */
     passwordFile: absolutePath
       .superRefine((value, ctx) => {
-        if (!host) return;
+        if (!host?.sendsMail) return;
         try {
           if (!statSync(value).isFile()) throw Object.assign(new Error(), { code: 'not a file' });
           accessSync(value, constants.R_OK);
@@ -138,7 +142,7 @@ const emailOf = (host: ConfigHost | null) => z
       .string()
       .regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'must be an environment variable name')
       .superRefine((value, ctx) => {
-        if (host && host.env[value] === undefined) ctx.addIssue({ code: 'custom', message: `${value} is not set in the environment; set it where the watchdog runs (for systemd, EnvironmentFile= in the unit)` });
+        if (host?.sendsMail && host.env[value] === undefined) ctx.addIssue({ code: 'custom', message: `${value} is not set in the environment; set it where the watchdog runs (for systemd, EnvironmentFile= in the unit)` });
       })
       .nullable()
       .default(null),

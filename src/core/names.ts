@@ -2,7 +2,7 @@
 // whoever started the container, so only a safe subset of characters reaches the disk.
 
 /** `web/../x` -> `web_.._x`: letters, digits, `_`, `.` and `-` only. */
-function safeFileName(text: string): string {
+export function safeFileName(text: string): string {
   return text.replace(/[^A-Za-z0-9_.-]/g, '_');
 }
 

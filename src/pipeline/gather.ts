@@ -66,7 +66,7 @@ export async function gather(run: Run, usage: UsageWanted): Promise<Pass> {
   let { snapshot, timings } = await collect();
   // A container a killed run left frozen is thawed first (and the host seen again, as
   // it is now): the rare case, so the common one pays one readdir of a tmpfs folder.
-  const thawed = snapshot.engine ? await thawOrphans(run.client, ledgerOf(run.io, snapshot.engine.id)) : [];
+  const thawed = snapshot.engine ? await thawOrphans(run, ledgerOf(run.io, snapshot.engine.id)) : [];
   if (thawed.length > 0) ({ snapshot, timings } = await collect());
   const foreignStore = snapshot.engine !== null && !ownedBy(snapshot.engine.id);
   if (foreignStore) {

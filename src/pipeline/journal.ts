@@ -15,6 +15,9 @@ export function storeProblem(run: Run, problem: string): void {
 }
 
 export function journal(run: Run, entry: JournalEntry): void {
+  // A store held in memory (it could not be opened or locked) takes the entry, and
+  // forgets it when the run ends: it goes to the output as well.
+  if (run.db.memory) run.warn(`journal: ${JSON.stringify(entry)}`);
   try {
     appendJournal(run.db, entry);
   } catch (error) {

@@ -14,6 +14,8 @@ import { withStore, type StoreOptions } from './store.js';
 export interface RunOptions extends StoreOptions {
   host?: string;
   config?: string;
+  /** The command may send mail (`check`): the configured password must be there. */
+  sendsMail?: boolean;
 }
 
 /** Everything a step needs besides the pass it works on. */
@@ -32,7 +34,7 @@ export interface Run {
 /** The configuration, then the engine, then the store: a bad configuration or engine
  *  address is refused before the run waits for anyone's lock. */
 export async function withRun<T>(options: RunOptions, io: Io, work: (run: Run) => Promise<T>): Promise<T> {
-  const config = await loadConfig(options.config, io.env);
+  const config = await loadConfig(options.config, io.env, options.sendsMail ?? false);
   const client = connectEngine(resolveHost(options.host, io.env));
   return withStore(options, io, (store) => work({ config, client, db: store.db, statePath: store.path, storeProblems: store.problems, io, warn: warner(io) }));
 }

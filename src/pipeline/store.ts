@@ -32,37 +32,52 @@ export interface HeldStore {
   problems: string[];
 }
 
-/** Where the run lock goes when the store's own folder cannot hold it (read-only, or
- *  full and the lock file not there yet): the runtime folder, one lock per store. */
-function fallbackLockPath(statePath: string, io: Io): string {
+/** The run lock's stand-in, in the runtime folder: writable when the store's own
+ *  folder is not (read-only, or full before the lock file exists). One per store. */
+function standInLockPath(statePath: string, io: Io): string {
   const folder = runtimePath(io.env, 'locks');
   mkdirSync(folder, { recursive: true, mode: 0o700 });
   return join(folder, storeKey(statePath));
 }
 
-/** The run lock on the store, or on its stand-in in the runtime folder; with neither,
- *  the run does not go on: two runs must never act at once (issue #9). */
+/**
+ * The run lock: on the stand-in first, always, then on the store's own lock file. A run
+ * that could take only one of them still excludes every other run, whichever one they
+ * could take (a store's folder may become writable between two runs). With neither, the
+ * run does not go on: two runs must never act at once (issue #9).
+ */
 function lockRun(path: string, io: Io, waitMs: number, problems: string[]): RunLock {
-  const lock = acquireRunLock(path, waitMs);
-  if (!lock.unavailable) return lock;
-  let fallback: RunLock;
-  let where = '';
+  if (path === ':memory:') return acquireRunLock(path, waitMs);
+  let where = 'in the runtime folder';
+  let standIn: RunLock;
   try {
-    where = fallbackLockPath(path, io);
-    fallback = acquireRunLock(where, waitMs);
+    const standInPath = standInLockPath(path, io);
+    where = `${standInPath}.lock`;
+    standIn = acquireRunLock(standInPath, waitMs, path);
   } catch (error) {
-    if (error instanceof StateLockedError) {
-      throw new StateLockedError(`Another watchdog run holds the lock on ${path} (through its stand-in ${where}.lock, as the store's own folder cannot hold a lock) and did not finish within ${Math.round(waitMs / 1000)} s; try again when it is done.`);
-    }
-    fallback = { release: () => {}, unavailable: (error as Error).message };
+    if (error instanceof StateLockedError) throw error;
+    standIn = { release: () => {}, unavailable: (error as Error).message };
   }
-  if (fallback.unavailable) {
+  let own: RunLock;
+  try {
+    own = acquireRunLock(path, waitMs);
+  } catch (error) {
+    standIn.release();
+    throw error;
+  }
+  if (own.unavailable && standIn.unavailable) {
     throw new StateLockedError(
-      `Cannot lock the state store ${path} (${lock.unavailable}) nor its stand-in ${where ? `${where}.lock ` : ''}(${fallback.unavailable}); not running, so that two runs never act at once: make ${dirname(path)} writable or give --state a writable path.`,
+      `Cannot lock the state store ${path} (${own.unavailable}) nor its stand-in ${where} (${standIn.unavailable}); not running, so that two runs never act at once: make ${dirname(path)} writable or give --state a writable path.`,
     );
   }
-  problems.push(`cannot lock the state store ${path} (${lock.unavailable}); this run locked ${where}.lock instead and runs without history`);
-  return fallback;
+  if (own.unavailable) problems.push(`cannot lock the state store ${path} (${own.unavailable}); this run holds only its stand-in ${where} and runs without history`);
+  return {
+    unavailable: null,
+    release: () => {
+      own.release();
+      standIn.release();
+    },
+  };
 }
 
 /** Runs `work` holding the run lock on the store, so overlapping runs never interleave.

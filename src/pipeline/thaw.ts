@@ -5,33 +5,39 @@
 // service was down for however long it stayed frozen.
 
 import { freezeLedger, type FreezeLedger } from '../act/freezes.js';
-import { thaw } from '../act/rotate.js';
+import { isPaused, thaw } from '../act/rotate.js';
 import type { Finding } from '../core/model.js';
+import { safeFileName } from '../core/names.js';
+import { EngineUnreachableError } from '../errors.js';
 import { runtimePath } from '../files/runtime.js';
-import type { EngineClient } from '../engine/client.js';
 import type { Io } from './io.js';
+import { journal } from './journal.js';
+import type { Run } from './run.js';
 
 /** The freeze ledger of one engine, in the runtime folder. */
 export function ledgerOf(io: Io, engineId: string): FreezeLedger {
-  return freezeLedger(runtimePath(io.env, 'frozen', engineId.replace(/[^A-Za-z0-9_.-]/g, '_')));
+  return freezeLedger(runtimePath(io.env, 'frozen', safeFileName(engineId)));
 }
 
-/** Thaws what processes now gone left frozen; one finding for each container that was. */
-export async function thawOrphans(client: EngineClient, ledger: FreezeLedger): Promise<Finding[]> {
+/** Thaws what processes now gone left frozen; one finding for each container that was
+ *  (or could not be), and a journal entry for each thaw. Even in a dry run: the pause
+ *  was the watchdog's own doing, and its service is down while it lasts. */
+export async function thawOrphans(run: Run, ledger: FreezeLedger): Promise<Finding[]> {
   const findings: Finding[] = [];
   for (const freeze of ledger.orphans()) {
-    const inspect = await client.inspectContainer(freeze.containerId);
-    if (inspect?.State?.Paused !== true) {
-      // Gone, or thawed already (the run died after its unpause, or someone unpaused it).
-      ledger.forget(freeze.containerId);
-      continue;
-    }
     const who = `${freeze.name} was left paused by a watchdog run that ended mid-rotation (pid ${freeze.pid}, paused since ${freeze.since})`;
     try {
-      await thaw(client, freeze.containerId);
-      ledger.forget(freeze.containerId);
+      if (!(await isPaused(run.client, freeze.containerId))) {
+        // Gone, or thawed already (the run died after its unpause, or someone unpaused it).
+        ledger.dismiss(freeze);
+        continue;
+      }
+      await thaw(run.client, freeze.containerId);
+      ledger.dismiss(freeze);
       findings.push({ code: 'CONTAINER_THAWED', severity: 'critical', containerId: freeze.containerId, subject: freeze.name, message: `${who}; it is unpaused now` });
+      journal(run, { at: run.io.now().toISOString(), action: 'thaw', target: freeze.name, containerId: freeze.containerId, reason: `paused by watchdog pid ${freeze.pid} since ${freeze.since}, which is gone`, outcome: 'done', bytesFreed: null, details: null });
     } catch (error) {
+      if (error instanceof EngineUnreachableError) throw error;
       findings.push({ code: 'ACTION_FAILED', severity: 'critical', containerId: freeze.containerId, subject: freeze.name, message: `${who}: ${(error as Error).message}` });
     }
   }

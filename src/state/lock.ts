@@ -29,7 +29,9 @@ function tryLock(path: string, waitMs: number): Database.Database {
   }
 }
 
-export function acquireRunLock(statePath: string, waitMs: number): RunLock {
+/** Locks `<statePath>.lock`; `store` names the store in the error when the lock is a
+ *  stand-in for it (pipeline/store.ts). */
+export function acquireRunLock(statePath: string, waitMs: number, store = statePath): RunLock {
   if (statePath === ':memory:') return { release: () => {}, unavailable: null };
   const path = `${statePath}.lock`;
   let db: Database.Database;
@@ -39,7 +41,7 @@ export function acquireRunLock(statePath: string, waitMs: number): RunLock {
     const code = (error as { code?: string }).code;
     if (code === 'SQLITE_BUSY') {
       throw new StateLockedError(
-        `Another watchdog run holds the lock on ${statePath} and did not finish within ${Math.round(waitMs / 1000)} s; try again when it is done, or give this run its own --state.`,
+        `Another watchdog run holds the lock on ${store} and did not finish within ${Math.round(waitMs / 1000)} s; try again when it is done, or give this run its own --state.`,
       );
     }
     if (code === 'SQLITE_NOTADB' || code === 'SQLITE_CORRUPT') {

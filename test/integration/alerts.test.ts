@@ -159,6 +159,9 @@ describe('SMTP with STARTTLS and a login', () => {
         expect(first.stderr).toBe(`watchdog: The configuration ${config} has 1 problem:\n  alerts.email.passwordFile: "${passwordFile}" cannot be read (ENOENT); write the password into that file, or fix the path\n`);
         expect(first.code).toBe(78);
       }
+      // A report (or a prune) by hand sends no mail: it needs no password.
+      const report = await runWatchdog(['report', '--json', '--host', engine.host, '--state', `${engine.dir}/password-report.db`, '-c', config]);
+      expect([report.code, report.stderr]).toEqual([1, '']);
 
       writeFileSync(passwordFile, 's3cret\n');
       const second = await runWatchdog(['check', '--host', engine.host, '--state', state, '-c', config]);

@@ -273,8 +273,10 @@ describe('two runs without a usable store (defect 11)', () => {
       expect(second.code).toBe(3);
       expect(second.stderr).toMatch(/^watchdog: Another watchdog run holds the lock on .*twice-ro\/state\.db/m);
       const done = await first;
-      expect(done.stderr).toMatch(/cannot lock the state store .*twice-ro\/state\.db .*; this run locked .* instead and runs without history/);
+      expect(done.stderr).toMatch(/cannot lock the state store .*twice-ro\/state\.db .*; this run holds only its stand-in .*\.lock and runs without history/);
       expect(JSON.parse(done.stdout).results).toEqual([expect.objectContaining({ outcome: 'done' })]);
+      // Its store is in memory: the journal entry goes to the output, not into oblivion.
+      expect(done.stderr).toMatch(/^watchdog: warning: journal: \{"at":"[^"]+","action":"rotate","target":"faults-twice",.*"outcome":"done"/m);
       expect(codes(JSON.parse(done.stdout).findings)).toContain('STATE_UNAVAILABLE:warning');
     } finally {
       await proxy.close();

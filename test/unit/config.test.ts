@@ -89,7 +89,7 @@ describe('parseConfig', () => {
     const dir = mkdtempSync(join(tmpdir(), 'wdt-config-'));
     const passwordFile = join(dir, 'smtp-password');
     writeFileSync(passwordFile, 'secret\n');
-    const host = { env: { SMTP_PASSWORD: 'secret' } };
+    const host = { env: { SMTP_PASSWORD: 'secret' }, sendsMail: true };
     const problemsOf = (text: string): string[] => {
       try {
         parseConfig(text, 'x.yaml', host);

@@ -353,7 +353,9 @@ export function pruneArchives(archiveDir: string, keep: number, budgetBytes: num
     const names = readdirSync(folder);
     for (const name of names.filter((f) => f.endsWith('.json.log.gz.partial'))) {
       const path = join(folder, name);
-      if (now.getTime() - statSync(path).mtimeMs < ABANDONED_PARTIAL_MS) continue;
+      // Gone meanwhile (renamed into its archive by a run of another store): not ours.
+      const modified = statSync(path, { throwIfNoEntry: false })?.mtimeMs;
+      if (modified === undefined || now.getTime() - modified < ABANDONED_PARTIAL_MS) continue;
       rmSync(path, { force: true });
       removed.push(path);
     }

@@ -76,7 +76,8 @@ export function labelGlobs(labels: Record<string, string>, label = 'watchdog.dri
     .split(',')
     .map((s) => s.trim())
     .filter(Boolean);
-  return { label: globs.filter((g) => refuseLabelGlob(g) === null), ignored: globs.filter((g) => refuseLabelGlob(g) !== null) };
+  const refused = new Set(globs.filter((g) => refuseLabelGlob(g) !== null));
+  return { label: globs.filter((g) => !refused.has(g)), ignored: [...refused] };
 }
 
 export function changesFrom(body: Array<{ Path: string; Kind: number }> | null): Change[] {

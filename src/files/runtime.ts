@@ -6,12 +6,27 @@
 // /dev/shm/docker-watchdog-UID. WATCHDOG_RUNTIME_DIR overrides it (the tests' own).
 
 import { createHash } from 'node:crypto';
+import { lstatSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 
 export function runtimeDir(env: NodeJS.ProcessEnv, uid: number): string {
   if (env.WATCHDOG_RUNTIME_DIR) return env.WATCHDOG_RUNTIME_DIR;
   if (uid === 0) return '/run/docker-watchdog';
-  return env.XDG_RUNTIME_DIR ? join(env.XDG_RUNTIME_DIR, 'docker-watchdog') : `/dev/shm/docker-watchdog-${uid}`;
+  return env.XDG_RUNTIME_DIR ? join(env.XDG_RUNTIME_DIR, 'docker-watchdog') : sharedMemoryDir(uid);
+}
+
+const sharedMemoryDir = (uid: number) => `/dev/shm/docker-watchdog-${uid}`;
+
+/** Why the runtime folder must not be used, or null. /dev/shm is writable by everyone:
+ *  a folder made there by another user could feed this one a stand-in lock, freeze
+ *  records or an alert state that silences its alerts. Only this user's own 0700 folder
+ *  (or none yet) will do. The other places are the user's or root's alone. */
+export function runtimeDirProblem(env: NodeJS.ProcessEnv, uid: number): string | null {
+  const dir = runtimeDir(env, uid);
+  if (dir !== sharedMemoryDir(uid)) return null;
+  const stat = lstatSync(dir, { throwIfNoEntry: false });
+  if (!stat || (stat.isDirectory() && stat.uid === uid && (stat.mode & 0o077) === 0)) return null;
+  return `the runtime folder ${dir} is not this user's own (${stat.isDirectory() ? `owner uid ${stat.uid}, mode ${(stat.mode & 0o777).toString(8)}` : 'not a folder'})`;
 }
 
 /** A short name for a state store, for what the runtime folder keeps per store. */

@@ -9,8 +9,7 @@ import { containerDrift, type Change, type Drift } from '../core/drift.js';
 import type { ContainerFacts } from '../core/model.js';
 import { EngineUnreachableError } from '../errors.js';
 import { sqliteChangesCache } from '../state/cache.js';
-import { storeProblem } from './journal.js';
-import { isStorageFailure } from '../state/store.js';
+import { storeWrite } from './store-writes.js';
 import type { Run } from './run.js';
 
 /** Each container's changes and their classification, or why they could not be read. */
@@ -21,14 +20,7 @@ export async function driftOf(run: Run, containers: ContainerFacts[]): Promise<D
   const changes = await collectChanges(run.client, containers, {
     lookup: cache.lookup,
     // A cache that cannot be written (a full disk) costs the next run a `docker diff`.
-    save: (id, token, found) => {
-      try {
-        cache.save(id, token, found);
-      } catch (error) {
-        if (!isStorageFailure(error)) throw error;
-        storeProblem(run, `cannot write the drift cache into the state store (${(error as { code: string }).code})`);
-      }
-    },
+    save: (id, token, found) => void storeWrite(run, 'the drift cache', () => cache.save(id, token, found)),
   });
   const result = new Map<string, { changes: Change[]; drift: Drift } | Error>();
   for (const c of containers) {

@@ -12,7 +12,7 @@ import { EngineUnreachableError } from '../errors.js';
 import { driftOf, type DriftById } from './drift.js';
 import { requireUsableArchiveDir } from './rotation.js';
 import type { Pass } from './gather.js';
-import { journal } from './journal.js';
+import { journal } from './store-writes.js';
 import type { Run } from './run.js';
 
 export interface PrunePlan {

@@ -6,7 +6,7 @@ import { recordExitedCache, recordUsage } from '../state/cache.js';
 import { recordRun } from '../state/history.js';
 import { isStorageFailure, setStoreEngineId, storeEngineId } from '../state/store.js';
 import type { Pass } from './gather.js';
-import { storeProblem } from './journal.js';
+import { storeProblem } from './store-writes.js';
 import type { Run } from './run.js';
 
 export function record(run: Run, pass: Pass): void {

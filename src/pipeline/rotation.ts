@@ -12,8 +12,7 @@ import { planRotations, type RotationItem } from '../core/plan-rotate.js';
 import type { Rotation, RotationResult } from '../core/actions.js';
 import { ConfigError, UsageError } from '../errors.js';
 import { forgetExited } from '../state/cache.js';
-import { journal, storeProblem } from './journal.js';
-import { isStorageFailure } from '../state/store.js';
+import { journal, storeWrite } from './store-writes.js';
 import type { Run } from './run.js';
 import { ledgerOf } from './thaw.js';
 
@@ -57,18 +56,6 @@ export function planRotation(run: Run, snapshot: Snapshot, named: ContainerFacts
   return planRotations(snapshot.containers, run.config.logs.maxSize, named ? { named } : { overLimit: true, runningOnly });
 }
 
-/** A cache entry that cannot be dropped (a full disk) keeps counting the archived log
- *  in the container's footprint until the container changes state: a smaller evil than
- *  a run that crashes before it alerts. */
-function forgetCached(run: Run, containerId: string): void {
-  try {
-    forgetExited(run.db, containerId);
-  } catch (error) {
-    if (!isStorageFailure(error)) throw error;
-    storeProblem(run, `cannot write the exited-container cache into the state store (${(error as { code: string }).code})`);
-  }
-}
-
 export async function rotateLogs(run: Run, snapshot: Snapshot, plan: RotationItem[], dryRun: boolean): Promise<Rotation> {
   requireUsableArchiveDir(run, snapshot);
   const { config } = run;
@@ -81,8 +68,10 @@ export async function rotateLogs(run: Run, snapshot: Snapshot, plan: RotationIte
       ? { containerId: item.containerId, name: item.name, outcome: 'skipped', code: 'dry-run', message: 'dry run: nothing changed', archive: null, bytesArchived: 0, pauseMs: null }
       : await rotate(item, ctx);
     if (result.archive) written.add(result.archive);
-    // Its footprint, as the cache keeps it, counted the log that is now archived.
-    if (result.outcome === 'done') forgetCached(run, item.containerId);
+    // Its footprint, as the cache keeps it, counted the log that is now archived. An
+    // entry that cannot be dropped (a full disk) keeps counting it until the container
+    // changes state: a smaller evil than a run that crashes before it alerts.
+    if (result.outcome === 'done') storeWrite(run, 'the exited-container cache', () => forgetExited(run.db, item.containerId));
     results.push(result);
     journal(run, {
       at: run.io.now().toISOString(),

@@ -5,7 +5,8 @@
 import { mkdirSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { dirname, join } from 'node:path';
-import { runtimePath, storeKey } from '../files/runtime.js';
+import { ConfigError } from '../errors.js';
+import { runtimeDirProblem, runtimePath, storeKey } from '../files/runtime.js';
 import { acquireRunLock, StateLockedError, type RunLock } from '../state/lock.js';
 import { defaultStatePath, openStore, openStoreReadonly, type Db } from '../state/store.js';
 import { warner, type Io } from './io.js';
@@ -86,6 +87,8 @@ function lockRun(path: string, io: Io, waitMs: number, problems: string[]): RunL
 export async function withStore<T>(options: StoreOptions, io: Io, work: (store: HeldStore, now: Date) => Promise<T>): Promise<T> {
   const path = statePathOf(options, io);
   const problems: string[] = [];
+  const foreign = runtimeDirProblem(io.env, process.getuid?.() ?? 0);
+  if (foreign) throw new ConfigError(`Not running: ${foreign}; remove it, or set XDG_RUNTIME_DIR or WATCHDOG_RUNTIME_DIR to a folder of this user's own.`);
   try {
     mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
   } catch {

@@ -11,7 +11,7 @@ import { safeFileName } from '../core/names.js';
 import { EngineUnreachableError } from '../errors.js';
 import { runtimePath } from '../files/runtime.js';
 import type { Io } from './io.js';
-import { journal } from './journal.js';
+import { journal } from './store-writes.js';
 import type { Run } from './run.js';
 
 /** The freeze ledger of one engine, in the runtime folder. */

@@ -51,12 +51,17 @@ export function fileBook(path: string, initial: FallbackFile, warn: (message: st
   const data = initial;
   let warned = false;
   const save = (): void => {
+    const temporary = `${path}.${process.pid}.tmp`;
     try {
       mkdirSync(join(path, '..'), { recursive: true, mode: 0o700 });
-      const temporary = `${path}.${process.pid}.tmp`;
       writeFileSync(temporary, JSON.stringify(data), { mode: 0o600 });
       renameSync(temporary, path);
     } catch (error) {
+      try {
+        rmSync(temporary, { force: true });
+      } catch {
+        // Nothing was written, or the folder is gone.
+      }
       if (!warned) warn(`cannot keep the alert state in ${path} either (${(error as NodeJS.ErrnoException).code ?? (error as Error).message}); a later run may mail these alerts again`);
       warned = true;
     }
@@ -117,10 +122,14 @@ export function alertBook(db: Db, fallbackPath: string, warn: (message: string) 
   if (kept) {
     try {
       importAlerts(db, kept.state, kept.outbox);
-      rmSync(fallbackPath, { force: true });
     } catch (error) {
       if (!isStorageFailure(error)) throw error;
       return fileBook(fallbackPath, kept, warn);
+    }
+    try {
+      rmSync(fallbackPath, { force: true });
+    } catch {
+      // Imported again by the next run: rows are matched by their Message-ID.
     }
   }
   let book = storeBook(db);

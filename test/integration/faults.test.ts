@@ -82,6 +82,8 @@ describe('a container frozen by a run that was killed (defect 1)', () => {
       expect(out.findings.find((f: { code: string }) => f.code === 'CONTAINER_THAWED').message).toMatch(/^faults-frozen was left paused by a watchdog run that ended mid-rotation \(pid \d+, paused since .+\); it is unpaused now$/);
       expect(check.code).toBe(2);
       expect((await inspect(id)).State.Paused).toBe(false);
+      const journal = JSON.parse((await runWatchdog(['journal', '--json', '--since', '1h', '--state', `${dir}/frozen.db`])).stdout).entries;
+      expect(journal).toContainEqual(expect.objectContaining({ action: 'thaw', target: 'faults-frozen', outcome: 'done' }));
 
       // Once thawed, it is no news: the run after says nothing of it.
       const again = JSON.parse((await runWatchdog(['check', '--json', '--host', engine.host, '--state', `${dir}/frozen.db`, '-c', config])).stdout);

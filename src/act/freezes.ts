@@ -2,8 +2,8 @@
 // container is paused for the last copy of its log cannot thaw it; the next run must,
 // and must know that the pause was the watchdog's, not an operator's. So the intent is
 // written down before the pause and removed after the unpause: one small file per
-// container in the runtime folder (files/runtime.ts), on a tmpfs, which still works
-// when the disk is full and is gone after a reboot, as the pause is.
+// container and process in the runtime folder (files/runtime.ts), on a tmpfs, which
+// still works when the disk is full and is gone after a reboot, as the pause is.
 
 import { mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';

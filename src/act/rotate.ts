@@ -108,6 +108,8 @@ function fileErrorText(error: unknown): string {
   return e.code && known[e.code] ? `${known[e.code]} (${e.code}${e.path ? ` at ${e.path}` : ''})` : e.message;
 }
 
+const GONE_MIDWAY = 'the container was removed while its log was being rotated';
+
 type Outcome = Pick<RotationResult, 'outcome' | 'code' | 'message'>;
 const skipped = (code: RotationResult['code'], message: string): Outcome => ({ outcome: 'skipped', code, message: `skipped: ${message}` });
 
@@ -160,11 +162,12 @@ export async function rotate(item: RotationItem, ctx: RotationContext): Promise<
   } catch (error) {
     // A container removed while its log was copied takes its folder with it.
     if ((error as NodeJS.ErrnoException).code === 'ENOENT' && !(await ctx.client.inspectContainer(item.containerId).catch(() => inspect))) {
-      return { ...result, ...skipped('gone', 'the container was removed while its log was being rotated') };
+      return { ...result, ...skipped('gone', GONE_MIDWAY) };
     }
     if (error instanceof RotationError) {
-      // A pause the engine could not make changed nothing: the next run tries again.
-      const outcome = error.code === 'pause-failed' ? 'skipped' : 'failed';
+      // A pause the engine could not make, or a container removed meanwhile, changed
+      // nothing: the next run tries again (or has nothing to do).
+      const outcome = error.code === 'pause-failed' || error.code === 'gone' ? 'skipped' : 'failed';
       return { ...result, outcome, code: error.code, message: `${outcome}: ${error.message}` };
     }
     return { ...result, outcome: 'failed', code: 'failed', message: `failed: ${fileErrorText(error)}; nothing was truncated` };
@@ -284,7 +287,8 @@ async function copyAndTruncate(
         await pausing;
       } catch (error) {
         // Whether it is frozen is the engine's to say, not the error's: the finally
-        // below thaws it if it is.
+        // below thaws it if it is. Removed meanwhile, it cannot be paused either.
+        if (!(await ctx.client.inspectContainer(item.containerId))) throw new RotationError('gone', GONE_MIDWAY);
         throw new RotationError('pause-failed', `the engine could not pause it (${(error as Error).message}); nothing was truncated, the next run tries again`);
       }
       copied = await finish(bulk);

@@ -19,6 +19,12 @@ set -euo pipefail
 PARENT=${WDT_ENGINES_DIR:-/tmp/docker-watchdog-test}
 case "$PARENT" in /tmp/?*) ;; *) echo "test-engine: WDT_ENGINES_DIR must be a folder under /tmp, not '$PARENT'" >&2; exit 1 ;; esac
 IMAGE=wdt-busybox:latest
+# Which engine (issue #10): the host's own dockerd and containerd (Debian bookworm's
+# 20.10), or Debian trixie's docker.io 26.1 with containerd 1.7, run from a chroot made
+# once with debootstrap, with overlay2 or with the containerd image store.
+ENGINE=${WDT_ENGINE:-20.10}
+case "$ENGINE" in 20.10 | 26.1 | 26.1-containerd) ;; *) echo "test-engine: WDT_ENGINE must be 20.10, 26.1 or 26.1-containerd, not '$ENGINE'" >&2; exit 1 ;; esac
+TRIXIE=$PARENT/.trixie/root
 
 log() { echo "test-engine: $*" >&2; }
 die() { log "$*"; exit 1; }
@@ -95,11 +101,36 @@ stop_engine() {
   # Whatever is left (a killed dockerd leaves containerd, shims and containers behind).
   for pid in $(pids_under "$dir"); do kill -KILL "$pid" 2>/dev/null || true; done
   kill_containers "$dir"
-  for m in $(mounts_under "$dir"); do umount "$m" 2>/dev/null || umount -l "$m" 2>/dev/null || true; done
+  # Its view inside the engine 26.1 chroot first, then its own mounts.
+  for m in $(mounts_under "$TRIXIE$dir") $(mounts_under "$dir"); do umount "$m" 2>/dev/null || umount -l "$m" 2>/dev/null || true; done
+  if [ -d "$TRIXIE$dir" ]; then rmdir "$TRIXIE$dir" 2>/dev/null || true; fi
   if [ -f "$dir/disk.img" ]; then
     for dev in $(losetup -j "$dir/disk.img" -O NAME -n 2>/dev/null); do losetup -d "$dev" 2>/dev/null || true; done
   fi
   rm -rf --one-file-system "$dir"
+}
+
+# The chroot of engine 26.1, made once (about a minute) and kept in PARENT/.trixie (a
+# hidden name: clean-stale leaves it alone). dockerd remounts / in its own mount
+# namespace, so the chroot's root must be a mount point; /proc, /sys and /dev are the
+# host's. Each engine's folder is bind-mounted at the same absolute path inside it, so
+# that its sockets, data-root and log paths are the same for the watchdog on the host.
+prepare_trixie() {
+  if [ ! -x "$TRIXIE/usr/sbin/dockerd" ]; then
+    command -v debootstrap >/dev/null || die "debootstrap not found: install Debian's debootstrap (engine 26.1 is built from Debian trixie's packages)"
+    mkdir -p "$TRIXIE"
+    log "building the engine 26.1 chroot in $TRIXIE (debootstrap trixie)"
+    debootstrap --variant=minbase --include=docker.io,containerd,runc,ca-certificates trixie "$TRIXIE" > "$PARENT/.trixie/debootstrap.log" 2>&1 ||
+      { tail -20 "$PARENT/.trixie/debootstrap.log" >&2; die "debootstrap of trixie failed"; }
+  fi
+  mountpoint -q "$TRIXIE" || mount --bind "$TRIXIE" "$TRIXIE"
+  local m
+  for m in proc sys dev; do mountpoint -q "$TRIXIE/$m" || mount --rbind "/$m" "$TRIXIE/$m"; done
+}
+
+# How a daemon of the chosen engine is run: the host's, or the chroot's.
+engine_exec() {
+  if [ "$ENGINE" = 20.10 ]; then EXEC=(); else EXEC=(chroot "$TRIXIE"); fi
 }
 
 make_rootfs_tar() {
@@ -142,6 +173,11 @@ start_engine() {
   truncate -s "${size_mb}M" "$dir/disk.img"
   mkfs.ext4 -q -F -m 0 ${inodes:+-N "$inodes"} "$dir/disk.img"
   mount -o loop "$dir/disk.img" "$dir/root"
+  if [ "$ENGINE" != 20.10 ]; then
+    prepare_trixie
+    mkdir -p "$TRIXIE$dir"
+    mount --rbind "$dir" "$TRIXIE$dir"
+  fi
 
   # Our own containerd: dockerd would otherwise use the host's, if one runs at
   # /run/containerd/containerd.sock, and its shims would escape this cleanup.
@@ -160,11 +196,20 @@ EOF
   # port, so that an image pull asked for by mistake fails here instead of leaving the
   # machine.
   export HTTP_PROXY=http://127.0.0.1:9 HTTPS_PROXY=http://127.0.0.1:9 NO_PROXY=
-  setsid containerd --config "$dir/containerd.toml" > "$dir/containerd.log" 2>&1 < /dev/null &
+  engine_exec
+  setsid "${EXEC[@]}" containerd --config "$dir/containerd.toml" > "$dir/containerd.log" 2>&1 < /dev/null &
   wait_for_socket "$dir/exec/containerd.sock" containerd "$dir/containerd.log"
 
-  echo '{}' > "$dir/daemon.json"
-  setsid dockerd \
+  # The containerd image store (the default of Docker 29) keeps images and writable
+  # layers in containerd's snapshotter, not in overlay2/.
+  local storage=(--storage-driver overlay2)
+  if [ "$ENGINE" = 26.1-containerd ]; then
+    echo '{"features": {"containerd-snapshotter": true}}' > "$dir/daemon.json"
+    storage=()
+  else
+    echo '{}' > "$dir/daemon.json"
+  fi
+  setsid "${EXEC[@]}" dockerd \
     --config-file "$dir/daemon.json" \
     --host "unix://$dir/docker.sock" \
     --containerd "$dir/exec/containerd.sock" \
@@ -173,7 +218,7 @@ EOF
     --data-root "$dir/root" \
     --exec-root "$dir/exec" \
     --pidfile "$dir/docker.pid" \
-    --storage-driver overlay2 \
+    "${storage[@]}" \
     --exec-opt native.cgroupdriver=cgroupfs \
     --cgroup-parent "/$(cgroup_parent "$dir")" \
     --bridge=none --iptables=false --ip6tables=false --ip-forward=false --ip-masq=false \
@@ -193,7 +238,7 @@ EOF
   rm -f "$dir/rootfs.tar"
   echo "DOCKER_HOST=$DOCKER_HOST" > "$dir/env"
   trap - EXIT
-  log "engine up in $dir ($size_mb MB data-root${inodes:+, $inodes inodes}, image $IMAGE)"
+  log "engine $ENGINE up in $dir ($size_mb MB data-root${inodes:+, $inodes inodes}, image $IMAGE)"
 }
 
 # An engine directory whose dockerd is gone: what a killed test run leaves behind.

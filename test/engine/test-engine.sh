@@ -9,6 +9,9 @@
 #   test-engine.sh stop NAME                     stop it and remove every trace
 #   test-engine.sh clean-stale                   stop what killed runs left under PARENT
 #
+# WDT_ENGINE picks the engine: 20.10 (the host's docker.io, the default), 26.1 or
+# 26.1-containerd (Debian trixie's docker.io from a chroot, with overlay2 or with the
+# containerd image store; see prepare_trixie).
 # PARENT is /tmp/docker-watchdog-test (or WDT_ENGINES_DIR, a folder under /tmp, so that
 # two checkouts can run their suites at once); the script acts on nothing outside it. After
 # start, PARENT/NAME/docker.sock is the engine and PARENT/NAME/env holds DOCKER_HOST=...

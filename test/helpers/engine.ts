@@ -60,6 +60,24 @@ export async function runContainer(docker: Docker, spec: ContainerSpec): Promise
     HostConfig: { NetworkMode: 'none', LogConfig: { Type: 'json-file', Config: spec.logOpts ?? {} } },
   });
   await container.start();
-  if (!spec.detach) await container.wait();
+  if (!spec.detach) await waitExited(docker, container.id);
   return container.id;
+}
+
+/** Waits for a container to exit and for the engine's list to say so. */
+export async function waitExited(docker: Docker, id: string): Promise<void> {
+  await docker.getContainer(id).wait();
+  await untilListedExited(docker, id);
+}
+
+// Engine 26.1 answers /wait before its container list shows the container as exited:
+// the CI run of 926be38 listed a container "running" after wait and "exited" 0.7 s
+// later. Tests that compare lists before and after need the settled state.
+async function untilListedExited(docker: Docker, id: string): Promise<void> {
+  for (let tries = 0; tries < 100; tries++) {
+    const [listed] = await docker.listContainers({ all: true, filters: { id: [id] } });
+    if (listed?.State === 'exited' || listed?.State === 'dead') return;
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  throw new Error(`container ${id.slice(0, 12)} still not listed as exited 10 s after wait returned`);
 }

@@ -7,7 +7,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BIN, reportJson, runWatchdog } from '../helpers/cli.js';
-import { runContainer, startEngine, type TestEngine } from '../helpers/engine.js';
+import { runContainer, startEngine, waitExited, type TestEngine } from '../helpers/engine.js';
 import { countingProxy, type CountingProxy } from '../helpers/proxy.js';
 import { assertValidReport } from '../helpers/report-schema.js';
 
@@ -94,7 +94,7 @@ describe('state: cache of exited containers', () => {
 
     // A container that ran again is measured again.
     await engine.docker.getContainer(exitedIds[0]!).start();
-    await engine.docker.getContainer(exitedIds[0]!).wait();
+    await waitExited(engine.docker, exitedIds[0]!);
     proxy.reset();
     const third = await reportJson(proxy.host, ['--state', store]);
     expect(inspects().sort()).toEqual([`GET /containers/${writer}/json`, `GET /containers/${exitedIds[0]}/json`].sort());

@@ -11,7 +11,8 @@ import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import pMap from 'p-map';
 import { BIN } from '../test/helpers/cli.js';
-import { runContainer, startEngine } from '../test/helpers/engine.js';
+import { duOfContainer } from '../test/helpers/du.js';
+import { ENGINE_KIND, containerdOf, runContainer, startEngine } from '../test/helpers/engine.js';
 
 const exec = promisify(execFile);
 const CONTAINERS = Number(process.env.BENCH_CONTAINERS ?? 1000);
@@ -45,18 +46,19 @@ const median = (values: number[]): number => {
 const ms = (seconds: number): string => `${(seconds * 1000).toFixed(0)} ms`;
 
 async function main(): Promise<void> {
-  console.log(`bench: starting a throwaway engine and ${CONTAINERS} exited containers...`);
+  console.log(`bench: starting a throwaway engine ${ENGINE_KIND} (WDT_ENGINE) and ${CONTAINERS} exited containers...`);
   const engine = await startEngine('bench', 2048);
   try {
     const started = Date.now();
-    await pMap(
+    const ids = await pMap(
       Array.from({ length: CONTAINERS }, (_, i) => i),
       (i) => runContainer(engine.docker, { name: `bench-${i}`, cmd: ['sh', '-c', 'echo a > /f1; echo b > /f2; echo c > /f3'] }),
       { concurrency: 4 },
     );
     console.log(`bench: ${CONTAINERS} containers in ${((Date.now() - started) / 1000).toFixed(0)} s`);
 
-    const env = { ...process.env, DOCKER_HOST: engine.host };
+    // The test engine's containerd is not where a stock engine's is (test/helpers/engine.ts).
+    const env = { ...process.env, DOCKER_HOST: engine.host, ...containerdOf(engine.dir) };
     const report = [process.execPath, BIN, 'report', '--json', '--state', `${engine.dir}/state.db`];
     const commands: Record<string, string[]> = {
       'node -e 0': [process.execPath, '-e', '0'],
@@ -68,6 +70,13 @@ async function main(): Promise<void> {
     const samples: Record<string, Sample[]> = Object.fromEntries(Object.keys(commands).map((name) => [name, []]));
     const cold = await measure(report, env);
     console.log(`bench: cold watchdog report --json (empty state store): ${cold.seconds.toFixed(3)} s, ${(cold.maxRssKb / 1024).toFixed(1)} MB`);
+    // The footprint against du(1) over the same containers, found without the watchdog
+    // (issue #10's target: within 25 % on the containerd image store).
+    const exited = JSON.parse(cold.stdout).exited as { footprintBytes: number; footprintMeasured: number; sizeRwBytes: number };
+    const du = (await pMap(ids, (id) => duOfContainer(engine, id), { concurrency: 8 })).reduce((a, b) => a + b, 0);
+    console.log(
+      `bench: footprint of ${exited.footprintMeasured} exited containers ${exited.footprintBytes} bytes, du ${du} bytes: ${((exited.footprintBytes / du - 1) * 100).toFixed(1)} % off (docker system df: ${exited.sizeRwBytes} bytes)`,
+    );
     // One warm-up round (page cache, engine caches), then interleaved rounds.
     for (const command of Object.values(commands)) await measure(command, env);
     for (let run = 0; run < RUNS; run++) {

@@ -48,10 +48,16 @@ export function footprintPaths(dockerRootDir: string, driver: string, containerI
   return paths;
 }
 
-/** Null when the container's files are gone (removed mid-run). Synchronous, like
+/** On the containerd image store: the container folder and the snapshot folders
+ *  containerd named (collect/snapshots.ts). */
+export function snapshotFootprintPaths(dockerRootDir: string, containerId: string, snapshotDirs: string[]): string[] {
+  return [join(dockerRootDir, 'containers', containerId), ...snapshotDirs];
+}
+
+/** The sum over `paths` (the container folder first), each inode counted once. Null
+ *  when the container's folder is gone (removed mid-run). Synchronous, like
  *  measureTree, for speed. */
-export function measureFootprint(dockerRootDir: string, driver: string, containerId: string): Footprint | null {
-  const paths = footprintPaths(dockerRootDir, driver, containerId);
+export function measureFootprint(paths: string[]): Footprint | null {
   const seen = new Set<string>();
   const parts = paths.map((path) => measureTree(path, seen));
   if (parts[0] === null) return null;

@@ -2,16 +2,21 @@
 // COLLECTOR_FAILED finding and the others still report (node_exporter style). Only an
 // engine that cannot be reached at all ends the run (exit 3).
 
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import pMap from 'p-map';
 import type { CollectorFailure, CollectorTiming, ContainerFacts, EngineFacts, Snapshot, Storage, Usage } from '../core/model.js';
 import { isExited } from '../core/model.js';
 import { parseSystemDf } from '../core/usage.js';
 import type { EngineClient } from '../engine/client.js';
+import type { ContainerdClient } from '../engine/containerd.js';
 import type { ContainerSummary, InfoResponse } from '../engine/shapes.js';
 import { EngineUnreachableError } from '../errors.js';
 import { collectContainers, containersOnDisk, holdsThisEngine, type ContainersResult, type ExitedCache } from './containers.js';
 import { collectEngine } from './engine.js';
-import { measureFootprint } from './footprint.js';
+import { footprintPaths, measureFootprint, snapshotFootprintPaths } from './footprint.js';
 import { measureLog } from './logs.js';
+import { containerSnapshotDirs, containerdEndpoint, containerdRoot, openContainerd } from './snapshots.js';
 import { collectStorage } from './storage.js';
 
 export interface CollectOptions {
@@ -24,8 +29,6 @@ export interface CollectOptions {
   /** What earlier runs measured about this engine's (by its ID) exited containers;
    *  null to measure everything. */
   exitedCache?: (engineId: string) => ExitedCache | null;
-  /** Where containerd keeps images on this host (tests point it elsewhere). */
-  containerdRoot?: string;
 }
 
 export async function collectSnapshot(client: EngineClient, options: CollectOptions): Promise<{ snapshot: Snapshot; timings: CollectorTiming[] }> {
@@ -108,33 +111,70 @@ export async function collectSnapshot(client: EngineClient, options: CollectOpti
   );
   const containers: ContainerFacts[] = listed?.containers ?? [];
 
-  const storage = engineResult ? await run<Storage>('storage', () => collectStorage(engineResult.engine, engineResult.info, options.containerdRoot)) : null;
-  if (!engineResult) failures.push({ collector: 'storage', message: 'skipped: it needs the engine facts that could not be collected' });
+  // On the containerd image store only containerd knows where images and writable
+  // layers are (issue #10). Its socket needs the same rights as the engine's files.
+  const containerd = engine?.containerdImageStore && (engine.local || engine.sameHost) ? await openContainerd(containerdEndpoint(engineResult!.info, process.env)) : null;
+  try {
+    // Asked once: storage needs it, and its failure says whether containerd answers at all.
+    const snapshotterRoot = containerd ? containerdRoot(containerd, engine!.storageDriver) : null;
+    snapshotterRoot?.catch(() => {});
 
-  if (engine && !engine.local && engine.sameHost) {
-    failures.push({ collector: 'logs', message: `${engine.dockerRootDir} is not readable by this user, so log sizes and exited containers' footprints are unavailable; run as root` });
+    const storage = engineResult ? await run<Storage>('storage', () => collectStorage(engineResult.engine, engineResult.info, snapshotterRoot)) : null;
+    if (!engineResult) failures.push({ collector: 'storage', message: 'skipped: it needs the engine facts that could not be collected' });
+
+    if (engine && !engine.local && engine.sameHost) {
+      failures.push({ collector: 'logs', message: `${engine.dockerRootDir} is not readable by this user, so log sizes and exited containers' footprints are unavailable; run as root` });
+    }
+    if (engine?.local) {
+      const root = engine.dockerRootDir;
+      // An exited container's log does not grow: what the cache holds of it stands.
+      const unmeasured = containers.filter((c) => c.logFiles === null);
+      await run(
+        'logs',
+        () => eachItem('logs', unmeasured, (c) => void (c.logFiles = measureLog(root, c))),
+        () => ({ measured: unmeasured.length, cached: containers.length - unmeasured.length }),
+      );
+      const exited = containers.filter((c) => isExited(c.state));
+      const fresh = exited.filter((c) => c.footprint === null);
+      await run(
+        'footprint',
+        async () => {
+          const pathsOf = containerd && fresh.length > 0 ? await snapshotPathsOf(containerd, snapshotterRoot!, engine, fresh) : (c: ContainerFacts) => footprintPaths(root, engine.storageDriver, c.id);
+          await eachItem('footprint', fresh, (c) => {
+            const paths = pathsOf(c);
+            c.footprint = paths === null ? null : measureFootprint(paths);
+          });
+        },
+        () => ({ measured: fresh.length, cached: exited.length - fresh.length }),
+      );
+    }
+
+    const usage = await usagePromise;
+    // A container created after df was computed is not in it: its SizeRw is unknown.
+    for (const container of containers) container.sizeRwBytes = usage?.sizeRwById[container.id] ?? null;
+
+    return { snapshot: { takenAt: options.now, engine, storage, usage, containers, failures }, timings };
+  } finally {
+    containerd?.close();
   }
-  if (engine?.local) {
-    const root = engine.dockerRootDir;
-    // An exited container's log does not grow: what the cache holds of it stands.
-    const unmeasured = containers.filter((c) => c.logFiles === null);
-    await run(
-      'logs',
-      () => eachItem('logs', unmeasured, (c) => void (c.logFiles = measureLog(root, c))),
-      () => ({ measured: unmeasured.length, cached: containers.length - unmeasured.length }),
-    );
-    const exited = containers.filter((c) => isExited(c.state));
-    const fresh = exited.filter((c) => c.footprint === null);
-    await run(
-      'footprint',
-      () => eachItem('footprint', fresh, (c) => void (c.footprint = measureFootprint(root, engine.storageDriver, c.id))),
-      () => ({ measured: fresh.length, cached: exited.length - fresh.length }),
-    );
-  }
+}
 
-  const usage = await usagePromise;
-  // A container created after df was computed is not in it: its SizeRw is unknown.
-  for (const container of containers) container.sizeRwBytes = usage?.sizeRwById[container.id] ?? null;
-
-  return { snapshot: { takenAt: options.now, engine, storage, usage, containers, failures }, timings };
+/** Each container's footprint paths on the containerd image store, asked of containerd
+ *  a few at a time; a container containerd cannot place throws its own error when
+ *  measured, so one odd container never hides the others. A containerd that does not
+ *  answer at all fails the whole collector at once, rather than once per container. */
+async function snapshotPathsOf(containerd: ContainerdClient, snapshotterRoot: Promise<string | null>, engine: EngineFacts, exited: ContainerFacts[]): Promise<(c: ContainerFacts) => string[] | null> {
+  await snapshotterRoot;
+  const dirs = new Map<string, string[] | null | Error>();
+  await pMap(exited, async (c) => dirs.set(c.id, await containerSnapshotDirs(containerd, engine.storageDriver, c.id).catch((error: Error) => error)), { concurrency: 16 });
+  return (c) => {
+    const found = dirs.get(c.id);
+    if (found instanceof Error) throw found;
+    if (found) return snapshotFootprintPaths(engine.dockerRootDir, c.id, found);
+    // No snapshot: removed meanwhile (no folder either), or containerd was asked in the
+    // wrong namespace, which must not read as a footprint of nothing.
+    if (!existsSync(join(engine.dockerRootDir, 'containers', c.id))) return null;
+    const { address, namespace } = containerd.endpoint;
+    throw new Error(`containerd at ${address} has no snapshot ${c.id.slice(0, 12)} in namespace ${namespace}; if the engine keeps its containers in another, set CONTAINERD_NAMESPACE`);
+  };
 }

@@ -43,6 +43,14 @@ function total(values: Array<number | null>): number | null {
   return values.length > 0 && measured.length === 0 ? null : measured.reduce((a, b) => a + b, 0);
 }
 
+/** A container's share of the exited total: never below what `docker system df` counts
+ *  for it (issue #10), whether its footprint could not be measured or was measured
+ *  smaller (du counts blocks; the engine counts a sparse file's apparent size). */
+function atLeastSizeRw(c: { footprintBytes: number | null; sizeRwBytes: number | null }): number | null {
+  if (c.footprintBytes === null) return c.sizeRwBytes;
+  return Math.max(c.footprintBytes, c.sizeRwBytes ?? 0);
+}
+
 function usageLines(usage: Usage | null): Report['usage'] {
   if (!usage) return null;
   const { sizeRwById: _perContainer, ...lines } = usage;
@@ -64,7 +72,7 @@ export function buildReport(snapshot: Snapshot, findings: readonly Finding[], co
       count: exited.length,
       sizeRwBytes: snapshot.usage ? total(exited.map((c) => c.sizeRwBytes)) : null,
       logBytes: local ? total(exited.map((c) => c.log.bytes)) : null,
-      footprintBytes: local ? total(exited.map((c) => c.footprintBytes)) : null,
+      footprintBytes: local ? total(exited.map(atLeastSizeRw)) : null,
       footprintInodes: local ? total(exited.map((c) => c.footprintInodes)) : null,
       footprintMeasured: exited.filter((c) => c.footprintBytes !== null).length,
     },

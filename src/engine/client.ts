@@ -12,6 +12,7 @@ import type { ContainerInspect, ContainerSummary, InfoResponse, VersionResponse 
 
 export interface EngineClient {
   readonly address: EngineAddress;
+  /** Whether the engine answers, and the API version to speak with it from then on. */
   ping(): Promise<void>;
   info(): Promise<InfoResponse>;
   version(): Promise<VersionResponse>;
@@ -88,6 +89,20 @@ function dockerOptions(address: EngineAddress): Docker.DockerOptions {
   return options;
 }
 
+/** The newest API whose answers the watchdog knows (the system df shapes of 1.52 are
+ *  in test/fixtures). A newer engine is asked in this version, so a shape that changes
+ *  later cannot reach the parsers unnoticed. */
+export const NEWEST_KNOWN_API = '1.52';
+
+/** The version both sides speak: the engine's own, or NEWEST_KNOWN_API if that is older.
+ *  Null when the engine gave none (then requests go unversioned, as before 1.25). */
+export function negotiateApiVersion(engine: string | undefined): string | null {
+  const parse = (v: string) => v.split('.').map(Number) as [number, number];
+  if (!engine || !/^\d+\.\d+$/.test(engine)) return null;
+  const [a, b] = [parse(engine), parse(NEWEST_KNOWN_API)];
+  return a[0] < b[0] || (a[0] === b[0] && a[1] < b[1]) ? engine : NEWEST_KNOWN_API;
+}
+
 /** A hung engine must not hang a timer run for ever: requests give up after this. df
  *  can legitimately take minutes on a big host, so it is generous. */
 const REQUEST_TIMEOUT_MS = 120_000;
@@ -118,21 +133,28 @@ export function connectEngine(address: EngineAddress): EngineClient {
       throw translate(address, what, error);
     }
   };
+  // The engine's /version, asked by ping() unversioned; kept for version().
+  let versionAnswer: VersionResponse | null = null;
   return {
     address,
     ping: async () => {
       try {
-        // dockerode takes an abortSignal here; its type definitions do not say so.
-        await (docker.ping as unknown as (opts: { abortSignal: AbortSignal }) => Promise<unknown>)({ abortSignal: AbortSignal.timeout(PING_TIMEOUT_MS) });
+        // /version rather than /_ping: as cheap, and it says which API to speak (as the
+        // docker CLI negotiates). dockerode takes an abortSignal here; its type
+        // definitions do not say so.
+        versionAnswer = await (docker.version as unknown as (opts: { abortSignal: AbortSignal }) => Promise<VersionResponse>)({ abortSignal: AbortSignal.timeout(PING_TIMEOUT_MS) });
+        const speak = negotiateApiVersion(versionAnswer.ApiVersion);
+        // docker-modem puts this before every path: /v1.45/containers/json.
+        if (speak) (docker.modem as { version?: string }).version = `v${speak}`;
       } catch (error) {
         if ((error as Error).name === 'AbortError' || (error as ModemError).code === 'ABORT_ERR') {
           throw new EngineUnreachableError(`The Docker engine at ${address.url} did not answer within ${PING_TIMEOUT_MS / 1000} s. Is dockerd hung? Set DOCKER_HOST or --host to point elsewhere.`);
         }
-        throw translate(address, 'GET /_ping', error);
+        throw translate(address, 'GET /version', error);
       }
     },
     info: () => call('GET /info', () => docker.info() as Promise<InfoResponse>),
-    version: () => call('GET /version', () => docker.version() as Promise<VersionResponse>),
+    version: () => (versionAnswer ? Promise.resolve(versionAnswer) : call('GET /version', () => docker.version() as Promise<VersionResponse>)),
     // dockerode's df() drops query parameters; verbose=1 makes API 1.52+ engines list
     // the containers (with SizeRw) as older ones always do.
     systemDf: () =>

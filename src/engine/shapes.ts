@@ -13,6 +13,8 @@ export interface InfoResponse {
   DriverStatus?: DriverStatus | null;
   DockerRootDir?: string;
   Containers?: number;
+  /** API 1.46+ (engine 27+): the containerd the engine uses, and its namespaces. */
+  Containerd?: { Address?: string; Namespaces?: { Containers?: string; Plugins?: string } } | null;
 }
 
 export interface VersionResponse {

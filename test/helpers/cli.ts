@@ -1,8 +1,9 @@
 // Runs the built watchdog binary as an operator would, capturing what it prints.
 
 import { spawn } from 'node:child_process';
+import { dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { ENGINES_DIR } from './engine.js';
+import { ENGINES_DIR, containerdOf } from './engine.js';
 import { assertValidReport } from './report-schema.js';
 
 export const BIN = fileURLToPath(new URL('../../dist/main.js', import.meta.url));
@@ -24,10 +25,19 @@ export function stateFor(args: string[]): string {
   return engineDir ? `${engineDir}/state.db` : `${ENGINES_DIR}/cli-state-${process.pid}/state.db`;
 }
 
+/** The containerd of the test engine that `--host` names, directly or through a proxy
+ *  whose socket is in the engine's folder. */
+function containerdFor(args: string[]): Record<string, string> {
+  const host = args.includes('--host') ? args[args.indexOf('--host') + 1]! : '';
+  const socket = /^unix:\/\/(\/.+)$/.exec(host)?.[1];
+  const engineDir = socket ? dirname(socket) : null;
+  return engineDir && dirname(engineDir) === ENGINES_DIR ? containerdOf(engineDir) : {};
+}
+
 export function runWatchdog(args: string[], env: Record<string, string | undefined> = {}): Promise<CliResult> {
   const withState = args.includes('--state') ? args : [...args, '--state', stateFor(args)];
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [BIN, ...withState], { env: { ...process.env, NO_COLOR: '1', ...env } });
+    const child = spawn(process.execPath, [BIN, ...withState], { env: { ...process.env, NO_COLOR: '1', ...containerdFor(args), ...env } });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
@@ -39,8 +49,8 @@ export function runWatchdog(args: string[], env: Record<string, string | undefin
 
 /** `watchdog report --json` against an engine, parsed, and checked against the
  *  published schema: every engine test that reads a report checks the contract too. */
-export async function reportJson(host: string, extra: string[] = []): Promise<{ code: number | null; report: any; stderr: string }> {
-  const result = await runWatchdog(['report', '--json', '--host', host, ...extra]);
+export async function reportJson(host: string, extra: string[] = [], env: Record<string, string | undefined> = {}): Promise<{ code: number | null; report: any; stderr: string }> {
+  const result = await runWatchdog(['report', '--json', '--host', host, ...extra], env);
   if (!result.stdout.trim()) throw new Error(`no report (exit ${result.code}): ${result.stderr}`);
   const report = JSON.parse(result.stdout);
   assertValidReport(report);

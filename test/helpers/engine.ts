@@ -14,6 +14,17 @@ export const ENGINE_SCRIPT = fileURLToPath(new URL('../engine/test-engine.sh', i
  *  WDT_ENGINES_DIR gives a second checkout its own (test-engine.sh reads it too). */
 export const ENGINES_DIR = process.env.WDT_ENGINES_DIR ?? '/tmp/docker-watchdog-test';
 export const TEST_IMAGE = 'wdt-busybox:latest';
+/** The engine the suite runs against: 20.10, 26.1 or 26.1-containerd (test-engine.sh). */
+export const ENGINE_KIND = process.env.WDT_ENGINE ?? '20.10';
+/** Containers' writable layers are containerd snapshots, not overlay2 folders. */
+export const ON_CONTAINERD_STORE = ENGINE_KIND === '26.1-containerd';
+
+/** The test engine in DIR runs its own containerd (test-engine.sh), not at the socket or
+ *  namespace a stock dockerd uses: the watchdog is told where, as the README tells an
+ *  operator of such a host to tell it. */
+export function containerdOf(dir: string): { CONTAINERD_ADDRESS: string; CONTAINERD_NAMESPACE: string } {
+  return { CONTAINERD_ADDRESS: `${dir}/exec/containerd.sock`, CONTAINERD_NAMESPACE: `wdt-${dir.slice(dir.lastIndexOf('/') + 1)}` };
+}
 
 export interface TestEngine {
   dir: string;

@@ -9,6 +9,8 @@ export interface CountingProxy {
   host: string;
   /** Request lines seen so far, e.g. "GET /containers/abc/json". */
   requests(): string[];
+  /** The same with their API version as sent, e.g. "GET /v1.45/containers/abc/json". */
+  rawRequests(): string[];
   reset(): void;
   close(): Promise<void>;
 }
@@ -16,6 +18,7 @@ export interface CountingProxy {
 export async function countingProxy(engineSocket: string, listenPath: string): Promise<CountingProxy> {
   rmSync(listenPath, { force: true });
   let seen: string[] = [];
+  let raw: string[] = [];
   const server = net.createServer((client) => {
     const upstream = net.connect(engineSocket);
     let pending = '';
@@ -26,7 +29,10 @@ export async function countingProxy(engineSocket: string, listenPath: string): P
       pending = lines.pop() ?? '';
       for (const line of lines) {
         const match = /^(GET|HEAD|POST|PUT|DELETE) (\S+) HTTP\/1\.[01]$/.exec(line);
-        if (match) seen.push(`${match[1]} ${match[2]!.replace(/^\/v[\d.]+\//, '/')}`);
+        if (match) {
+          seen.push(`${match[1]} ${match[2]!.replace(/^\/v[\d.]+\//, '/')}`);
+          raw.push(`${match[1]} ${match[2]}`);
+        }
       }
       upstream.write(chunk);
     });
@@ -40,7 +46,8 @@ export async function countingProxy(engineSocket: string, listenPath: string): P
   return {
     host: `unix://${listenPath}`,
     requests: () => [...seen],
-    reset: () => void (seen = []),
+    rawRequests: () => [...raw],
+    reset: () => void ((seen = []), (raw = [])),
     close: () => new Promise((resolve) => server.close(() => resolve())),
   };
 }

@@ -1,17 +1,17 @@
 // Exited containers on an engine of their own, so counts are exact: what `system df`
 // says they take against what they really take on disk, checked with du(1).
 
-import { execFile } from 'node:child_process';
-import { readFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
-import { promisify } from 'node:util';
 import pMap from 'p-map';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { reportJson, runWatchdog } from '../helpers/cli.js';
-import { runContainer, startEngine, type TestEngine } from '../helpers/engine.js';
+import { duOfContainer } from '../helpers/du.js';
+import { ON_CONTAINERD_STORE, runContainer, startEngine, type TestEngine } from '../helpers/engine.js';
 
-const exec = promisify(execFile);
 const BATCH = 40;
+// What `docker system df` counts for one of them: the graph drivers add up the three
+// 2-byte files; containerd's snapshotter counts blocks, as du does (measured on 26.1:
+// 16,384 bytes, the files and the folders above them on a 4k ext4).
+const SIZE_RW = ON_CONTAINERD_STORE ? 16_384 : 6;
 
 let engine: TestEngine;
 let exitedIds: string[];
@@ -31,33 +31,16 @@ afterAll(async () => {
   await engine?.stop();
 });
 
-/** du(1) of what one container occupies, with paths found independently of the
- *  watchdog: inspect's GraphDriver data and the layer store's metadata directory. */
-async function duOfContainer(id: string): Promise<number> {
-  const inspect = await engine.docker.getContainer(id).inspect();
-  const data = inspect.GraphDriver.Data as unknown as { UpperDir: string; LowerDir: string };
-  const root = engine.dir + '/root';
-  const upper = dirname(data.UpperDir);
-  const init = dirname(data.LowerDir.split(':')[0]!);
-  const links = [upper, init].map((layer) => join(root, 'overlay2', 'l', readFileSync(join(layer, 'link'), 'utf8').trim()));
-  const paths = [join(root, 'containers', id), join(root, 'image', 'overlay2', 'layerdb', 'mounts', id), upper, init, ...links];
-  const { stdout } = await exec('du', ['-s', '--block-size=1', ...paths]);
-  return stdout
-    .trim()
-    .split('\n')
-    .reduce((sum, line) => sum + Number(line.split('\t')[0]), 0);
-}
-
 describe('watchdog report: exited containers', () => {
   it('counts them exactly and measures their footprint within 10% of du', async () => {
     const { report } = await reportJson(engine.host);
     expect(report.exited.count).toBe(BATCH);
     expect(report.exited.footprintMeasured).toBe(BATCH);
-    const du = (await pMap(exitedIds, duOfContainer, { concurrency: 4 })).reduce((a, b) => a + b, 0);
+    const du = (await pMap(exitedIds, (id) => duOfContainer(engine, id), { concurrency: 4 })).reduce((a, b) => a + b, 0);
     expect(Math.abs(report.exited.footprintBytes - du) / du).toBeLessThan(0.1);
     // Per container, too: each entry is its own du.
     const first = report.containers.find((c: any) => c.id === exitedIds[0]);
-    expect(Math.abs(first.footprintBytes - (await duOfContainer(exitedIds[0]!))) / first.footprintBytes).toBeLessThan(0.1);
+    expect(Math.abs(first.footprintBytes - (await duOfContainer(engine, exitedIds[0]!))) / first.footprintBytes).toBeLessThan(0.1);
     expect(first.footprintInodes).toBeGreaterThan(20);
     // The running container is not among them and has no footprint measured.
     const running = report.containers.find((c: any) => c.name === 'still-running');
@@ -66,22 +49,29 @@ describe('watchdog report: exited containers', () => {
 
   it('shows that their real footprint is far beyond the SizeRw that system df counts', async () => {
     const { report } = await reportJson(engine.host);
-    // Three 2-byte files each: what `docker system df` reports for them.
-    expect(report.exited.sizeRwBytes).toBe(BATCH * 6);
-    expect(report.usage.containers).toMatchObject({ count: BATCH + 1, active: 1, sizeBytes: BATCH * 6, reclaimableBytes: BATCH * 6 });
-    expect(report.exited.footprintBytes).toBeGreaterThan(100 * report.exited.sizeRwBytes);
+    expect(report.exited.sizeRwBytes).toBe(BATCH * SIZE_RW);
+    // The running one's snapshot holds one block on containerd (4,096 bytes), nothing on overlay2.
+    const running = ON_CONTAINERD_STORE ? 4096 : 0;
+    expect(report.usage.containers).toMatchObject({ count: BATCH + 1, active: 1, sizeBytes: BATCH * SIZE_RW + running, reclaimableBytes: BATCH * SIZE_RW });
+    // About 100 kB each on disk: 400 times SizeRw on overlay2, 6 times on containerd.
+    expect(report.exited.footprintBytes).toBeGreaterThan((ON_CONTAINERD_STORE ? 5 : 100) * report.exited.sizeRwBytes);
     const finding = report.findings.find((f: any) => f.code === 'EXITED_CONTAINERS_OVERHEAD');
-    expect(finding).toMatchObject({ severity: 'info' });
-    expect(finding.message).toMatch(/^40 exited containers take [\d.]+ MB and [\d,]+ inodes on disk, while `docker system df` shows 240 B for them$/);
+    if (ON_CONTAINERD_STORE) {
+      // Below the finding's 10 times: containerd's count is nearer the truth.
+      expect(finding).toBeUndefined();
+    } else {
+      expect(finding).toMatchObject({ severity: 'info' });
+      expect(finding.message).toMatch(/^40 exited containers take [\d.]+ MB and [\d,]+ inodes on disk, while `docker system df` shows 240 B for them$/);
+    }
   });
 
   it('lists the oldest and heaviest in the text report', async () => {
     const { stdout } = await runWatchdog(['report', '--host', engine.host]);
     expect(stdout).toMatch(/^Exited containers: 40$/m);
-    expect(stdout).toMatch(/docker system df shows +240 B/);
+    expect(stdout).toMatch(ON_CONTAINERD_STORE ? /docker system df shows +655 kB/ : /docker system df shows +240 B/);
     expect(stdout).toMatch(/^ +oldest +batch-\d+ \(wdt-busybox:latest\), finished (just now|\d+ minutes? ago)$/m);
-    expect(stdout).toMatch(/^ +batch-\d+ +wdt-busybox:latest +(just now|\d+ minutes? ago) +1\d\d kB +0 B$/m);
-    expect(stdout).toMatch(/INFO +EXITED_CONTAINERS_OVERHEAD/);
+    expect(stdout).toMatch(/^ +batch-\d+ +wdt-busybox:latest +(just now|\d+ minutes? ago) +(1\d\d|9\d\.\d) kB +0 B$/m);
+    if (!ON_CONTAINERD_STORE) expect(stdout).toMatch(/INFO +EXITED_CONTAINERS_OVERHEAD/);
     // 40 uncapped logs of stopped containers: one line with the count and the five
     // biggest, not forty lines (issue #8); --json has them all.
     expect(stdout.match(/INFO +UNBOUNDED_LOG/g)).toHaveLength(1);

@@ -52,6 +52,11 @@ const expected: Record<string, object> = {
     metadata: null,
     thinPool: null,
   },
+  // The snapshotter, not a graph driver: capacity is the filesystem, as for overlay2.
+  'overlayfs-containerd-26.1.json': {
+    source: 'filesystem',
+    path: '/var/lib/docker',
+  },
   'overlay2-20.10.json': {
     source: 'filesystem',
     data: { totalBytes: 4_096_000, usedBytes: 2_457_600, availableBytes: 1_638_400 },
@@ -93,5 +98,6 @@ describe('storage from GET /info', () => {
   it('recognises the containerd image store', () => {
     expect(usesContainerdImageStore([['driver-type', 'io.containerd.snapshotter.v1']])).toBe(true);
     expect(usesContainerdImageStore(load('overlay2-20.10.json').DriverStatus)).toBe(false);
+    expect(usesContainerdImageStore(load('overlayfs-containerd-26.1.json').DriverStatus)).toBe(true);
   });
 });

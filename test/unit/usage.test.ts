@@ -32,6 +32,20 @@ describe('parseSystemDf', () => {
     });
   });
 
+  it('reads the lists of engine 26.1 on the containerd image store (API 1.45), where an image is bigger than LayersSize', () => {
+    // Image Size there counts the unpacked snapshot and the compressed content both; the
+    // reclaimable share is clamped at zero, as the docker CLI shows it.
+    const usage = parseSystemDf(fixture('api-1.45-engine-26.1-containerd.json'), at);
+    expect(usage).toEqual({
+      measuredAt,
+      images: { count: 1, active: 1, sizeBytes: 3_996_672, reclaimableBytes: 0 },
+      containers: { count: 1, active: 0, sizeBytes: 2_048, reclaimableBytes: 2_048 },
+      volumes: { count: 0, active: 0, sizeBytes: 0, reclaimableBytes: 0 },
+      buildCache: { count: 0, active: 0, sizeBytes: 0, reclaimableBytes: 0 },
+      sizeRwById: { e60546a8612d43cdf192d60c8f20e74a43387e3db5f234842d5ba47c4d180024: 2_048 },
+    });
+  });
+
   it('copes with an engine that has nothing at all (null lists)', () => {
     const empty = { LayersSize: 0, Images: null, Containers: null, Volumes: null, BuildCache: null };
     const zero = { count: 0, active: 0, sizeBytes: 0, reclaimableBytes: 0 };

@@ -132,7 +132,7 @@ export function renderText(report: Report, options: RenderOptions): string {
   const paint = painter(options.color);
   const e = report.engine;
   const engineLine = e
-    ? visible(`Engine: ${e.host}  Docker ${e.serverVersion} (API ${e.apiVersion})  ${e.storageDriver}  ${e.dockerRootDir}  ${e.local ? 'local' : 'remote'}`)
+    ? visible(`Engine: ${e.host}  Docker ${e.serverVersion} (API ${e.apiVersion})  ${e.containerdImageStore ? `containerd image store (${e.storageDriver} snapshotter)` : e.storageDriver}  ${e.dockerRootDir}  ${e.local ? 'local' : 'remote'}`)
     : 'Engine: not collected (see findings)';
   const sections = [
     [paint('bold', `docker-watchdog report, ${report.generatedAt}`), engineLine],

@@ -5,7 +5,8 @@
 
 import { existsSync } from 'node:fs';
 import { basename, dirname } from 'node:path';
-import { GRPC_NOT_FOUND, type ContainerdClient, type ContainerdEndpoint } from '../engine/containerd.js';
+// Types only: the client (and grpc-js, ~40 ms) is loaded by openContainerd, when needed.
+import type { ContainerdClient, ContainerdEndpoint, ContainerdError } from '../engine/containerd.js';
 import type { InfoResponse } from '../engine/shapes.js';
 
 /** Where a containerd started by dockerd listens (under its default exec root), then a
@@ -40,7 +41,7 @@ export async function containerSnapshotDirs(containerd: ContainerdClient, snapsh
   try {
     [mounts, parent] = await Promise.all([containerd.mounts(snapshotter, containerId), containerd.parentOf(snapshotter, containerId)]);
   } catch (error) {
-    if ((error as { grpcCode?: number }).grpcCode === GRPC_NOT_FOUND) return null;
+    if ((error as Partial<ContainerdError>).notFound) return null;
     throw error;
   }
   const snapshotDir = (fsDir: string) => (basename(fsDir) === 'fs' ? dirname(fsDir) : fsDir);

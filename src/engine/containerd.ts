@@ -50,18 +50,22 @@ const METHODS = {
   plugins: ['/containerd.services.introspection.v1.Introspection/Plugins', PluginsRequest, PluginsResponse],
 } as const;
 
+// gRPC status codes.
+const GRPC_NOT_FOUND = 5;
+const GRPC_UNAVAILABLE = 14;
+
 /** A containerd error with its gRPC status code. */
 export class ContainerdError extends Error {
+  /** containerd has nothing by that key (NOT_FOUND). */
+  readonly notFound: boolean;
   constructor(
     message: string,
     readonly grpcCode: number | null,
   ) {
     super(message);
+    this.notFound = grpcCode === GRPC_NOT_FOUND;
   }
 }
-
-export const GRPC_NOT_FOUND = 5;
-const GRPC_UNAVAILABLE = 14;
 
 export class ContainerdClient {
   private readonly client: Client;

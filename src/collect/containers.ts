@@ -58,8 +58,9 @@ export function changeToken(dockerRootDir: string, id: string): string | null {
   try {
     const s = statSync(join(dockerRootDir, 'containers', id, 'config.v2.json'), { bigint: true });
     // The prefix names the shape of the cached facts: bump it when ContainerFacts
-    // changes, so entries of an older shape are measured again, not half-read.
-    return `v3:${s.mtimeNs}:${s.size}:${s.ino}`;
+    // changes, so entries of an older shape are measured again, not half-read. v4: on
+    // the containerd image store footprints before issue #10 left the snapshots out.
+    return `v4:${s.mtimeNs}:${s.size}:${s.ino}`;
   } catch {
     return null;
   }

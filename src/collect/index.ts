@@ -9,14 +9,14 @@ import type { CollectorFailure, CollectorTiming, ContainerFacts, EngineFacts, Sn
 import { isExited } from '../core/model.js';
 import { parseSystemDf } from '../core/usage.js';
 import type { EngineClient } from '../engine/client.js';
-import type { ContainerdClient } from '../engine/containerd.js';
+import type { ContainerdClient, ContainerdError } from '../engine/containerd.js';
 import type { ContainerSummary, InfoResponse } from '../engine/shapes.js';
 import { EngineUnreachableError } from '../errors.js';
 import { collectContainers, containersOnDisk, holdsThisEngine, type ContainersResult, type ExitedCache } from './containers.js';
 import { collectEngine } from './engine.js';
 import { footprintPaths, measureFootprint, snapshotFootprintPaths } from './footprint.js';
 import { measureLog } from './logs.js';
-import { containerSnapshotDirs, containerdEndpoint, containerdRoot, openContainerd } from './snapshots.js';
+import { containerSnapshotDirs, containerdEndpoint, openContainerd, snapshotterRoot } from './snapshots.js';
 import { collectStorage } from './storage.js';
 
 export interface CollectOptions {
@@ -116,10 +116,10 @@ export async function collectSnapshot(client: EngineClient, options: CollectOpti
   const containerd = engine?.containerdImageStore && (engine.local || engine.sameHost) ? await openContainerd(containerdEndpoint(engineResult!.info, process.env)) : null;
   try {
     // Asked once: storage needs it, and its failure says whether containerd answers at all.
-    const snapshotterRoot = containerd ? containerdRoot(containerd, engine!.storageDriver) : null;
-    snapshotterRoot?.catch(() => {});
+    const layersRoot = containerd ? snapshotterRoot(containerd, engine!.storageDriver) : null;
+    layersRoot?.catch(() => {});
 
-    const storage = engineResult ? await run<Storage>('storage', () => collectStorage(engineResult.engine, engineResult.info, snapshotterRoot)) : null;
+    const storage = engineResult ? await run<Storage>('storage', () => collectStorage(engineResult.engine, engineResult.info, layersRoot)) : null;
     if (!engineResult) failures.push({ collector: 'storage', message: 'skipped: it needs the engine facts that could not be collected' });
 
     if (engine && !engine.local && engine.sameHost) {
@@ -139,7 +139,7 @@ export async function collectSnapshot(client: EngineClient, options: CollectOpti
       await run(
         'footprint',
         async () => {
-          const pathsOf = containerd && fresh.length > 0 ? await snapshotPathsOf(containerd, snapshotterRoot!, engine, fresh) : (c: ContainerFacts) => footprintPaths(root, engine.storageDriver, c.id);
+          const pathsOf = containerd && fresh.length > 0 ? await snapshotPathsOf(containerd, layersRoot!, engine, fresh) : (c: ContainerFacts) => footprintPaths(root, engine.storageDriver, c.id);
           await eachItem('footprint', fresh, (c) => {
             const paths = pathsOf(c);
             c.footprint = paths === null ? null : measureFootprint(paths);
@@ -162,11 +162,22 @@ export async function collectSnapshot(client: EngineClient, options: CollectOpti
 /** Each container's footprint paths on the containerd image store, asked of containerd
  *  a few at a time; a container containerd cannot place throws its own error when
  *  measured, so one odd container never hides the others. A containerd that does not
- *  answer at all fails the whole collector at once, rather than once per container. */
-async function snapshotPathsOf(containerd: ContainerdClient, snapshotterRoot: Promise<string | null>, engine: EngineFacts, exited: ContainerFacts[]): Promise<(c: ContainerFacts) => string[] | null> {
-  await snapshotterRoot;
+ *  answer the first question (the snapshotter's folder) fails the whole collector. */
+async function snapshotPathsOf(containerd: ContainerdClient, layersRoot: Promise<string>, engine: EngineFacts, exited: ContainerFacts[]): Promise<(c: ContainerFacts) => string[] | null> {
+  await layersRoot;
   const dirs = new Map<string, string[] | null | Error>();
-  await pMap(exited, async (c) => dirs.set(c.id, await containerSnapshotDirs(containerd, engine.storageDriver, c.id).catch((error: Error) => error)), { concurrency: 16 });
+  // One containerd that stops answering fails the rest at once: a 10 s deadline for
+  // each of a thousand containers would hold the run (and its lock) for minutes.
+  let gaveUp: Error | null = null;
+  await pMap(
+    exited,
+    async (c) => {
+      const found = gaveUp ?? (await containerSnapshotDirs(containerd, engine.storageDriver, c.id).catch((error: Error) => error));
+      if (found instanceof Error && (found as Partial<ContainerdError>).unreachable) gaveUp = found;
+      dirs.set(c.id, found);
+    },
+    { concurrency: 16 },
+  );
   return (c) => {
     const found = dirs.get(c.id);
     if (found instanceof Error) throw found;

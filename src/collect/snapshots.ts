@@ -15,12 +15,13 @@ export const CONTAINERD_SOCKETS = ['/run/docker/containerd/containerd.sock', '/r
 /** The namespace dockerd keeps its containers in unless told otherwise. */
 export const MOBY_NAMESPACE = 'moby';
 
-/** The engine's containerd: what `docker info` says (API 1.46+), else
- *  CONTAINERD_ADDRESS and CONTAINERD_NAMESPACE as ctr reads them, else the defaults. */
+/** The engine's containerd: what `docker info` says (API 1.46+: the engine knows best,
+ *  whatever a shell set for ctr or nerdctl), else CONTAINERD_ADDRESS and
+ *  CONTAINERD_NAMESPACE as ctr reads them, else the defaults. */
 export function containerdEndpoint(info: InfoResponse, env: Readonly<Record<string, string | undefined>>, exists: (path: string) => boolean = existsSync): ContainerdEndpoint {
-  const namespace = env.CONTAINERD_NAMESPACE || info.Containerd?.Namespaces?.Containers || MOBY_NAMESPACE;
-  if (env.CONTAINERD_ADDRESS) return { address: env.CONTAINERD_ADDRESS, namespace, foundBy: 'CONTAINERD_ADDRESS' };
+  const namespace = info.Containerd?.Namespaces?.Containers || env.CONTAINERD_NAMESPACE || MOBY_NAMESPACE;
   if (info.Containerd?.Address) return { address: info.Containerd.Address, namespace, foundBy: 'docker info' };
+  if (env.CONTAINERD_ADDRESS) return { address: env.CONTAINERD_ADDRESS, namespace, foundBy: 'CONTAINERD_ADDRESS' };
   const address = CONTAINERD_SOCKETS.find((path) => exists(path)) ?? CONTAINERD_SOCKETS[1]!;
   return { address, namespace, foundBy: 'the default; set CONTAINERD_ADDRESS if the engine uses another' };
 }
@@ -32,14 +33,20 @@ export async function openContainerd(endpoint: ContainerdEndpoint): Promise<Cont
 
 const option = (options: string[], name: string) => options.find((o) => o.startsWith(`${name}=`))?.slice(name.length + 1) ?? null;
 
-/** The folders of a container's own snapshots (its writable one and its -init one),
- *  each a snapshot's whole folder (overlayfs keeps fs/ and work/ in it); null when
- *  containerd has no snapshot by that key (the container is gone). */
+/** The folders of a container's own snapshots (its writable one and the -init ones under
+ *  it: `<id>-init`, and with userns-remap a chowned `<id>-init-<uid>-<gid>` copy), each
+ *  a snapshot's whole folder (overlayfs keeps fs/ and work/ in it); null when containerd
+ *  has no snapshot by that key (the container is gone). */
 export async function containerSnapshotDirs(containerd: ContainerdClient, snapshotter: string, containerId: string): Promise<string[] | null> {
   let mounts;
-  let parent;
+  const own: string[] = [];
   try {
+    let parent;
     [mounts, parent] = await Promise.all([containerd.mounts(snapshotter, containerId), containerd.parentOf(snapshotter, containerId)]);
+    while (parent.startsWith(`${containerId}-init`)) {
+      own.push(parent);
+      parent = await containerd.parentOf(snapshotter, parent);
+    }
   } catch (error) {
     if ((error as Partial<ContainerdError>).notFound) return null;
     throw error;
@@ -50,20 +57,24 @@ export async function containerSnapshotDirs(containerd: ContainerdClient, snapsh
     const upper = option(mount.options, 'upperdir');
     if (upper) {
       dirs.push(snapshotDir(upper));
-      // The first lower layer is the parent: the container's own only if it is its -init.
-      const lower = option(mount.options, 'lowerdir')?.split(':')[0];
-      if (lower && parent === `${containerId}-init`) dirs.push(snapshotDir(lower));
-    } else if (mount.type === 'bind' || mount.options.includes('bind') || mount.options.includes('rbind')) {
-      // A snapshot without parents, or a snapshotter that copies (native): the folder itself.
+      // Lower layers come nearest first: the first `own.length` are the container's own.
+      const lowers = option(mount.options, 'lowerdir')?.split(':') ?? [];
+      dirs.push(...lowers.slice(0, own.length).map(snapshotDir));
+    } else if (own.length === 0 && (mount.type === 'bind' || mount.options.includes('bind') || mount.options.includes('rbind'))) {
+      // A snapshot without parents: its folder.
       dirs.push(snapshotDir(mount.source));
     }
   }
-  if (dirs.length === 0) throw new Error(`containerd gives no folder for snapshot ${containerId.slice(0, 12)} of ${snapshotter} (mounts: ${JSON.stringify(mounts)})`);
+  if (dirs.length === 0) {
+    throw new Error(`containerd's ${snapshotter} snapshotter gives no folder for container ${containerId.slice(0, 12)} (mounts: ${JSON.stringify(mounts)}); the watchdog measures overlayfs snapshots only`);
+  }
   return dirs;
 }
 
-/** containerd's root: the folder its snapshotter's own folder is in. */
-export async function containerdRoot(containerd: ContainerdClient, snapshotter: string): Promise<string | null> {
+/** The snapshotter's own folder (its plugin's "root" export), whose filesystem holds
+ *  the images' and containers' layers. */
+export async function snapshotterRoot(containerd: ContainerdClient, snapshotter: string): Promise<string> {
   const root = await containerd.snapshotterRoot(snapshotter);
-  return root ? dirname(root) : null;
+  if (!root) throw new Error(`containerd at ${containerd.endpoint.address} has no ${snapshotter} snapshotter with a folder of its own; the watchdog measures overlayfs snapshots only`);
+  return root;
 }

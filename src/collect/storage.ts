@@ -7,9 +7,9 @@ import type { EngineFacts, Storage } from '../core/model.js';
 import { filesystemInodes, filesystemSpace, filesystemStorage, storageSourceOf, thinPoolStorage, unknownStorage, zfsStorage } from '../core/storage.js';
 import type { InfoResponse } from '../engine/shapes.js';
 
-/** `containerdRoot`: where the engine's containerd keeps images and snapshots, as
- *  containerd says (collect/snapshots.ts); null when it cannot be asked from here. */
-export async function collectStorage(engine: EngineFacts, info: InfoResponse, containerdRoot: Promise<string | null> | null): Promise<Storage> {
+/** `layersRoot`: the folder of the engine's containerd snapshotter, as containerd says
+ *  (collect/snapshots.ts); null when containerd cannot be asked from here. */
+export async function collectStorage(engine: EngineFacts, info: InfoResponse, layersRoot: Promise<string> | null): Promise<Storage> {
   const source = storageSourceOf(engine.storageDriver);
   if (source === 'thin-pool') return thinPoolStorage(info.DriverStatus ?? []);
   if (source === 'zfs') return zfsStorage(info.DriverStatus ?? []);
@@ -20,13 +20,18 @@ export async function collectStorage(engine: EngineFacts, info: InfoResponse, co
   }
   const storage = filesystemStorage(engine.dockerRootDir, await statfs(engine.dockerRootDir));
   if (engine.containerdImageStore) {
-    const root = containerdRoot ? await containerdRoot.catch((error: Error) => error) : null;
-    if (root === null || root instanceof Error) {
-      storage.note = `the engine keeps images and writable layers in containerd's store, whose space is not shown: ${root ? root.message : 'containerd can be asked only on the engine\'s host, as root'}`;
+    const unseen = "the engine keeps images and writable layers in containerd's store, whose space is not shown";
+    const root = layersRoot ? await layersRoot.catch((error: Error) => error) : null;
+    if (root === null) {
+      storage.note = `${unseen}: containerd is asked only on the engine's host`;
+    } else if (root instanceof Error) {
+      storage.note = `${unseen}: ${root.message}`;
     } else {
-      const [rootDev, storeDev] = await Promise.all([stat(engine.dockerRootDir).then((s) => s.dev), stat(root).then((s) => s.dev)]);
-      // On the same filesystem, DockerRootDir's figures above are containerd's too.
-      if (storeDev !== rootDev) {
+      const [rootDev, storeDev] = await Promise.all([stat(engine.dockerRootDir).then((s) => s.dev), stat(root).then((s) => s.dev, (error: NodeJS.ErrnoException) => error)]);
+      if (storeDev instanceof Error) {
+        storage.note = `${unseen}: containerd keeps them in ${root}, which is not visible here (${storeDev.code}); run the watchdog where the engine's files are`;
+      } else if (storeDev !== rootDev) {
+        // On the same filesystem, DockerRootDir's figures above are containerd's too.
         const stats = await statfs(root);
         storage.imageStore = { path: root, data: filesystemSpace(stats), inodes: filesystemInodes(stats) };
       }

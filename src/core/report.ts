@@ -43,12 +43,14 @@ function total(values: Array<number | null>): number | null {
   return values.length > 0 && measured.length === 0 ? null : measured.reduce((a, b) => a + b, 0);
 }
 
-/** A container's share of the exited total: never below what `docker system df` counts
- *  for it (issue #10), whether its footprint could not be measured or was measured
- *  smaller (du counts blocks; the engine counts a sparse file's apparent size). */
-function atLeastSizeRw(c: { footprintBytes: number | null; sizeRwBytes: number | null }): number | null {
-  if (c.footprintBytes === null) return c.sizeRwBytes;
-  return Math.max(c.footprintBytes, c.sizeRwBytes ?? 0);
+/** What the exited containers take on disk: null when none could be measured (never a
+ *  number that reads as measured); otherwise each container counts with at least what
+ *  `docker system df` counts for it (issue #10), whether its footprint could not be
+ *  measured or was measured smaller (du counts blocks; the engine counts a sparse
+ *  file's apparent size), so the total is never below the exited SizeRw. */
+function exitedFootprint(exited: ContainerReport[]): number | null {
+  if (!exited.some((c) => c.footprintBytes !== null)) return null;
+  return exited.reduce((sum, c) => sum + Math.max(c.footprintBytes ?? 0, c.sizeRwBytes ?? 0), 0);
 }
 
 function usageLines(usage: Usage | null): Report['usage'] {
@@ -72,7 +74,7 @@ export function buildReport(snapshot: Snapshot, findings: readonly Finding[], co
       count: exited.length,
       sizeRwBytes: snapshot.usage ? total(exited.map((c) => c.sizeRwBytes)) : null,
       logBytes: local ? total(exited.map((c) => c.log.bytes)) : null,
-      footprintBytes: local ? total(exited.map(atLeastSizeRw)) : null,
+      footprintBytes: local ? exitedFootprint(exited) : null,
       footprintInodes: local ? total(exited.map((c) => c.footprintInodes)) : null,
       footprintMeasured: exited.filter((c) => c.footprintBytes !== null).length,
     },

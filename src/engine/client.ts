@@ -3,6 +3,8 @@
 // a user can act on.
 
 import { readFileSync } from 'node:fs';
+import http from 'node:http';
+import https from 'node:https';
 import { join } from 'node:path';
 import Docker from 'dockerode';
 import type { SystemDfResponse } from '../core/usage.js';
@@ -103,6 +105,26 @@ export function negotiateApiVersion(engine: string | undefined): string | null {
   return a[0] < b[0] || (a[0] === b[0] && a[1] < b[1]) ? engine : NEWEST_KNOWN_API;
 }
 
+/** GET /_ping, unversioned, for its API-Version header, which docker-modem does not
+ *  hand back: the same transport (socket, or host and TLS files) the modem uses. */
+function pingForApiVersion(docker: Docker, signal: AbortSignal): Promise<string | undefined> {
+  const o = docker.modem as unknown as { socketPath?: string; host?: string; port?: string | number; protocol?: string; ca?: Buffer; cert?: Buffer; key?: Buffer };
+  const transport = o.protocol === 'https' ? https : http;
+  return new Promise((resolve, reject) => {
+    const request = transport.request(
+      { socketPath: o.socketPath || undefined, host: o.socketPath ? undefined : o.host, port: o.socketPath ? undefined : o.port, ca: o.ca, cert: o.cert, key: o.key, path: '/_ping', method: 'GET', signal },
+      (answer) => {
+        answer.resume();
+        const header = answer.headers['api-version'];
+        if (answer.statusCode === 200) resolve(Array.isArray(header) ? header[0] : header);
+        else reject(Object.assign(new Error(`status ${answer.statusCode}`), { statusCode: answer.statusCode }));
+      },
+    );
+    request.on('error', reject);
+    request.end();
+  });
+}
+
 /** A hung engine must not hang a timer run for ever: requests give up after this. df
  *  can legitimately take minutes on a big host, so it is generous. */
 const REQUEST_TIMEOUT_MS = 120_000;
@@ -133,28 +155,25 @@ export function connectEngine(address: EngineAddress): EngineClient {
       throw translate(address, what, error);
     }
   };
-  // The engine's /version, asked by ping() unversioned; kept for version().
-  let versionAnswer: VersionResponse | null = null;
   return {
     address,
     ping: async () => {
       try {
-        // /version rather than /_ping: as cheap, and it says which API to speak (as the
-        // docker CLI negotiates). dockerode takes an abortSignal here; its type
-        // definitions do not say so.
-        versionAnswer = await (docker.version as unknown as (opts: { abortSignal: AbortSignal }) => Promise<VersionResponse>)({ abortSignal: AbortSignal.timeout(PING_TIMEOUT_MS) });
-        const speak = negotiateApiVersion(versionAnswer.ApiVersion);
+        // As the docker CLI negotiates: /_ping's API-Version header says which API to
+        // speak (not /version, which makes the engine ask containerd and run runc).
+        const apiVersion = await pingForApiVersion(docker, AbortSignal.timeout(PING_TIMEOUT_MS));
+        const speak = negotiateApiVersion(apiVersion);
         // docker-modem puts this before every path: /v1.45/containers/json.
         if (speak) (docker.modem as { version?: string }).version = `v${speak}`;
       } catch (error) {
         if ((error as Error).name === 'AbortError' || (error as ModemError).code === 'ABORT_ERR') {
           throw new EngineUnreachableError(`The Docker engine at ${address.url} did not answer within ${PING_TIMEOUT_MS / 1000} s. Is dockerd hung? Set DOCKER_HOST or --host to point elsewhere.`);
         }
-        throw translate(address, 'GET /version', error);
+        throw translate(address, 'GET /_ping', error);
       }
     },
     info: () => call('GET /info', () => docker.info() as Promise<InfoResponse>),
-    version: () => (versionAnswer ? Promise.resolve(versionAnswer) : call('GET /version', () => docker.version() as Promise<VersionResponse>)),
+    version: () => call('GET /version', () => docker.version() as Promise<VersionResponse>),
     // dockerode's df() drops query parameters; verbose=1 makes API 1.52+ engines list
     // the containers (with SizeRw) as older ones always do.
     systemDf: () =>

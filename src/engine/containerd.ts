@@ -51,6 +51,7 @@ const METHODS = {
 } as const;
 
 // gRPC status codes.
+const GRPC_DEADLINE_EXCEEDED = 4;
 const GRPC_NOT_FOUND = 5;
 const GRPC_UNAVAILABLE = 14;
 
@@ -58,12 +59,15 @@ const GRPC_UNAVAILABLE = 14;
 export class ContainerdError extends Error {
   /** containerd has nothing by that key (NOT_FOUND). */
   readonly notFound: boolean;
+  /** containerd did not answer in time, or not at all: asking again will not help. */
+  readonly unreachable: boolean;
   constructor(
     message: string,
     readonly grpcCode: number | null,
   ) {
     super(message);
     this.notFound = grpcCode === GRPC_NOT_FOUND;
+    this.unreachable = grpcCode === GRPC_UNAVAILABLE || grpcCode === GRPC_DEADLINE_EXCEEDED;
   }
 }
 
@@ -97,7 +101,10 @@ export class ContainerdClient {
     // grpc-js appends an empty "Resolution note:" to a connection's failure.
     const detail = (error.details || error.message).replace(/\s*Resolution note:\s*$/, '');
     const where = `containerd at ${this.endpoint.address} (found by ${this.endpoint.foundBy})`;
-    const what = error.code === GRPC_UNAVAILABLE ? `${where} cannot be reached (${detail}); is it running, and is this run root?` : `${where} answered ${method}: ${detail}`;
+    const what =
+      error.code === GRPC_UNAVAILABLE
+        ? `${where} cannot be reached (${detail}); is it running, and is this run root? Set CONTAINERD_ADDRESS if the engine uses another`
+        : `${where} answered ${method}: ${detail}; check CONTAINERD_ADDRESS and CONTAINERD_NAMESPACE`;
     return new ContainerdError(what, error.code ?? null);
   }
 

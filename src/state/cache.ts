@@ -59,14 +59,18 @@ export function recordUsage(db: Db, usage: Usage): void {
 }
 
 /** Saves what this run measured about exited containers and forgets removed ones.
- *  Entries whose token is already stored are left as they are: a warm run on a host
- *  with a thousand exited containers writes nothing for them. */
+ *  Entries whose token is already stored are left as they are (a warm run on a host
+ *  with a thousand exited containers writes nothing for them), unless their footprint
+ *  was not measured then and is now (containerd was down: issue #10). */
 export function recordExitedCache(db: Db, containers: ContainerFacts[], listComplete: boolean): void {
   const upsert = db.prepare('INSERT OR REPLACE INTO exited_cache (container_id, finished_at, change_token, facts, footprint_bytes, footprint_inodes, log_files) VALUES (?, ?, ?, ?, ?, ?, ?)');
-  const stored = new Map((db.prepare('SELECT container_id AS id, change_token AS token FROM exited_cache').all() as Array<{ id: string; token: string }>).map((r) => [r.id, r.token]));
+  const rows = db.prepare('SELECT container_id AS id, change_token AS token, footprint_bytes AS footprint FROM exited_cache').all() as Array<{ id: string; token: string; footprint: number | null }>;
+  const stored = new Map(rows.map((r) => [r.id, r]));
   db.transaction(() => {
     for (const c of containers) {
-      if (!isExited(c.state) || c.changeToken === null || stored.get(c.id) === c.changeToken) continue;
+      const before = stored.get(c.id);
+      const unchanged = before?.token === c.changeToken && (before.footprint !== null || c.footprint === null);
+      if (!isExited(c.state) || c.changeToken === null || unchanged) continue;
       const { logFiles, sizeRwBytes: _s, footprint, changeToken, ...facts } = c;
       upsert.run(c.id, c.finishedAt, changeToken, JSON.stringify(facts), footprint?.bytes ?? null, footprint?.inodes ?? null, logFiles ? JSON.stringify(logFiles) : null);
     }

@@ -23,8 +23,12 @@ export async function duOfContainer(engine: TestEngine, id: string): Promise<num
 
 async function snapshotPaths(engine: TestEngine, id: string): Promise<string[]> {
   const { CONTAINERD_ADDRESS, CONTAINERD_NAMESPACE } = containerdOf(engine.dir);
-  const { stdout } = await exec('ctr', ['--address', CONTAINERD_ADDRESS, '--namespace', CONTAINERD_NAMESPACE, 'snapshots', '--snapshotter', 'overlayfs', 'mounts', '/mnt', id]);
+  const ctr = (...args: string[]) => exec('ctr', ['--address', CONTAINERD_ADDRESS, '--namespace', CONTAINERD_NAMESPACE, 'snapshots', '--snapshotter', 'overlayfs', ...args]);
+  // The parent is the container's own -init snapshot (no userns-remap here).
+  const info = JSON.parse((await ctr('info', id)).stdout) as { Parent: string };
+  if (info.Parent !== `${id}-init`) throw new Error(`snapshot ${id} has parent ${info.Parent}, not its -init`);
   // mount -t overlay overlay /mnt -o index=off,workdir=.../snapshots/N/work,upperdir=.../snapshots/N/fs,lowerdir=.../snapshots/M/fs:...
+  const { stdout } = await ctr('mounts', '/mnt', id);
   const upper = /upperdir=([^,\s]+)/.exec(stdout)![1]!;
   const init = /lowerdir=([^,:\s]+)/.exec(stdout)![1]!;
   return [join(engine.dir, 'root', 'containers', id), dirname(upper), dirname(init)];

@@ -28,7 +28,7 @@ afterAll(async () => {
 });
 
 describe('the API version', () => {
-  it("speaks the engine's own API version, asked first, in every later request", async () => {
+  it("speaks the engine's own API version, from /_ping's header, in every later request", async () => {
     const { ApiVersion } = await engine.docker.version();
     expect(ApiVersion).toBe({ '20.10': '1.41', '26.1': '1.45', '26.1-containerd': '1.45' }[process.env.WDT_ENGINE ?? '20.10']);
     const proxy = await countingProxy(`${engine.dir}/docker.sock`, `${engine.dir}/versions.sock`);
@@ -36,7 +36,7 @@ describe('the API version', () => {
       const { report } = await reportJson(proxy.host, ['--state', freshState()]);
       expect(report.engine.apiVersion).toBe(ApiVersion);
       const [first, ...rest] = proxy.rawRequests();
-      expect(first).toBe('GET /version');
+      expect(first).toBe('GET /_ping');
       expect(rest.length).toBeGreaterThan(3);
       for (const line of rest) expect(line).toMatch(new RegExp(`^[A-Z]+ /v${ApiVersion.replace('.', '\\.')}/`));
     } finally {
@@ -76,25 +76,41 @@ describe('exited containers against docker system df', () => {
     expect(engineLine).toContain(ON_CONTAINERD_STORE ? '  containerd image store (overlayfs snapshotter)  ' : '  overlay2  ');
   });
 
-  it.runIf(ON_CONTAINERD_STORE)('reports footprints it cannot measure as unavailable, with a finding, and the total still at least SizeRw', async () => {
+  it.runIf(ON_CONTAINERD_STORE)('reports footprints it cannot measure as not measured, with a finding naming the address, never as a number', async () => {
     const nowhere = `${engine.dir}/no-containerd.sock`;
     const { report, code } = await reportJson(engine.host, ['--state', freshState()], { CONTAINERD_ADDRESS: nowhere });
+    // Unmeasured, not a number that reads as measured, however df counts them.
     for (const c of report.containers) expect(c.footprintBytes).toBeNull();
     expect(report.exited.footprintMeasured).toBe(0);
-    expect(report.exited.footprintBytes).toBe(report.exited.sizeRwBytes);
-    expect(report.exited.footprintBytes).toBeGreaterThanOrEqual(50 * MB);
+    expect(report.exited.footprintBytes).toBeNull();
+    expect(report.exited.sizeRwBytes).toBeGreaterThanOrEqual(50 * MB);
     const failed = report.findings.filter((f: any) => f.code === 'COLLECTOR_FAILED');
     expect(failed.map((f: any) => f.subject).sort()).toEqual(['footprint']);
-    expect(failed[0].message).toMatch(new RegExp(`^footprint: containerd at ${nowhere} \\(found by CONTAINERD_ADDRESS\\) cannot be reached \\(.*ENOENT.*\\); is it running, and is this run root\\?$`));
+    expect(failed[0].message).toMatch(new RegExp(`^footprint: containerd at ${nowhere} \\(found by CONTAINERD_ADDRESS\\) cannot be reached \\(.*ENOENT.*\\); is it running, and is this run root\\? Set CONTAINERD_ADDRESS if the engine uses another$`));
     expect(report.storage.note).toMatch(/^the engine keeps images and writable layers in containerd's store, whose space is not shown: containerd at /);
     // A collector that failed, and nothing worse: exit 3 (unknown).
     expect(code).toBe(3);
+    const { stdout } = await runWatchdog(['report', '--host', engine.host, '--state', freshState()], { CONTAINERD_ADDRESS: nowhere });
+    expect(stdout).toMatch(/^ {2}on disk {17}not measured \(see findings\)$/m);
+  });
+
+  it.runIf(ON_CONTAINERD_STORE)('measures and keeps, once containerd is back, the footprints a run could not measure', async () => {
+    const state = freshState();
+    const down = await reportJson(engine.host, ['--state', state], { CONTAINERD_ADDRESS: `${engine.dir}/no-containerd.sock` });
+    expect(down.report.exited.footprintMeasured).toBe(0);
+    const back = await reportJson(engine.host, ['--state', state]);
+    expect(back.report.exited.footprintMeasured).toBe(2);
+    expect(back.report.collectors.find((c: any) => c.collector === 'footprint')).toMatchObject({ measured: 2, cached: 0 });
+    // Stored this time: the next run neither asks containerd nor walks the folders.
+    const after = await reportJson(engine.host, ['--state', state]);
+    expect(after.report.collectors.find((c: any) => c.collector === 'footprint')).toMatchObject({ measured: 0, cached: 2 });
+    expect(after.report.exited.footprintBytes).toBe(back.report.exited.footprintBytes);
   });
 
   it.runIf(ON_CONTAINERD_STORE)('says so when containerd has no snapshot for a container the engine still has (the wrong namespace)', async () => {
     const { report } = await reportJson(engine.host, ['--state', freshState()], { CONTAINERD_NAMESPACE: 'no-such-namespace' });
     expect(report.exited.footprintMeasured).toBe(0);
-    expect(report.exited.footprintBytes).toBeGreaterThanOrEqual(report.exited.sizeRwBytes);
+    expect(report.exited.footprintBytes).toBeNull();
     const failed = report.findings.find((f: any) => f.code === 'COLLECTOR_FAILED' && f.subject === 'footprint');
     expect(failed.message).toMatch(/^footprint: 2 of 2 failed, first: containerd at \S+ has no snapshot [0-9a-f]{12} in namespace no-such-namespace; if the engine keeps its containers in another, set CONTAINERD_NAMESPACE$/);
   });

@@ -17,9 +17,10 @@ describe('containerdEndpoint', () => {
     expect(containerdEndpoint(custom, {}, none)).toMatchObject({ address: '/var/run/docker/containerd/containerd.sock', namespace: 'ci' });
   });
 
-  it('lets CONTAINERD_ADDRESS and CONTAINERD_NAMESPACE override it, as ctr does', () => {
-    expect(containerdEndpoint(engine29, { CONTAINERD_ADDRESS: '/srv/c.sock', CONTAINERD_NAMESPACE: 'other' }, none)).toEqual({ address: '/srv/c.sock', namespace: 'other', foundBy: 'CONTAINERD_ADDRESS' });
-    expect(containerdEndpoint(engine29, { CONTAINERD_NAMESPACE: 'other' }, none)).toMatchObject({ address: '/run/containerd/containerd.sock', namespace: 'other', foundBy: 'docker info' });
+  it('takes CONTAINERD_ADDRESS and CONTAINERD_NAMESPACE, as ctr does, from engines that do not say', () => {
+    expect(containerdEndpoint(engine26, { CONTAINERD_ADDRESS: '/srv/c.sock', CONTAINERD_NAMESPACE: 'other' }, none)).toEqual({ address: '/srv/c.sock', namespace: 'other', foundBy: 'CONTAINERD_ADDRESS' });
+    // A shell's variables for ctr or nerdctl do not beat what the engine itself says.
+    expect(containerdEndpoint(engine29, { CONTAINERD_ADDRESS: '/srv/c.sock', CONTAINERD_NAMESPACE: 'other' }, none)).toEqual({ address: '/run/containerd/containerd.sock', namespace: 'moby', foundBy: 'docker info' });
   });
 
   it('prefers the containerd dockerd starts itself, then a system one, on engines that do not say', () => {

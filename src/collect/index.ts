@@ -21,6 +21,8 @@ import { collectStorage } from './storage.js';
 
 export interface CollectOptions {
   now: Date;
+  /** CONTAINERD_ADDRESS and CONTAINERD_NAMESPACE (collect/snapshots.ts). */
+  env: Readonly<Record<string, string | undefined>>;
   /** A recent `docker system df` answer of this engine (by its ID) to use instead of
    *  asking again (issue #3). */
   recentUsage?: (engineId: string) => Usage | null;
@@ -113,7 +115,7 @@ export async function collectSnapshot(client: EngineClient, options: CollectOpti
 
   // On the containerd image store only containerd knows where images and writable
   // layers are (issue #10). Its socket needs the same rights as the engine's files.
-  const containerd = engine?.containerdImageStore && (engine.local || engine.sameHost) ? await openContainerd(containerdEndpoint(engineResult!.info, process.env)) : null;
+  const containerd = engine?.containerdImageStore && (engine.local || engine.sameHost) ? await openContainerd(containerdEndpoint(engineResult!.info, options.env)) : null;
   try {
     // Asked once: storage needs it, and its failure says whether containerd answers at all.
     const layersRoot = containerd ? snapshotterRoot(containerd, engine!.storageDriver) : null;

@@ -58,6 +58,7 @@ export async function gather(run: Run, usage: UsageWanted): Promise<Pass> {
   const collect = () =>
     collectSnapshot(run.client, {
       now,
+      env: run.io.env,
       // What the store remembers of exited containers is this engine's only if the store is.
       exitedCache: (engineId) => (ownedBy(engineId) ? sqliteExitedCache(db) : null),
       skipUsage: usage === 'skip',

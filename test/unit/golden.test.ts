@@ -14,12 +14,14 @@ import { planRotations } from '../../src/core/plan-rotate.js';
 import { renderCheck, renderPruning } from '../../src/core/render/actions.js';
 import { renderText } from '../../src/core/render/report.js';
 import { buildReport } from '../../src/core/report.js';
+import { filesystemInodes, filesystemSpace } from '../../src/core/storage.js';
 import { trendsOf } from '../../src/core/trends.js';
 import { busyDrift, busyHistory, busyHost, idOf, NOW } from '../fixtures/snapshots.js';
 import { DEFAULTS } from '../helpers/policy.js';
 import { assertValidReport } from '../helpers/report-schema.js';
 
 const golden = (name: string) => `../golden/${name}`;
+const filesystemFigures = (stats: Parameters<typeof filesystemSpace>[0]) => ({ data: filesystemSpace(stats), inodes: filesystemInodes(stats) });
 const policy = { ...DEFAULTS, containers: { exited: { ...DEFAULTS.containers.exited, protect: ['db-*'] } } };
 
 const trends = trendsOf(busyHost, busyHistory, NOW.getTime());
@@ -65,6 +67,22 @@ describe('golden files', () => {
   it('the text report, plain and in colour', async () => {
     await expect(renderText(report, { color: false, now: NOW, top: 5, history: busyHistory })).toMatchFileSnapshot(golden('report.txt'));
     await expect(renderText(report, { color: true, now: NOW, top: 5, history: busyHistory })).toMatchFileSnapshot(golden('report-color.txt'));
+  });
+
+  it('the text report of an engine on the containerd image store, its snapshots on a filesystem of their own', async () => {
+    const snapshotter = '/srv/containerd/io.containerd.snapshotter.v1.overlayfs';
+    const onContainerd = {
+      ...busyHost,
+      engine: { ...busyHost.engine!, storageDriver: 'overlayfs', containerdImageStore: true },
+      storage: {
+        ...busyHost.storage!,
+        imageStore: { path: snapshotter, ...filesystemFigures({ bsize: 4096, blocks: 2_441_406, bfree: 610_351, bavail: 610_351, files: 655_360, ffree: 600_000 }) },
+      },
+    };
+    const containerdFindings = evaluate(onContainerd, policy, trends);
+    const containerdReport = buildReport(onContainerd, containerdFindings, timings, trends);
+    assertValidReport(JSON.parse(JSON.stringify(containerdReport)));
+    await expect(renderText(containerdReport, { color: false, now: NOW, top: 5, history: busyHistory })).toMatchFileSnapshot(golden('report-containerd.txt'));
   });
 
   it('the prune --dry-run table', async () => {

@@ -52,9 +52,17 @@ function storageSection(report: Report, now: Date, history: History | undefined)
   if (s.metadata) rows.push(spaceLine('metadata', s.metadata));
   if (s.inodes) rows.push(['inodes', `${count(s.inodes.used)} used`, `${count(s.inodes.total - s.inodes.used)} free`, `of ${count(s.inodes.total)}`, percent(inodeFraction(s.inodes))]);
   if (s.imageStore) {
-    rows.push(spaceLine(`images (${s.imageStore.path})`, s.imageStore.data));
+    rows.push(spaceLine('containerd', s.imageStore.data));
+    const inodes = s.imageStore.inodes;
+    if (inodes) rows.push(['  inodes', `${count(inodes.used)} used`, `${count(inodes.total - inodes.used)} free`, `of ${count(inodes.total)}`, percent(inodeFraction(inodes))]);
   }
   const lines = [`Storage: ${visible(title)}`, ...table(rows, ['l', 'r', 'r', 'r', 'r'])];
+  // The containerd image store on a filesystem of its own (issue #10): what of it is
+  // the images', and what the containers' writable layers, as `docker system df` counts.
+  if (s.imageStore) {
+    const share = report.usage ? `: images ${bytes(report.usage.images.sizeBytes)}, containers' writable layers ${bytes(report.usage.containers.sizeBytes)} (docker system df)` : '';
+    lines.push(`  containerd keeps images and writable layers in ${visible(s.imageStore.path)}${share}`);
+  }
   if (s.thinPool?.minimumFreeBytes != null) lines.push(`  the engine stops creating containers below ${bytes(s.thinPool.minimumFreeBytes)} free (Thin Pool Minimum Free Space)`);
   if (s.forecast && s.data) {
     const spark = sparkline([...(history?.storage ?? []).flatMap((h) => (h.dataUsed === null ? [] : [h.dataUsed])), s.data.usedBytes]);

@@ -9,6 +9,7 @@
 #   test-engine.sh stop NAME                     stop it and remove every trace
 #   test-engine.sh clean-stale                   stop what killed runs left under PARENT
 #
+# WDT_CONTAINERD_TMPFS_MB puts containerd's root on a tmpfs of that size.
 # WDT_ENGINE picks the engine: 20.10 (the host's docker.io, the default), 26.1 or
 # 26.1-containerd (Debian trixie's docker.io from a chroot, with overlay2 or with the
 # containerd image store; see prepare_trixie).
@@ -176,6 +177,12 @@ start_engine() {
   truncate -s "${size_mb}M" "$dir/disk.img"
   mkfs.ext4 -q -F -m 0 ${inodes:+-N "$inodes"} "$dir/disk.img"
   mount -o loop "$dir/disk.img" "$dir/root"
+  # WDT_CONTAINERD_TMPFS_MB: containerd's root on a filesystem of its own (a tmpfs of
+  # that size), as on hosts that give /var/lib/containerd its own disk (issue #10).
+  if [ -n "${WDT_CONTAINERD_TMPFS_MB:-}" ]; then
+    mkdir -p "$dir/root/containerd"
+    mount -t tmpfs -o "size=${WDT_CONTAINERD_TMPFS_MB}m" tmpfs "$dir/root/containerd"
+  fi
   if [ "$ENGINE" != 20.10 ]; then
     prepare_trixie
     mkdir -p "$TRIXIE$dir"

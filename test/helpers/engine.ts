@@ -33,10 +33,12 @@ export interface TestEngine {
   stop(): Promise<void>;
 }
 
-/** Starts the engine NAME in ENGINES_DIR/NAME (see test-engine.sh). */
-export async function startEngine(name: string, sizeMb: number, inodes?: number): Promise<TestEngine> {
+/** Starts the engine NAME in ENGINES_DIR/NAME (see test-engine.sh); containerdTmpfsMb
+ *  puts containerd's root on a filesystem of its own. */
+export async function startEngine(name: string, sizeMb: number, inodes?: number, options: { containerdTmpfsMb?: number } = {}): Promise<TestEngine> {
   const args = ['start', name, String(sizeMb), ...(inodes ? [String(inodes)] : [])];
-  await run('bash', [ENGINE_SCRIPT, ...args], { maxBuffer: 1 << 24 });
+  const env = { ...process.env, ...(options.containerdTmpfsMb ? { WDT_CONTAINERD_TMPFS_MB: String(options.containerdTmpfsMb) } : {}) };
+  await run('bash', [ENGINE_SCRIPT, ...args], { maxBuffer: 1 << 24, env });
   return engineNamed(name);
 }
 

@@ -115,3 +115,31 @@ describe('exited containers against docker system df', () => {
     expect(failed.message).toMatch(/^footprint: 2 of 2 failed, first: containerd at \S+ has no snapshot [0-9a-f]{12} in namespace no-such-namespace; if the engine keeps its containers in another, set CONTAINERD_NAMESPACE$/);
   });
 });
+
+describe.runIf(ON_CONTAINERD_STORE)("containerd's root on a filesystem of its own", () => {
+  let own: TestEngine;
+  beforeAll(async () => {
+    own = await startEngine('ownstore', 256, undefined, { containerdTmpfsMb: 64 });
+    // 48 MB in a writable layer, on containerd's 64 MB, with the image: over 80 %.
+    await runContainer(own.docker, { name: 'filler', cmd: ['sh', '-c', 'dd if=/dev/urandom of=/data bs=1000000 count=48 2>/dev/null'] });
+  });
+  afterAll(async () => {
+    await own?.stop();
+  });
+
+  it('measures its space and inodes, says what of it images and writable layers take, and alerts on it', async () => {
+    const { report } = await reportJson(own.host, ['--state', `${own.dir}/state.db`]);
+    const snapshotter = `${own.dir}/root/containerd/io.containerd.snapshotter.v1.overlayfs`;
+    expect(report.storage.imageStore).toMatchObject({ path: snapshotter, data: { totalBytes: 64 * 1024 * 1024 } });
+    expect(report.storage.imageStore.inodes.used).toBeGreaterThan(0);
+    expect(report.storage.note).toBeNull();
+    // The data-root (the loop file) holds the containers' folders only.
+    expect(report.storage.data.usedBytes).toBeLessThan(10 * MB);
+    const low = report.findings.find((f: any) => f.code === 'DATA_SPACE_LOW');
+    expect(low).toMatchObject({ space: 'image-store', severity: expect.stringMatching(/^(warning|critical)$/) });
+    expect(low.message).toContain(snapshotter);
+    const { stdout } = await runWatchdog(['report', '--host', own.host, '--state', `${own.dir}/state.db`]);
+    expect(stdout).toMatch(/^ {2}containerd +\S+ MB used +\S+ (kB|MB) available +of 67.1 MB +\d+\.\d%$/m);
+    expect(stdout).toMatch(new RegExp(`^  containerd keeps images and writable layers in ${snapshotter}: images \\S+ MB, containers' writable layers 4\\d(\\.\\d)? MB \\(docker system df\\)$`, 'm'));
+  });
+});

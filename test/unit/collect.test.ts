@@ -47,7 +47,7 @@ describe('collectSnapshot', () => {
         throw new EngineRequestError('The engine answered 500 to GET /system/df: a disk usage operation is already running', 500);
       },
     });
-    const { snapshot, timings } = await collectSnapshot(engine, { now });
+    const { snapshot, timings } = await collectSnapshot(engine, { now, env: {} });
     expect(snapshot.usage).toBeNull();
     expect(snapshot.engine).toMatchObject({ serverVersion: '20.10.24', apiVersion: '1.41', local: false });
     expect(snapshot.containers.map((c) => c.id)).toEqual(['c1']); // 'gone' was removed mid-run
@@ -65,7 +65,7 @@ describe('collectSnapshot', () => {
         throw new EngineRequestError('The engine answered 500 to GET /info: boom', 500);
       },
     });
-    const { snapshot } = await collectSnapshot(engine, { now });
+    const { snapshot } = await collectSnapshot(engine, { now, env: {} });
     expect(snapshot.engine).toBeNull();
     expect(snapshot.storage).toBeNull();
     expect(snapshot.failures.map((f) => f.collector)).toEqual(['engine', 'storage']);
@@ -78,7 +78,7 @@ describe('collectSnapshot', () => {
         throw new EngineUnreachableError('Cannot reach the Docker engine at unix:///fake.sock (ECONNREFUSED).');
       },
     });
-    await expect(collectSnapshot(engine, { now })).rejects.toBeInstanceOf(EngineUnreachableError);
+    await expect(collectSnapshot(engine, { now, env: {} })).rejects.toBeInstanceOf(EngineUnreachableError);
   });
 });
 
@@ -104,7 +104,7 @@ describe('a readable DockerRootDir that may not be this engine', () => {
 
   it('is not taken for the engine when none of its active containers is in it', async () => {
     const running = { Id: 'e'.repeat(64), State: 'running' };
-    const { snapshot } = await collectSnapshot(remote([running], [running]), { now });
+    const { snapshot } = await collectSnapshot(remote([running], [running]), { now, env: {} });
     expect(snapshot.engine).toMatchObject({ local: false });
     expect(snapshot.containers.map((c) => c.id)).toEqual([running.Id]);
     expect(snapshot.storage?.data).toBeNull(); // never this host's disk as the remote's
@@ -113,7 +113,7 @@ describe('a readable DockerRootDir that may not be this engine', () => {
   it('is not taken for the engine when, with nothing active, the engine knows none of a few of its folders', async () => {
     inspected.length = 0;
     const exited = { Id: 'f'.repeat(64), State: 'exited' };
-    const { snapshot } = await collectSnapshot(remote([], [exited]), { now });
+    const { snapshot } = await collectSnapshot(remote([], [exited]), { now, env: {} });
     expect(snapshot.engine).toMatchObject({ local: false });
     expect(snapshot.containers.map((c) => c.id)).toEqual([exited.Id]);
     // Three probes of the folder, then the engine's own list: not one inspect per folder.
@@ -122,7 +122,7 @@ describe('a readable DockerRootDir that may not be this engine', () => {
 
   it("is the engine's when the engine knows what is in it", async () => {
     const exited = foreign.map((Id) => ({ Id, State: 'exited' }));
-    const { snapshot } = await collectSnapshot(remote([], exited), { now });
+    const { snapshot } = await collectSnapshot(remote([], exited), { now, env: {} });
     expect(snapshot.engine).toMatchObject({ local: true });
     expect(snapshot.containers.map((c) => c.id).sort()).toEqual(foreign);
   });
@@ -136,7 +136,7 @@ describe('a readable DockerRootDir that may not be this engine', () => {
       listContainers: async () => [running],
       inspectContainer: async (id) => ({ Id: id, Name: '/r', State: { Status: 'running', FinishedAt: '0001-01-01T00:00:00Z' } }),
     });
-    const { snapshot } = await collectSnapshot(client, { now });
+    const { snapshot } = await collectSnapshot(client, { now, env: {} });
     expect(snapshot.engine).toMatchObject({ local: false });
   });
 });

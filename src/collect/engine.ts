@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import type { EngineFacts } from '../core/model.js';
 import { usesContainerdImageStore } from '../core/storage.js';
 import type { EngineClient } from '../engine/client.js';
-import type { InfoResponse, VersionResponse } from '../engine/shapes.js';
+import type { InfoResponse } from '../engine/shapes.js';
 
 export async function canRead(path: string): Promise<boolean> {
   try {
@@ -19,8 +19,9 @@ export async function canRead(path: string): Promise<boolean> {
 }
 
 export async function collectEngine(client: EngineClient): Promise<{ engine: EngineFacts; info: InfoResponse }> {
-  // /version only adds the API version: its failure must not cost the rest.
-  const [info, version] = await Promise.all([client.info(), client.version().catch(() => ({}) as VersionResponse)]);
+  // The API version comes from the ping (engine/client.ts), not /version: that one
+  // makes the engine ask containerd and run runc, every run.
+  const info = await client.info();
   const dockerRootDir = info.DockerRootDir ?? '';
   return {
     info,
@@ -28,8 +29,8 @@ export async function collectEngine(client: EngineClient): Promise<{ engine: Eng
       id: info.ID ?? '',
       hostName: info.Name ?? '',
       host: client.address.url,
-      serverVersion: info.ServerVersion ?? version.Version ?? 'unknown',
-      apiVersion: version.ApiVersion ?? 'unknown',
+      serverVersion: info.ServerVersion ?? 'unknown',
+      apiVersion: client.apiVersion() ?? 'unknown',
       storageDriver: info.Driver ?? 'unknown',
       dockerRootDir,
       // Confirmed against the engine's containers once they are listed (collect/index.ts):

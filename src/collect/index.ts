@@ -4,19 +4,18 @@
 
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import pMap from 'p-map';
 import type { CollectorFailure, CollectorTiming, ContainerFacts, EngineFacts, Snapshot, Storage, Usage } from '../core/model.js';
 import { isExited } from '../core/model.js';
 import { parseSystemDf } from '../core/usage.js';
 import type { EngineClient } from '../engine/client.js';
-import type { ContainerdClient, ContainerdError } from '../engine/containerd.js';
+import type { ContainerdClient } from '../engine/containerd.js';
 import type { ContainerSummary, InfoResponse } from '../engine/shapes.js';
 import { EngineUnreachableError } from '../errors.js';
 import { collectContainers, containersOnDisk, holdsThisEngine, type ContainersResult, type ExitedCache } from './containers.js';
 import { collectEngine } from './engine.js';
 import { footprintPaths, measureFootprint, snapshotFootprintPaths } from './footprint.js';
 import { measureLog } from './logs.js';
-import { containerSnapshotDirs, containerdEndpoint, openContainerd, snapshotterRoot } from './snapshots.js';
+import { containerdEndpoint, openContainerd, snapshotDirsOf, snapshotterRoot } from './snapshots.js';
 import { collectStorage } from './storage.js';
 
 export interface CollectOptions {
@@ -161,25 +160,13 @@ export async function collectSnapshot(client: EngineClient, options: CollectOpti
   }
 }
 
-/** Each container's footprint paths on the containerd image store, asked of containerd
- *  a few at a time; a container containerd cannot place throws its own error when
- *  measured, so one odd container never hides the others. A containerd that does not
- *  answer the first question (the snapshotter's folder) fails the whole collector. */
+/** Each container's footprint paths on the containerd image store (snapshotDirsOf); a
+ *  container containerd cannot place throws its own error when measured, so one odd
+ *  container never hides the others. A containerd that does not answer the first
+ *  question (the snapshotter's folder) fails the whole collector. */
 async function snapshotPathsOf(containerd: ContainerdClient, layersRoot: Promise<string>, engine: EngineFacts, exited: ContainerFacts[]): Promise<(c: ContainerFacts) => string[] | null> {
   await layersRoot;
-  const dirs = new Map<string, string[] | null | Error>();
-  // One containerd that stops answering fails the rest at once: a 10 s deadline for
-  // each of a thousand containers would hold the run (and its lock) for minutes.
-  let gaveUp: Error | null = null;
-  await pMap(
-    exited,
-    async (c) => {
-      const found = gaveUp ?? (await containerSnapshotDirs(containerd, engine.storageDriver, c.id).catch((error: Error) => error));
-      if (found instanceof Error && (found as Partial<ContainerdError>).unreachable) gaveUp = found;
-      dirs.set(c.id, found);
-    },
-    { concurrency: 16 },
-  );
+  const dirs = await snapshotDirsOf(containerd, engine.storageDriver, exited.map((c) => c.id));
   return (c) => {
     const found = dirs.get(c.id);
     if (found instanceof Error) throw found;
@@ -187,7 +174,8 @@ async function snapshotPathsOf(containerd: ContainerdClient, layersRoot: Promise
     // No snapshot: removed meanwhile (no folder either), or containerd was asked in the
     // wrong namespace, which must not read as a footprint of nothing.
     if (!existsSync(join(engine.dockerRootDir, 'containers', c.id))) return null;
-    const { address, namespace } = containerd.endpoint;
-    throw new Error(`containerd at ${address} has no snapshot ${c.id.slice(0, 12)} in namespace ${namespace}; if the engine keeps its containers in another, set CONTAINERD_NAMESPACE`);
+    const { address, namespace, foundBy } = containerd.endpoint;
+    const next = foundBy === 'docker info' ? 'the engine named that namespace: is the watchdog asking the containerd the engine uses?' : 'if the engine keeps its containers in another, set CONTAINERD_NAMESPACE';
+    throw new Error(`containerd at ${address} has no snapshot ${c.id.slice(0, 12)} in namespace ${namespace}; ${next}`);
   };
 }

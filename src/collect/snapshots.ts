@@ -5,6 +5,7 @@
 
 import { existsSync } from 'node:fs';
 import { basename, dirname } from 'node:path';
+import pMap from 'p-map';
 // Types only: the client (and grpc-js, ~40 ms) is loaded by openContainerd, when needed.
 import type { ContainerdClient, ContainerdEndpoint, ContainerdError } from '../engine/containerd.js';
 import type { InfoResponse } from '../engine/shapes.js';
@@ -32,6 +33,25 @@ export async function openContainerd(endpoint: ContainerdEndpoint): Promise<Cont
 }
 
 const option = (options: string[], name: string) => options.find((o) => o.startsWith(`${name}=`))?.slice(name.length + 1) ?? null;
+
+/** Each container's snapshot folders (containerSnapshotDirs), or its error, asked a few
+ *  at a time. A containerd that stops answering (UNAVAILABLE, DEADLINE_EXCEEDED) fails
+ *  the rest at once: a 10 s deadline for each of a thousand containers would hold the
+ *  run, and its lock, for minutes. */
+export async function snapshotDirsOf(containerd: ContainerdClient, snapshotter: string, containerIds: string[]): Promise<Map<string, string[] | null | Error>> {
+  const dirs = new Map<string, string[] | null | Error>();
+  let gaveUp: Error | null = null;
+  await pMap(
+    containerIds,
+    async (id) => {
+      const found = gaveUp ?? (await containerSnapshotDirs(containerd, snapshotter, id).catch((error: Error) => error));
+      if (found instanceof Error && (found as Partial<ContainerdError>).unreachable) gaveUp = found;
+      dirs.set(id, found);
+    },
+    { concurrency: 16 },
+  );
+  return dirs;
+}
 
 /** The folders of a container's own snapshots (its writable one and the -init ones under
  *  it: `<id>-init`, and with userns-remap a chowned `<id>-init-<uid>-<gid>` copy), each

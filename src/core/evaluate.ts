@@ -5,7 +5,7 @@
 
 import prettyBytes from 'pretty-bytes';
 import type { ContainerFacts, Finding, Severity, Snapshot, Space, SpaceName } from './model.js';
-import { isExited } from './model.js';
+import { diskCost, isExited } from './model.js';
 import { inodeFraction, usedFraction } from './storage.js';
 import { logLimitBytes } from './logs.js';
 import type { Level, LogPolicy, Thresholds } from './policy.js';
@@ -178,7 +178,8 @@ function exitedFindings(snapshot: Snapshot): Finding[] {
   if (!snapshot.usage) return [];
   const measured = snapshot.containers.filter((c) => isExited(c.state) && c.footprint !== null);
   if (measured.length === 0) return [];
-  const footprint = measured.reduce((a, c) => a + c.footprint!.bytes, 0);
+  // As the report's total counts them (core/report.ts).
+  const footprint = measured.reduce((a, c) => a + diskCost(c.footprint!.bytes, c.sizeRwBytes)!, 0);
   // Their logs live in the container directories too, but an uncapped log is
   // UNBOUNDED_LOG's business: the overhead is what is left.
   const logs = measured.reduce((a, c) => a + (c.logFiles?.bytes ?? 0), 0);
@@ -186,7 +187,8 @@ function exitedFindings(snapshot: Snapshot): Finding[] {
   const overhead = footprint - logs - sizeRw;
   if (overhead < EXITED_OVERHEAD.minBytes || footprint - logs < sizeRw * EXITED_OVERHEAD.ratio) return [];
   const inodes = measured.reduce((a, c) => a + c.footprint!.inodes, 0);
-  const capacity = snapshot.storage?.data?.totalBytes ?? null;
+  // The writable layers' filesystem: containerd's, when it has one of its own.
+  const capacity = (snapshot.storage?.imageStore ?? snapshot.storage)?.data?.totalBytes ?? null;
   const heavy = overhead >= EXITED_OVERHEAD.warningBytes || (capacity !== null && overhead >= capacity * EXITED_OVERHEAD.warningShare);
   return [
     {

@@ -114,6 +114,14 @@ export function isExited(state: string): boolean {
   return state === 'exited' || state === 'dead' || state === 'created';
 }
 
+/** What an exited container counts for on disk: its footprint, but never less than
+ *  what `docker system df` counts for it (issue #10: du counts blocks, the engine a
+ *  sparse file's apparent size); its SizeRw alone when the footprint is unmeasured. */
+export function diskCost(footprintBytes: number | null, sizeRwBytes: number | null): number | null {
+  if (footprintBytes === null) return sizeRwBytes;
+  return Math.max(footprintBytes, sizeRwBytes ?? 0);
+}
+
 /** States in which a container runs, or is about to. */
 export function isActive(state: string): boolean {
   return state === 'running' || state === 'paused' || state === 'restarting';

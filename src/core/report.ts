@@ -5,7 +5,7 @@
 import type { z } from 'zod';
 import { logLimitBytes } from './logs.js';
 import type { CollectorTiming, ContainerFacts, Finding, Snapshot, Usage } from './model.js';
-import { isExited } from './model.js';
+import { diskCost, isExited } from './model.js';
 import type { containerReportSchema, reportSchema } from './report-schema.js';
 import { NO_TRENDS, type Trends } from './trends.js';
 
@@ -43,14 +43,12 @@ function total(values: Array<number | null>): number | null {
   return values.length > 0 && measured.length === 0 ? null : measured.reduce((a, b) => a + b, 0);
 }
 
-/** What the exited containers take on disk: null when none could be measured (never a
- *  number that reads as measured); otherwise each container counts with at least what
- *  `docker system df` counts for it (issue #10), whether its footprint could not be
- *  measured or was measured smaller (du counts blocks; the engine counts a sparse
- *  file's apparent size), so the total is never below the exited SizeRw. */
+/** What the exited containers take on disk: null when there are some and none could be
+ *  measured (never a number that reads as measured); otherwise each counts with its
+ *  diskCost, so the total is never below the exited SizeRw (issue #10). */
 function exitedFootprint(exited: ContainerReport[]): number | null {
-  if (!exited.some((c) => c.footprintBytes !== null)) return null;
-  return exited.reduce((sum, c) => sum + Math.max(c.footprintBytes ?? 0, c.sizeRwBytes ?? 0), 0);
+  if (exited.length > 0 && !exited.some((c) => c.footprintBytes !== null)) return null;
+  return exited.reduce((sum, c) => sum + (diskCost(c.footprintBytes, c.sizeRwBytes) ?? 0), 0);
 }
 
 function usageLines(usage: Usage | null): Report['usage'] {

@@ -10,14 +10,15 @@ import Docker from 'dockerode';
 import type { SystemDfResponse } from '../core/usage.js';
 import { ConfigError, EngineUnreachableError, WatchdogError } from '../errors.js';
 import type { EngineAddress } from './host.js';
-import type { ContainerInspect, ContainerSummary, InfoResponse, VersionResponse } from './shapes.js';
+import type { ContainerInspect, ContainerSummary, InfoResponse } from './shapes.js';
 
 export interface EngineClient {
   readonly address: EngineAddress;
   /** Whether the engine answers, and the API version to speak with it from then on. */
   ping(): Promise<void>;
+  /** The engine's own API version, as its last ping said; null before, or if it did not. */
+  apiVersion(): string | null;
   info(): Promise<InfoResponse>;
-  version(): Promise<VersionResponse>;
   /** Expensive on the engine (walks every writable layer): call at most once a run. */
   systemDf(): Promise<SystemDfResponse>;
   /** Every container, or only the active ones (running, paused, restarting): the
@@ -155,13 +156,16 @@ export function connectEngine(address: EngineAddress): EngineClient {
       throw translate(address, what, error);
     }
   };
+  let engineApiVersion: string | null = null;
   return {
     address,
+    apiVersion: () => engineApiVersion,
     ping: async () => {
       try {
         // As the docker CLI negotiates: /_ping's API-Version header says which API to
         // speak (not /version, which makes the engine ask containerd and run runc).
         const apiVersion = await pingForApiVersion(docker, AbortSignal.timeout(PING_TIMEOUT_MS));
+        engineApiVersion = apiVersion ?? null;
         const speak = negotiateApiVersion(apiVersion);
         // docker-modem puts this before every path: /v1.45/containers/json.
         if (speak) (docker.modem as { version?: string }).version = `v${speak}`;
@@ -173,7 +177,6 @@ export function connectEngine(address: EngineAddress): EngineClient {
       }
     },
     info: () => call('GET /info', () => docker.info() as Promise<InfoResponse>),
-    version: () => call('GET /version', () => docker.version() as Promise<VersionResponse>),
     // dockerode's df() drops query parameters; verbose=1 makes API 1.52+ engines list
     // the containers (with SizeRw) as older ones always do.
     systemDf: () =>

@@ -100,11 +100,11 @@ export class ContainerdClient {
   private failure(method: string, error: ServiceError): ContainerdError {
     // grpc-js appends an empty "Resolution note:" to a connection's failure.
     const detail = (error.details || error.message).replace(/\s*Resolution note:\s*$/, '');
-    const where = `containerd at ${this.endpoint.address} (found by ${this.endpoint.foundBy})`;
-    const what =
-      error.code === GRPC_UNAVAILABLE
-        ? `${where} cannot be reached (${detail}); is it running, and is this run root? Set CONTAINERD_ADDRESS if the engine uses another`
-        : `${where} answered ${method}: ${detail}; check CONTAINERD_ADDRESS and CONTAINERD_NAMESPACE`;
+    const { address, foundBy } = this.endpoint;
+    const where = `containerd at ${address} (found by ${foundBy})`;
+    // The engine's own answer cannot be overridden: the watchdog must see what it sees.
+    const next = foundBy === 'docker info' ? "run the watchdog as root on the engine's host, in its mount namespace" : 'set CONTAINERD_ADDRESS and CONTAINERD_NAMESPACE to the ones the engine uses';
+    const what = error.code === GRPC_UNAVAILABLE ? `${where} cannot be reached (${detail}); is it running? Else ${next}` : `${where} answered ${method}: ${detail}; ${next}`;
     return new ContainerdError(what, error.code ?? null);
   }
 

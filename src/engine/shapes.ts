@@ -17,11 +17,6 @@ export interface InfoResponse {
   Containerd?: { Address?: string; Namespaces?: { Containers?: string; Plugins?: string } } | null;
 }
 
-export interface VersionResponse {
-  Version?: string;
-  ApiVersion?: string;
-}
-
 export interface ContainerSummary {
   Id: string;
   Names?: string[];

@@ -19,7 +19,7 @@ function fakeEngine(overrides: Partial<EngineClient> = {}): EngineClient {
     address: { kind: 'unix', url: 'unix:///fake.sock', socketPath: '/fake.sock' },
     ping: async () => {},
     info: async () => ({ ServerVersion: '20.10.24', Driver: 'overlay2', DriverStatus: [], DockerRootDir: '/nonexistent/docker' }),
-    version: async () => ({ Version: '20.10.24', ApiVersion: '1.41' }),
+    apiVersion: () => '1.41',
     systemDf: async () => ({ LayersSize: 0, Images: [], Containers: [{ Id: 'c1', State: 'running', SizeRw: 10 }], Volumes: [], BuildCache: [] }),
     listContainers: async () => [
       { Id: 'c1', Names: ['/web'], Image: 'nginx', State: 'running' },

@@ -57,10 +57,11 @@ function storageSection(report: Report, now: Date, history: History | undefined)
     if (inodes) rows.push(['  inodes', `${count(inodes.used)} used`, `${count(inodes.total - inodes.used)} free`, `of ${count(inodes.total)}`, percent(inodeFraction(inodes))]);
   }
   const lines = [`Storage: ${visible(title)}`, ...table(rows, ['l', 'r', 'r', 'r', 'r'])];
-  // The containerd image store on a filesystem of its own (issue #10): what of it is
-  // the images', and what the containers' writable layers, as `docker system df` counts.
+  // The containerd image store on a filesystem of its own (issue #10): what of it is the
+  // images' and writable layers', by docker system df, whose Images line (LayersSize)
+  // counts the writable snapshots too on this store (measured on 26.1).
   if (s.imageStore) {
-    const share = report.usage ? `: images ${bytes(report.usage.images.sizeBytes)}, containers' writable layers ${bytes(report.usage.containers.sizeBytes)} (docker system df)` : '';
+    const share = report.usage ? `: ${bytes(report.usage.images.sizeBytes)} of it by docker system df (its Images line counts the writable layers too on this store)` : '';
     lines.push(`  containerd keeps images and writable layers in ${visible(s.imageStore.path)}${share}`);
   }
   if (s.thinPool?.minimumFreeBytes != null) lines.push(`  the engine stops creating containers below ${bytes(s.thinPool.minimumFreeBytes)} free (Thin Pool Minimum Free Space)`);

@@ -44,7 +44,9 @@ describe('watchdog rotate', () => {
     for (let i = 0; i < 20; i++) {
       const { code, stdout, stderr } = await rotate('counter');
       expect(stderr).toBe('');
-      expect(code).toBe(0);
+      // With what the run said: a CI run saw exit 1 here once (of some 15 runs), and the
+      // finding behind it is what to look at.
+      expect(code, `rotate said: ${stdout}`).toBe(0);
       const result = JSON.parse(stdout).results[0];
       expect(result).toMatchObject({ outcome: 'done' });
       pauses.push(result.pauseMs);

@@ -66,6 +66,9 @@ async function copyRange(fd: number, from: number, to: number, gzip: ReturnType<
   return offset;
 }
 
+/** Rounds of settling and copying while the writer is frozen (finish() in copyAndTruncate). */
+const DRAIN_ROUNDS = 5;
+
 /** The engine copies what the container wrote to the log asynchronously: after the
  *  freeze, wait until the file stops growing so no line is still on its way. */
 async function settledSize(path: string): Promise<number> {
@@ -221,7 +224,16 @@ async function copyAndTruncate(
   const finish = async (copiedSoFar: number): Promise<number> => {
     const end = await settledSize(logPath);
     if (end < copiedSoFar) throw new RotationError('failed', 'the log shrank while it was being copied (another tool truncated it?); nothing was truncated');
-    const copied = await copyRange(logFd, copiedSoFar, end, gzip);
+    let copied = await copyRange(logFd, copiedSoFar, end, gzip);
+    // A busy engine can pause longer than settledSize's quiet moment while it drains
+    // what the frozen writer left in its pipe (at most the pipe's buffer): copy what came
+    // since, until the size holds. Without this a CI run under load failed one rotation
+    // in 20 with "the log grew while the container was paused".
+    for (let round = 0; round < DRAIN_ROUNDS; round++) {
+      const now = await settledSize(logPath);
+      if (now === copied) break;
+      copied = await copyRange(logFd, copied, now, gzip);
+    }
     gzip.end();
     // Finished, fsynced (`flush`) and closed by the stream.
     await written;

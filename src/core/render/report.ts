@@ -4,7 +4,7 @@
 import type { Forecast } from '../forecast.js';
 import { sparkline } from '../forecast.js';
 import { ago, formatDuration } from '../durations.js';
-import type { History, Space } from '../model.js';
+import type { History, Inodes, Space } from '../model.js';
 import { isExited } from '../model.js';
 import type { ContainerReport, Report } from '../report.js';
 import { inodeFraction, usedFraction } from '../storage.js';
@@ -24,6 +24,10 @@ export interface RenderOptions {
 
 function spaceLine(label: string, space: Space): string[] {
   return [label, `${bytes(space.usedBytes)} used`, `${bytes(space.availableBytes)} available`, `of ${bytes(space.totalBytes)}`, percent(usedFraction(space))];
+}
+
+function inodeLine(label: string, inodes: Inodes): string[] {
+  return [label, `${count(inodes.used)} used`, `${count(inodes.total - inodes.used)} free`, `of ${count(inodes.total)}`, percent(inodeFraction(inodes))];
 }
 
 const rate = (perHour: number | null, amount: (n: number) => string = prettyBytes): string => (perHour === null ? '' : `${perHour < 0 ? '-' : '+'}${amount(Math.abs(perHour))}/h`);
@@ -50,11 +54,10 @@ function storageSection(report: Report, now: Date, history: History | undefined)
   const rows: string[][] = [];
   if (s.data) rows.push(spaceLine('data', s.data));
   if (s.metadata) rows.push(spaceLine('metadata', s.metadata));
-  if (s.inodes) rows.push(['inodes', `${count(s.inodes.used)} used`, `${count(s.inodes.total - s.inodes.used)} free`, `of ${count(s.inodes.total)}`, percent(inodeFraction(s.inodes))]);
+  if (s.inodes) rows.push(inodeLine('inodes', s.inodes));
   if (s.imageStore) {
     rows.push(spaceLine('containerd', s.imageStore.data));
-    const inodes = s.imageStore.inodes;
-    if (inodes) rows.push(['  inodes', `${count(inodes.used)} used`, `${count(inodes.total - inodes.used)} free`, `of ${count(inodes.total)}`, percent(inodeFraction(inodes))]);
+    if (s.imageStore.inodes) rows.push(inodeLine('  inodes', s.imageStore.inodes));
   }
   const lines = [`Storage: ${visible(title)}`, ...table(rows, ['l', 'r', 'r', 'r', 'r'])];
   // The containerd image store on a filesystem of its own (issue #10): what of it is the

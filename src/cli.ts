@@ -155,6 +155,18 @@ export function buildProgram(io: Io, done: (outcome: Outcome) => void): Command 
     });
 
   program
+    .command('watch')
+    .description(
+      "Run as a daemon (for systemd): watch every json-file log without max-size and rotate it as it crosses logs.maxSize, follow the engine's events (a container that ends has its drift classified at once), measure the space every watch.spaceInterval and alert on runaway growth, and do what check does every watch.interval. Needs a local engine. SIGHUP reloads the configuration; SIGTERM ends it, unpausing first.",
+    )
+    .addOption(new Option('--log-format <format>', 'one line per event: text for people and journald, or json (one object per line)').choices(['text', 'json']).default('text'))
+    .addHelpText('after', '\nIt runs until stopped: exit 143 on SIGTERM, 130 on SIGINT. It exits at once with 3 if the engine cannot be reached at start, 64 for a remote engine, 78 for a bad configuration.')
+    .action(async (opts: { logFormat: 'text' | 'json' }) => {
+      const { watchCommand } = await import('./commands/watch.js');
+      done(await watchCommand({ ...globals(), ...opts }, io));
+    });
+
+  program
     .command('journal')
     .description('Show what the watchdog did: every action with its time, target, reason and the bytes it freed.')
     .option('--since <duration>', 'how far back, with a unit: e.g. 7d, 12h, 30m', '7d')

@@ -19,6 +19,7 @@ const io: Io = {
   stdoutIsTerminal: Boolean(process.stdout.isTTY),
   colorCapable: Boolean(process.stdout.isTTY) && !('NO_COLOR' in process.env) && process.env.TERM !== 'dumb',
   inFlight,
+  onHangup: (handler) => void process.on('SIGHUP', handler),
 };
 
 /** A bug, not bad input: one line, and the stack only when asked. */

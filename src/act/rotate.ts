@@ -35,6 +35,11 @@ export interface RotationContext {
 }
 
 const CHUNK = 1 << 20;
+/** gzip's fastest level: a log written at 25 MB/s (a tight loop through the engine, on the
+ *  2-core test machine) is compressed at 58 MB/s at level 1 against 41 MB/s at the
+ *  default 6, for archives 9 % larger (10.5 MB against 9.6 MB per 100 MB of log). A
+ *  rotation has to outrun the writer it rotates (issue #11). */
+const ARCHIVE_LEVEL = 1;
 /** What may be left to copy while the container is frozen. */
 const CATCH_UP_BYTES = 256 << 10;
 
@@ -88,7 +93,7 @@ async function settledSize(path: string): Promise<number> {
 function archiveBytesNeeded(fd: number, size: number): number {
   const sample = Buffer.allocUnsafe(Math.min(size, CHUNK));
   const read = readSync(fd, sample, 0, sample.length, 0);
-  const ratio = read > 0 ? Math.min(1, gzipSync(sample.subarray(0, read), { level: 1 }).length / read) : 1;
+  const ratio = read > 0 ? Math.min(1, gzipSync(sample.subarray(0, read), { level: ARCHIVE_LEVEL }).length / read) : 1;
   return Math.ceil(size * ratio * 1.1) + CHUNK;
 }
 
@@ -204,7 +209,7 @@ async function copyAndTruncate(
   archive: string,
 ): Promise<RotationResult & { archive: string | null }> {
   const result = { containerId: item.containerId, name: item.name, archive, bytesArchived: 0, pauseMs: null };
-  const gzip = createGzip();
+  const gzip = createGzip({ level: ARCHIVE_LEVEL });
   // Through a pipeline, so that a write error (a full disk) reaches this function
   // instead of killing the process with the container frozen.
   const written = pipeline(gzip, out.stream);

@@ -5,6 +5,7 @@ import { sortFindings, stateFindings } from '../core/evaluate.js';
 import { buildReport } from '../core/report.js';
 import { renderText } from '../core/render/report.js';
 import type { Outcome } from '../core/outcome.js';
+import { runningDaemon } from '../pipeline/daemon-lease.js';
 import { gather } from '../pipeline/gather.js';
 import { writeJson, type Io } from '../pipeline/io.js';
 import { record } from '../pipeline/record.js';
@@ -24,7 +25,7 @@ export function reportCommand(options: ReportOptions, io: Io): Promise<Outcome> 
     record(run, pass);
     const findings = sortFindings([...pass.findings, ...stateFindings(run.storeProblems)]);
 
-    const report = buildReport(pass.snapshot, findings, pass.timings, pass.trends);
+    const report = buildReport(pass.snapshot, findings, pass.timings, pass.trends, runningDaemon(run.statePath, io, run.db));
     if (options.json) writeJson(io, report);
     else io.stdout.write(renderText(report, { color: options.color && io.colorCapable, now: pass.now, top: options.top, history: pass.history }));
     return { findings };

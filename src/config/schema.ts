@@ -67,6 +67,9 @@ const duration = z.string().transform((value, ctx) => {
   return ms;
 });
 
+/** A duration of at least `minMs`: a daemon interval of 0 would spin. */
+const durationAtLeast = (minMs: number, shown: string) => duration.refine((ms) => ms >= minMs, `must be at least ${shown}`);
+
 const absolutePath = z.string().startsWith('/', 'must be an absolute path');
 
 /** CR, LF and other control characters would let a value write mail headers of its own. */
@@ -197,6 +200,21 @@ const schemaFor = (host: ConfigHost | null) => z.strictObject({
   /** df walks every writable layer and holds container locks: too costly for every
    *  timer run on a big host, so an answer is reused this long. */
   usage: z.strictObject({ maxAge: duration.prefault('1h') }).prefault({}),
+  /** `watchdog watch`, the daemon (issue #11). */
+  watch: z
+    .strictObject({
+      /** A full pass (what `check` does) this often. */
+      interval: durationAtLeast(10_000, '10s').prefault('5m'),
+      /** statfs of DockerRootDir (and containerd's root) this often. */
+      spaceInterval: durationAtLeast(1_000, '1s').prefault('10s'),
+      /** At most one rotation per container this often: a writer that refills its log at
+       *  once must not make the daemon spin. */
+      minRotateInterval: durationAtLeast(1_000, '1s').prefault('30s'),
+      /** RUNAWAY_LOG / SPACE_RUNAWAY when the space left lasts less than this at the
+       *  growth of the last minute. */
+      horizon: durationAtLeast(60_000, '1m').prefault('1h'),
+    })
+    .prefault({}),
   alerts: z
     .strictObject({
       email: emailOf(host).nullable().default(null),

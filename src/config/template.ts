@@ -37,6 +37,12 @@ escalation:                 # under disk pressure, prune sooner
 usage:
   maxAge: 1h                # reuse a docker system df answer this long
 
+watch:                      # watchdog watch, the daemon
+  interval: 5m              # a full pass (what check does) this often
+  spaceInterval: 10s        # statfs of DockerRootDir (and containerd's root) this often
+  minRotateInterval: 30s    # at most one rotation per container this often
+  horizon: 1h               # RUNAWAY_LOG / SPACE_RUNAWAY when the space left lasts less than this
+
 alerts:
   cooldown: 6h              # a problem that keeps firing is mailed again after this
   # heartbeat: 24h          # an "all quiet" mail when nothing was sent for this long

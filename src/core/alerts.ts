@@ -82,6 +82,10 @@ function alertKeyOf(finding: Finding): string | null {
       return `frozen:${finding.containerId}`;
     case 'ROTATION_NO_SPACE':
       return 'archive-space';
+    case 'RUNAWAY_LOG':
+      return `runaway:${finding.containerId}`;
+    case 'SPACE_RUNAWAY':
+      return 'space-runaway';
     case 'STATE_UNAVAILABLE':
       return 'state';
     case 'COLLECTOR_FAILED':

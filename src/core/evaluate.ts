@@ -41,7 +41,9 @@ function levelOf(value: number, level: Level): Severity | null {
 
 const bytes = (n: number): string => prettyBytes(n);
 
-function spaceFindings(snapshot: Snapshot, t: Thresholds): Finding[] {
+/** The space findings of a storage's figures: what evaluate says of them, and what the
+ *  daemon compares between two statfs ticks (issue #11). */
+export function spaceFindings(snapshot: Pick<Snapshot, 'storage'>, t: Thresholds): Finding[] {
   const storage = snapshot.storage;
   if (!storage) return [];
   const findings: Finding[] = [];

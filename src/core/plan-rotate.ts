@@ -57,3 +57,10 @@ export function planRotations(containers: ContainerFacts[], maxSize: number, sel
   if ('named' in selection) return selection.named.map((c) => decide(c, maxSize, true, false));
   return containers.map((c) => decide(c, maxSize, false, selection.runningOnly));
 }
+
+/** The daemon's item (issue #11): a watched log seen over maxSize. Its driver, bounds and
+ *  state were read when it started to be watched, and act/rotate.ts reads them again
+ *  just before it acts. */
+export function crossedLimit(log: { containerId: string; name: string; logPath: string; bytes: number }, maxSize: number): RotationItem {
+  return { ...log, action: 'rotate', code: 'over-limit', reason: `rotate: log ${prettyBytes(log.bytes)} is over logs.maxSize ${prettyBytes(maxSize)}` };
+}

@@ -31,6 +31,10 @@ export const findingCodeSchema = z.enum([
   'ALERT_DELIVERY_FAILED',
   'ACTION_FAILED',
   'COLLECTOR_FAILED',
+  // The daemon (issue #11): a log or the data space growing so fast that the space left
+  // lasts less than watch.horizon.
+  'RUNAWAY_LOG',
+  'SPACE_RUNAWAY',
 ]);
 
 /** Which of the engine's spaces a space finding is about: alerts are keyed by it. */
@@ -49,6 +53,8 @@ export const findingSchema = z.strictObject({
   logBytes: bytes.optional(),
   /** LOG_GROWTH: how fast the log grows. */
   bytesPerDay: z.number().optional(),
+  /** RUNAWAY_LOG, SPACE_RUNAWAY: the growth over the last minute. */
+  bytesPerSecond: z.number().optional(),
 });
 
 export const engineSchema = z.strictObject({
@@ -171,6 +177,8 @@ export const reportSchema = z.strictObject({
   findings: z.array(findingSchema),
   /** How long each collector took, and whether it worked (node_exporter style). */
   collectors: z.array(collectorTimingSchema),
+  /** A `watchdog watch` daemon holding this store's lease (issue #11); null when none runs. */
+  daemon: z.strictObject({ pid: z.number().int(), since: isoTime, lastFullPassAt: isoTime.nullable() }).nullable(),
 });
 
 /** The published JSON Schema (docs/report.schema.json), as text. */

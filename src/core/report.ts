@@ -57,7 +57,7 @@ function usageLines(usage: Usage | null): Report['usage'] {
   return lines;
 }
 
-export function buildReport(snapshot: Snapshot, findings: readonly Finding[], collectors: CollectorTiming[] = [], trends: Trends = NO_TRENDS): Report {
+export function buildReport(snapshot: Snapshot, findings: readonly Finding[], collectors: CollectorTiming[] = [], trends: Trends = NO_TRENDS, daemon: Report['daemon'] = null): Report {
   const containers = snapshot.containers.map((c) => containerReport(c, trends));
   const exited = containers.filter((c) => isExited(c.state));
   const local = snapshot.engine?.local ?? false;
@@ -78,5 +78,6 @@ export function buildReport(snapshot: Snapshot, findings: readonly Finding[], co
     },
     findings: [...findings],
     collectors,
+    daemon,
   };
 }

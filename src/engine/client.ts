@@ -34,7 +34,13 @@ export interface EngineClient {
   /** Freezes every process of a running container (cgroup freezer). */
   pauseContainer(id: string): Promise<void>;
   unpauseContainer(id: string): Promise<void>;
+  /** `GET /events` for containers' start, die, destroy and rename, from `since` (seconds
+   *  since the epoch) on: a stream of JSON lines that lasts until the engine goes away. */
+  containerEvents(since: number | null): Promise<NodeJS.ReadableStream>;
 }
+
+/** What the daemon follows (issue #11). */
+export const CONTAINER_EVENTS = ['start', 'die', 'destroy', 'rename'] as const;
 
 /** An engine request that reached the engine and failed. */
 export class EngineRequestError extends WatchdogError {
@@ -157,6 +163,9 @@ export function connectEngine(address: EngineAddress): EngineClient {
     }
   };
   let engineApiVersion: string | null = null;
+  // The event stream is quiet for hours on a calm host: it gets a client without the
+  // request timeout, which would cut it after two idle minutes.
+  let eventsDocker: Docker | null = null;
   return {
     address,
     apiVersion: () => engineApiVersion,
@@ -204,6 +213,13 @@ export function connectEngine(address: EngineAddress): EngineClient {
     removeContainer: (id, removeVolumes) => call(`DELETE /containers/${id.slice(0, 12)}`, async () => void (await docker.getContainer(id).remove({ v: removeVolumes }))),
     pauseContainer: (id) => call(`POST /containers/${id.slice(0, 12)}/pause`, async () => void (await docker.getContainer(id).pause())),
     unpauseContainer: (id) => call(`POST /containers/${id.slice(0, 12)}/unpause`, async () => void (await docker.getContainer(id).unpause())),
+    containerEvents: (since) =>
+      call('GET /events', async () => {
+        eventsDocker ??= withoutModemEnv(() => new Docker(dockerOptions(address)));
+        (eventsDocker.modem as { version?: string }).version = (docker.modem as { version?: string }).version;
+        const filters = { type: ['container'], event: [...CONTAINER_EVENTS] };
+        return (await eventsDocker.getEvents({ ...(since === null ? {} : { since }), filters: JSON.stringify(filters) } as Docker.GetEventsOptions)) as NodeJS.ReadableStream;
+      }),
     inspectContainer: async (id) => {
       try {
         return (await docker.getContainer(id).inspect()) as unknown as ContainerInspect;

@@ -14,6 +14,8 @@ export interface Io {
   colorCapable: boolean;
   /** What must be undone if the process is stopped mid-action (main.ts). */
   inFlight: InFlight;
+  /** SIGHUP (main.ts): the daemon reloads its configuration. */
+  onHangup?(handler: () => void): void;
 }
 
 /** JSON on stdout: indented for a person at a terminal, compact for the scripts that

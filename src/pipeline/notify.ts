@@ -6,7 +6,7 @@
 import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
 import type { Action } from '../core/actions.js';
-import { composeDigest, decideAlerts, decideUnitFailure, heartbeatDigest, heartbeatDue, testMessage, unitFailureMessage, type Digest } from '../core/alerts.js';
+import { composeDigest, decideAlerts, decideUnitFailure, heartbeatDigest, heartbeatDue, testMessage, unitFailureMessage, type Digest, type Notification } from '../core/alerts.js';
 import type { Finding } from '../core/model.js';
 import type { EmailSettings } from '../core/policy.js';
 import type { DeliveryError, Mailer } from '../notify/email.js';
@@ -102,9 +102,16 @@ export interface Notice {
   context: string[];
 }
 
-export async function notify(run: Run, notice: Notice): Promise<void> {
+/** The alert keys that changed and went into the outbox (the daemon logs them), and
+ *  what the delivery of the outbox gave. */
+export interface Notified {
+  notifications: Notification[];
+  delivery: Delivery | null;
+}
+
+export async function notify(run: Run, notice: Notice): Promise<Notified> {
   const { email, cooldown, heartbeat } = run.config.alerts;
-  if (!email) return;
+  if (!email) return { notifications: [], delivery: null };
   const at = notice.at.getTime();
   const host = notice.host || hostname();
   const book = bookOf(run.db, run.statePath, run.io.env, run.warn);
@@ -115,7 +122,7 @@ export async function notify(run: Run, notice: Notice): Promise<void> {
   else if (heartbeatDue(heartbeat, book.lastSentAt(), book.waiting(), at)) message = heartbeatDigest(input);
   book.record(next, queued(message), at);
   const { mailer, broken } = await mailerOf(email, run.io.env, run.warn);
-  await flushOutbox(book, mailer, () => run.io.now().getTime(), broken ? () => {} : run.warn);
+  return { notifications, delivery: await flushOutbox(book, mailer, () => run.io.now().getTime(), broken ? () => {} : run.warn) };
 }
 
 /** `watchdog alert failure UNIT`: mail that a unit failed, once per cooldown, through

@@ -36,7 +36,7 @@ function resolved(path: string): string {
 
 /** Archives and forensic bundles must not land inside the engine's own directory: the
  *  schema refuses the usual roots, this the engine's actual DockerRootDir. */
-export function requireUsableArchiveDir(run: Run, snapshot: Snapshot): void {
+export function requireUsableArchiveDir(run: Run, snapshot: Pick<Snapshot, 'engine'>): void {
   const root = snapshot.engine?.dockerRootDir;
   if (root) checkArchiveDir(run.config.logs.archiveDir, root);
 }
@@ -56,7 +56,7 @@ export function planRotation(run: Run, snapshot: Snapshot, named: ContainerFacts
   return planRotations(snapshot.containers, run.config.logs.maxSize, named ? { named } : { overLimit: true, runningOnly });
 }
 
-export async function rotateLogs(run: Run, snapshot: Snapshot, plan: RotationItem[], dryRun: boolean): Promise<Rotation> {
+export async function rotateLogs(run: Run, snapshot: Pick<Snapshot, 'engine'>, plan: RotationItem[], dryRun: boolean): Promise<Rotation> {
   requireUsableArchiveDir(run, snapshot);
   const { config } = run;
   const results: RotationResult[] = [];

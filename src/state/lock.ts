@@ -3,7 +3,7 @@
 // transaction on a side file: the kernel drops it when its holder dies, even by
 // SIGKILL, so a crashed run never leaves a stale lock behind.
 
-import { rmSync } from 'node:fs';
+import { existsSync, rmSync } from 'node:fs';
 import Database from 'better-sqlite3';
 import { UnknownError } from '../errors.js';
 
@@ -60,4 +60,20 @@ export function acquireRunLock(statePath: string, waitMs: number, store = stateP
       db.close();
     },
   };
+}
+
+/** Whether someone holds the lock at `<statePath>.lock` right now, asked without
+ *  waiting and without creating it: the daemon's lease (issue #11). */
+export function lockHeld(statePath: string): boolean {
+  const path = `${statePath}.lock`;
+  if (!existsSync(path)) return false;
+  let db: Database.Database;
+  try {
+    db = tryLock(path, 0);
+  } catch (error) {
+    return (error as { code?: string }).code === 'SQLITE_BUSY';
+  }
+  db.exec('ROLLBACK');
+  db.close();
+  return false;
 }

@@ -36,6 +36,9 @@ function fakeEngine(overrides: Partial<EngineClient> = {}): EngineClient {
     removeContainer: async () => {},
     pauseContainer: async () => {},
     unpauseContainer: async () => {},
+    containerEvents: async () => {
+      throw new Error('not used');
+    },
     ...overrides,
   };
 }

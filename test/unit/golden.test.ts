@@ -90,9 +90,9 @@ describe('golden files', () => {
   });
 
   it('the check output: news only, and the plans of a dry run', async () => {
-    await expect(renderCheck({ rotation, pruning, actions, findings: checkFindings, dryRun: false, maxSize: policy.logs.maxSize, top: 5 })).toMatchFileSnapshot(golden('check.txt'));
+    await expect(renderCheck({ rotation, pruning, actions, findings: checkFindings, dryRun: false, daemon: null, maxSize: policy.logs.maxSize, top: 5 })).toMatchFileSnapshot(golden('check.txt'));
     const dry = { plan: rotation.plan, results: [], archivesRemoved: [] };
-    await expect(renderCheck({ rotation: dry, pruning: { plan, results: [] }, actions: [], findings, dryRun: true, maxSize: policy.logs.maxSize, top: 5 })).toMatchFileSnapshot(golden('check-dry-run.txt'));
+    await expect(renderCheck({ rotation: dry, pruning: { plan, results: [] }, actions: [], findings, dryRun: true, daemon: null, maxSize: policy.logs.maxSize, top: 5 })).toMatchFileSnapshot(golden('check-dry-run.txt'));
   });
 
   it('the alert email', async () => {

@@ -58,9 +58,20 @@ export function renderDrift(rows: DriftRow[], findings: readonly Finding[]): str
  * failure, a container newly held), so that cron mails only news, followed by the
  * warning and critical findings that explain it. Nothing at all when nothing happened.
  */
-export function renderCheck(check: { rotation: Rotation | null; pruning: Pruning; actions: Action[]; findings: readonly Finding[]; dryRun: boolean; maxSize: number; top: number }): string {
+export function renderCheck(check: {
+  rotation: Rotation | null;
+  pruning: Pruning;
+  actions: Action[];
+  findings: readonly Finding[];
+  dryRun: boolean;
+  /** The `watchdog watch` daemon that acts on this host instead (issue #11). */
+  daemon: { pid: number; since: string } | null;
+  maxSize: number;
+  top: number;
+}): string {
   if (check.dryRun) {
-    return block([...(check.rotation ? rotationLines(check.rotation, false, check.maxSize) : []), ...pruneLines(check.pruning, check.actions, false), ...collectorLines(check.findings), DRY_RUN]);
+    const daemon = check.daemon ? [`watchdog watch (pid ${check.daemon.pid}, since ${check.daemon.since}) acts and mails for this host: check would do neither`] : [];
+    return block([...daemon, ...(check.rotation ? rotationLines(check.rotation, false, check.maxSize) : []), ...pruneLines(check.pruning, check.actions, false), ...collectorLines(check.findings), DRY_RUN]);
   }
   const news = check.actions.filter((a) => a.news);
   if (news.length === 0) return '';

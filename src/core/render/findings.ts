@@ -27,6 +27,8 @@ const GROUP_TITLE: Record<FindingCode, string> = {
   ALERT_DELIVERY_FAILED: 'alert deliveries failed',
   ACTION_FAILED: 'actions failed',
   COLLECTOR_FAILED: 'collectors failed',
+  RUNAWAY_LOG: 'logs fill the space within watch.horizon',
+  SPACE_RUNAWAY: 'spaces fill within watch.horizon',
 };
 
 /** Where one severity of a code means something of its own. */

@@ -146,8 +146,11 @@ export function renderText(report: Report, options: RenderOptions): string {
   const engineLine = e
     ? visible(`Engine: ${e.host}  Docker ${e.serverVersion} (API ${e.apiVersion})  ${e.containerdImageStore ? `containerd image store (${e.storageDriver} snapshotter)` : e.storageDriver}  ${e.dockerRootDir}  ${e.local ? 'local' : 'remote'}`)
     : 'Engine: not collected (see findings)';
+  const d = report.daemon;
+  // Only on a watched host (issue #11): an unwatched one keeps its report as it was.
+  const daemonLine = d ? [`Daemon: watchdog watch running since ${d.since} (pid ${d.pid}); last full pass ${d.lastFullPassAt ? ago(d.lastFullPassAt, options.now) : 'not yet'}`] : [];
   const sections = [
-    [paint('bold', `docker-watchdog report, ${report.generatedAt}`), engineLine],
+    [paint('bold', `docker-watchdog report, ${report.generatedAt}`), engineLine, ...daemonLine],
     storageSection(report, options.now, options.history),
     usageSection(report, options.now),
     logsSection(report, options.top, options.history),

@@ -1,0 +1,29 @@
+// What the store keeps of the `watchdog watch` daemon (issue #11): its pid, since when
+// it runs and its last full pass, for `report`. Whether it still runs is its lease's
+// business (pipeline/daemon-lease.ts): a killed daemon leaves this record behind.
+
+import { readMeta, writeMeta, type Db } from './store.js';
+
+export interface DaemonRecord {
+  pid: number;
+  /** ISO times. */
+  since: string;
+  lastFullPassAt: string | null;
+}
+
+const KEY = 'daemon';
+
+export function readDaemonRecord(db: Db): DaemonRecord | null {
+  const text = readMeta(db, KEY);
+  if (!text) return null;
+  try {
+    const value = JSON.parse(text) as DaemonRecord;
+    return typeof value.pid === 'number' && typeof value.since === 'string' ? { pid: value.pid, since: value.since, lastFullPassAt: value.lastFullPassAt ?? null } : null;
+  } catch {
+    return null;
+  }
+}
+
+export function writeDaemonRecord(db: Db, record: DaemonRecord): void {
+  writeMeta(db, KEY, JSON.stringify(record));
+}

@@ -17,7 +17,8 @@ export interface LogWatch {
 export interface LogWatchEvents {
   /** A watched file's size, whenever it changed (at most every 50 ms per file). */
   size(path: string, bytes: number): void;
-  /** Inotify ran out: `paths` are polled from now on. Said once per fallback. */
+  /** Inotify ran out: `paths` are polled from now on. Said once (the first time);
+   *  polled() tells how many are polled since. */
   polling(paths: number, reason: string): void;
   error(message: string): void;
 }
@@ -25,11 +26,12 @@ export interface LogWatchEvents {
 const POLL_INTERVAL_MS = 1000;
 const OUT_OF_WATCHES = new Set(['ENOSPC', 'EMFILE']);
 
-export function watchLogs(events: LogWatchEvents, options: { forcePolling?: boolean } = {}): LogWatch {
+export function watchLogs(events: LogWatchEvents): LogWatch {
   const watched = new Set<string>();
   const common = { persistent: true, ignoreInitial: true, alwaysStat: true, atomic: false, awaitWriteFinish: false } as const;
   let polling: FSWatcher | null = null;
   const pollingPaths = new Set<string>();
+  let told = false;
   const onChange = (path: string, stats?: Stats) => {
     if (stats && watched.has(path)) events.size(path, stats.size);
   };
@@ -45,7 +47,8 @@ export function watchLogs(events: LogWatchEvents, options: { forcePolling?: bool
       inotify.unwatch(path);
       poller().add(path);
     }
-    events.polling(fresh.length, reason);
+    if (!told) events.polling(fresh.length, reason);
+    told = true;
   };
   const inotify = watch([], { ...common, usePolling: false })
     .on('change', onChange)
@@ -64,12 +67,7 @@ export function watchLogs(events: LogWatchEvents, options: { forcePolling?: bool
     add(path) {
       if (watched.has(path)) return;
       watched.add(path);
-      if (options.forcePolling) {
-        pollingPaths.add(path);
-        poller().add(path);
-      } else {
-        inotify.add(path);
-      }
+      inotify.add(path);
     },
     remove(path) {
       if (!watched.delete(path)) return;

@@ -21,6 +21,6 @@ function sayer(io: Io, format: WatchOptions['logFormat']): Say {
 }
 
 export async function watchCommand(options: WatchOptions, io: Io): Promise<Outcome> {
-  await runDaemon(options, io, sayer(io, options.logFormat), { onHangup: (handler) => io.onHangup?.(handler), forcePolling: io.env.WATCHDOG_WATCH_POLL === '1' });
+  await runDaemon(options, io, sayer(io, options.logFormat), { onHangup: (handler) => io.onHangup?.(handler) });
   return DONE;
 }

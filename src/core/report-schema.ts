@@ -178,7 +178,7 @@ export const reportSchema = z.strictObject({
   /** How long each collector took, and whether it worked (node_exporter style). */
   collectors: z.array(collectorTimingSchema),
   /** A `watchdog watch` daemon holding this store's lease (issue #11); null when none runs. */
-  daemon: z.strictObject({ pid: z.number().int(), since: isoTime, lastFullPassAt: isoTime.nullable() }).nullable(),
+  daemon: z.strictObject({ pid: z.number().int(), since: isoTime, lastFullPassAt: isoTime.nullable(), polledLogs: z.number().int().min(0) }).nullable(),
 });
 
 /** The published JSON Schema (docs/report.schema.json), as text. */

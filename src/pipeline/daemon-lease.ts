@@ -37,5 +37,5 @@ export function takeDaemonLease(statePath: string, io: Io): RunLock {
 export function runningDaemon(statePath: string, io: Io, db: Db): DaemonRecord | null {
   if (!lockHeld(leasePath(statePath, io))) return null;
   // Held, but not yet recorded (the daemon's first pass is under way): it still runs.
-  return readDaemonRecord(db) ?? { pid: 0, since: io.now().toISOString(), lastFullPassAt: null };
+  return readDaemonRecord(db) ?? { pid: 0, since: io.now().toISOString(), lastFullPassAt: null, polledLogs: 0 };
 }

@@ -50,9 +50,6 @@ export type Say = (event: string, message: string, fields?: Record<string, unkno
 export interface DaemonHooks {
   /** SIGHUP: reload the configuration. */
   onHangup(handler: () => void): void;
-  /** Poll the watched files instead of inotify (WATCHDOG_WATCH_POLL=1; tests, and
-   *  filesystems where inotify sees nothing). */
-  forcePolling: boolean;
 }
 
 /** Reconnection to an engine that went away: 1 s, doubling, at most 30 s between tries. */
@@ -158,10 +155,9 @@ export async function runDaemon(options: RunOptions, io: Io, say: Say, hooks: Da
         grew(t, bytes);
         consider(t);
       },
-      polling: (paths, reason) => say('polling', `${paths} log file${paths === 1 ? ' is' : 's are'} polled once a second from now on: ${reason}`, { paths }),
+      polling: (paths, reason) => say('polling', `${reason}: log files that cannot be watched are polled once a second from now on (report says how many)`, { paths }),
       error: (message) => say('warning', `watching the logs: ${message}`),
     },
-    { forcePolling: hooks.forcePolling },
   );
 
   function grew(t: Tracked, bytes: number): void {
@@ -280,7 +276,7 @@ export async function runDaemon(options: RunOptions, io: Io, say: Say, hooks: Da
     if (ids.length > 0) await classifyDeaths(ids);
     const full = await exclusive('the full pass', async (run) => {
       const done = await fullPass(run, { dryRun: false, rotate: false, act: true, extraFindings: liveFindings() });
-      storeWrite(run, 'the daemon record', () => writeDaemonRecord(run.db, { pid: process.pid, since: startedAt.toISOString(), lastFullPassAt: done.pass.now.toISOString() }));
+      storeWrite(run, 'the daemon record', () => writeDaemonRecord(run.db, { pid: process.pid, since: startedAt.toISOString(), lastFullPassAt: done.pass.now.toISOString(), polledLogs: logs.polled() }));
       return done;
     });
     if (!full) return;
@@ -490,7 +486,6 @@ export async function runDaemon(options: RunOptions, io: Io, say: Say, hooks: Da
     finished();
   });
 
-  if (hooks.forcePolling) say('polling', 'every log file is polled once a second: WATCHDOG_WATCH_POLL is set', { paths: 0 });
   // The first pass must reach the engine: without its facts there is nothing to watch.
   await client.ping();
   await passNow('start');

@@ -9,6 +9,8 @@ export interface DaemonRecord {
   /** ISO times. */
   since: string;
   lastFullPassAt: string | null;
+  /** Logs polled because the kernel's inotify watches ran out. */
+  polledLogs: number;
 }
 
 const KEY = 'daemon';
@@ -18,7 +20,7 @@ export function readDaemonRecord(db: Db): DaemonRecord | null {
   if (!text) return null;
   try {
     const value = JSON.parse(text) as DaemonRecord;
-    return typeof value.pid === 'number' && typeof value.since === 'string' ? { pid: value.pid, since: value.since, lastFullPassAt: value.lastFullPassAt ?? null } : null;
+    return typeof value.pid === 'number' && typeof value.since === 'string' ? { pid: value.pid, since: value.since, lastFullPassAt: value.lastFullPassAt ?? null, polledLogs: value.polledLogs ?? 0 } : null;
   } catch {
     return null;
   }

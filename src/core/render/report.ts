@@ -148,7 +148,7 @@ export function renderText(report: Report, options: RenderOptions): string {
     : 'Engine: not collected (see findings)';
   const d = report.daemon;
   // Only on a watched host (issue #11): an unwatched one keeps its report as it was.
-  const daemonLine = d ? [`Daemon: watchdog watch running since ${d.since} (pid ${d.pid}); last full pass ${d.lastFullPassAt ? ago(d.lastFullPassAt, options.now) : 'not yet'}`] : [];
+  const daemonLine = d ? [`Daemon: watchdog watch running since ${d.since} (pid ${d.pid}); last full pass ${d.lastFullPassAt ? ago(d.lastFullPassAt, options.now) : 'not yet'}${d.polledLogs > 0 ? `; ${count(d.polledLogs)} log${d.polledLogs === 1 ? '' : 's'} polled, as inotify watches ran out (raise fs.inotify.max_user_watches)` : ''}`] : [];
   const sections = [
     [paint('bold', `docker-watchdog report, ${report.generatedAt}`), engineLine, ...daemonLine],
     storageSection(report, options.now, options.history),

@@ -21,6 +21,25 @@ describe('parseConfig', () => {
     expect(d.escalation).toEqual({ warning: { maxAge: 6 * 3_600_000 }, critical: { maxAge: 3_600_000 } });
     expect(d.usage.maxAge).toBe(3_600_000);
     expect(d.alerts).toEqual({ email: null, cooldown: 6 * 3_600_000, heartbeat: null });
+    expect(d.watch).toEqual({ interval: 300_000, spaceInterval: 10_000, minRotateInterval: 30_000, horizon: 3_600_000 });
+  });
+
+  it('refuses daemon intervals that would make it spin (issue #11)', () => {
+    const problems = (text: string) => {
+      try {
+        parseConfig(text, 'x.yaml');
+        return [];
+      } catch (error) {
+        return (error as ConfigError).message.split('\n').slice(1).map((l) => l.trim());
+      }
+    };
+    expect(problems('watch:\n  spaceInterval: 0s\n  minRotateInterval: 10ms\n  interval: 5s\n  horizon: 30s\n')).toEqual([
+      'watch.interval: must be at least 10s',
+      'watch.spaceInterval: must be at least 1s',
+      'watch.minRotateInterval: must be at least 1s',
+      'watch.horizon: must be at least 1m',
+    ]);
+    expect(parseConfig('watch:\n  minRotateInterval: 2s\n', 'x.yaml').watch.minRotateInterval).toBe(2_000);
   });
 
   it('reads thresholds as percentages and sizes as decimal bytes', () => {

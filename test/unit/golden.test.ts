@@ -14,6 +14,7 @@ import { planRotations } from '../../src/core/plan-rotate.js';
 import { renderCheck, renderPruning } from '../../src/core/render/actions.js';
 import { renderText } from '../../src/core/render/report.js';
 import { buildReport } from '../../src/core/report.js';
+import { runawayFindings } from '../../src/core/runaway.js';
 import { filesystemInodes, filesystemSpace } from '../../src/core/storage.js';
 import { trendsOf } from '../../src/core/trends.js';
 import { busyDrift, busyHistory, busyHost, idOf, NOW } from '../fixtures/snapshots.js';
@@ -83,6 +84,22 @@ describe('golden files', () => {
     const containerdReport = buildReport(onContainerd, containerdFindings, timings, trends);
     assertValidReport(JSON.parse(JSON.stringify(containerdReport)));
     await expect(renderText(containerdReport, { color: false, now: NOW, top: 5, history: busyHistory })).toMatchFileSnapshot(golden('report-containerd.txt'));
+  });
+
+  it('the text report and the alert email of a host the daemon watches, with a runaway log (issue #11)', async () => {
+    const web = busyHost.containers.find((c) => c.name === 'web')!;
+    const perTenSeconds = (bytesPerSecond: number) => Array.from({ length: 7 }, (_, i) => ({ at: NOW.getTime() - 60_000 + i * 10_000, value: bytesPerSecond * i * 10 }));
+    const available = busyHost.storage!.data!.availableBytes;
+    const runaway = runawayFindings({ now: NOW.getTime(), horizonMs: DEFAULTS.watch.horizon, space: { name: 'data', availableBytes: available, points: perTenSeconds(1e6) }, logs: [{ containerId: web.id, name: web.name, points: perTenSeconds(1e6) }] });
+    expect(runaway.map((f) => f.code)).toEqual(['RUNAWAY_LOG']);
+    const watchedFindings = sortFindings([...findings, ...runaway]);
+    const daemon = { pid: 4242, since: '2026-11-28T06:00:00.000Z', lastFullPassAt: new Date(NOW.getTime() - 120_000).toISOString(), polledLogs: 3 };
+    const watched = buildReport(busyHost, watchedFindings, timings, trends, daemon);
+    assertValidReport(JSON.parse(JSON.stringify(watched)));
+    await expect(renderText(watched, { color: false, now: NOW, top: 5, history: busyHistory })).toMatchFileSnapshot(golden('report-watched.txt'));
+    const { notify } = decideAlerts([], watchedFindings, NOW.getTime(), DEFAULTS.alerts.cooldown);
+    const digest = composeDigest({ prefix: '[docker-watchdog]', host: busyHost.engine!.hostName, notifications: notify, actions: [], context: alertContext(busyHost, trends), now: NOW });
+    await expect(`Subject: ${digest.subject}\n\n${digest.body}`).toMatchFileSnapshot(golden('alert-runaway.txt'));
   });
 
   it('the prune --dry-run table', async () => {

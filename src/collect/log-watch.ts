@@ -17,9 +17,8 @@ export interface LogWatch {
 export interface LogWatchEvents {
   /** A watched file's size, whenever it changed (at most every 50 ms per file). */
   size(path: string, bytes: number): void;
-  /** Inotify ran out: `paths` are polled from now on. Said once (the first time);
-   *  polled() tells how many are polled since. */
-  polling(paths: number, reason: string): void;
+  /** Inotify ran out: more files are polled from now on, `polled` in all. */
+  polling(polled: number, reason: string): void;
   error(message: string): void;
 }
 
@@ -31,7 +30,6 @@ export function watchLogs(events: LogWatchEvents): LogWatch {
   const common = { persistent: true, ignoreInitial: true, alwaysStat: true, atomic: false, awaitWriteFinish: false } as const;
   let polling: FSWatcher | null = null;
   const pollingPaths = new Set<string>();
-  let told = false;
   const onChange = (path: string, stats?: Stats) => {
     if (stats && watched.has(path)) events.size(path, stats.size);
   };
@@ -47,8 +45,7 @@ export function watchLogs(events: LogWatchEvents): LogWatch {
       inotify.unwatch(path);
       poller().add(path);
     }
-    if (!told) events.polling(fresh.length, reason);
-    told = true;
+    events.polling(pollingPaths.size, reason);
   };
   const inotify = watch([], { ...common, usePolling: false })
     .on('change', onChange)

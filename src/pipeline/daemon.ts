@@ -147,6 +147,7 @@ export async function runDaemon(options: RunOptions, io: Io, say: Say, hooks: Da
   }
 
   // --- Logs ---------------------------------------------------------------------------
+  let saidPolling = false;
   const logs: LogWatch = watchLogs(
     {
       size: (path, bytes) => {
@@ -155,7 +156,12 @@ export async function runDaemon(options: RunOptions, io: Io, say: Say, hooks: Da
         grew(t, bytes);
         consider(t);
       },
-      polling: (paths, reason) => say('polling', `${reason}: log files that cannot be watched are polled once a second from now on (report says how many)`, { paths }),
+      polling: (polled, reason) => {
+        // Said once; report shows the count, which the record keeps.
+        if (!saidPolling) say('polling', `${reason}: log files that cannot be watched are polled once a second from now on (report says how many)`, { paths: polled });
+        saidPolling = true;
+        void exclusive('the daemon record', async (run) => void recordDaemon(run, null));
+      },
       error: (message) => say('warning', `watching the logs: ${message}`),
     },
   );
@@ -267,6 +273,12 @@ export async function runDaemon(options: RunOptions, io: Io, say: Say, hooks: Da
   }
 
   // --- Passes -------------------------------------------------------------------------
+  let lastFullPassAt: string | null = null;
+  /** What `report` shows of the daemon: kept in the store, beside its lease. */
+  function recordDaemon(run: Run, fullPassAt: Date | null): void {
+    if (fullPassAt) lastFullPassAt = fullPassAt.toISOString();
+    storeWrite(run, 'the daemon record', () => writeDaemonRecord(run.db, { pid: process.pid, since: startedAt.toISOString(), lastFullPassAt, polledLogs: logs.polled() }));
+  }
   const dying = new Set<string>();
 
   async function passNow(reason: string): Promise<void> {
@@ -276,7 +288,7 @@ export async function runDaemon(options: RunOptions, io: Io, say: Say, hooks: Da
     if (ids.length > 0) await classifyDeaths(ids);
     const full = await exclusive('the full pass', async (run) => {
       const done = await fullPass(run, { dryRun: false, rotate: false, act: true, extraFindings: liveFindings() });
-      storeWrite(run, 'the daemon record', () => writeDaemonRecord(run.db, { pid: process.pid, since: startedAt.toISOString(), lastFullPassAt: done.pass.now.toISOString(), polledLogs: logs.polled() }));
+      recordDaemon(run, done.pass.now);
       return done;
     });
     if (!full) return;

@@ -8,7 +8,7 @@ import { writeFileSync } from 'node:fs';
 import { createInterface } from 'node:readline';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { BIN, runWatchdog } from '../helpers/cli.js';
-import { engineNamed, runContainer, type TestEngine } from '../helpers/engine.js';
+import { containerdOf, engineNamed, runContainer, type TestEngine } from '../helpers/engine.js';
 
 let engine: TestEngine;
 const ids: string[] = [];
@@ -34,6 +34,8 @@ describe('watchdog watch without inotify watches', () => {
     const state = `${engine.dir}/inotify.db`;
     writeFileSync(config, `logs:\n  maxSize: 1MB\n  archiveDir: ${engine.dir}/inotify-archive\nwatch:\n  minRotateInterval: 2s\n`);
     const daemon = spawn('unshare', ['-U', '-r', '--fork', 'sh', '-c', 'echo 0 > /proc/sys/user/max_inotify_watches && exec "$@"', 'sh', process.execPath, BIN, 'watch', '--host', engine.host, '-c', config, '--state', state, '--log-format', 'json'], {
+      // The test engine's containerd, as runWatchdog gives it (the containerd image store).
+      env: { ...process.env, ...containerdOf(engine.dir) },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     const lines: Line[] = [];

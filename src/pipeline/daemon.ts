@@ -72,7 +72,14 @@ interface Tracked {
   points: Point[];
   /** When the daemon first saw it over logs.maxSize; null while within. */
   overLimitAt: number | null;
+  /** The last rotation that was done. */
   lastRotatedAt: number | null;
+  /** After a rotation that failed or was skipped: not again before this. */
+  retryAt: number | null;
+  /** Rotations failed in a row: one is a moment (the next try usually works), two are a finding. */
+  failures: number;
+  /** Its file is watched for changes; not while it is over the limit (below). */
+  watched: boolean;
   timer: NodeJS.Timeout | null;
   rotating: boolean;
 }
@@ -176,10 +183,9 @@ export async function runDaemon(options: RunOptions, io: Io, say: Say, hooks: Da
     if (tracked.has(c.containerId)) return;
     const bytes = sizeOf(c.path);
     if (bytes === null) return;
-    const t: Tracked = { ...c, bytes, written: 0, points: [], overLimitAt: null, lastRotatedAt: null, timer: null, rotating: false };
+    const t: Tracked = { ...c, bytes, written: 0, points: [], overLimitAt: null, lastRotatedAt: null, retryAt: null, failures: 0, watched: false, timer: null, rotating: false };
     tracked.set(c.containerId, t);
     byPath.set(c.path, t);
-    logs.add(c.path);
     say('watching', `watching the log of ${c.name}`, { container: c.name, containerId: c.containerId, path: c.path });
     consider(t);
   }
@@ -193,24 +199,46 @@ export async function runDaemon(options: RunOptions, io: Io, say: Say, hooks: Da
     logs.remove(t.path);
   }
 
+  /**
+   * A log's file is watched only while it is within the limit, to see the crossing. Over
+   * it, the rotation is due at a known time and the writes in between need no event:
+   * a writer at full speed makes an inotify event per write, and handling them was
+   * half of the daemon's CPU under bench:watch's writer (issue #11). The space tick
+   * still samples its size.
+   */
+  function watchFile(t: Tracked, on: boolean): void {
+    if (t.watched === on) return;
+    t.watched = on;
+    if (on) logs.add(t.path);
+    else logs.pause(t.path);
+  }
+
+  /** When its rotation is due, as the issue counts latency: from the crossing, or from
+   *  the end of minRotateInterval after the last rotation that was done. */
+  const dueOf = (t: Tracked, overLimitAt: number) => Math.max(overLimitAt, (t.lastRotatedAt ?? -Infinity) + config.watch.minRotateInterval);
+
   /** Rotates a log over the limit, now or once minRotateInterval has passed since its last. */
   function consider(t: Tracked): void {
-    if (stopped || lost || t.rotating || t.timer) return;
+    if (stopped || t.rotating || t.timer) return;
     const at = now();
     if (t.bytes <= config.logs.maxSize) {
       t.overLimitAt = null;
+      watchFile(t, true);
       return;
     }
+    watchFile(t, false);
+    // While the engine is away it cannot be paused: engine-back looks at every log again.
+    if (lost) return;
     t.overLimitAt ??= at;
-    const dueAt = Math.max(t.overLimitAt, (t.lastRotatedAt ?? -Infinity) + config.watch.minRotateInterval);
-    if (dueAt > at) {
+    const startAt = Math.max(dueOf(t, t.overLimitAt), t.retryAt ?? -Infinity);
+    if (startAt > at) {
       t.timer = setTimeout(() => {
         t.timer = null;
         consider(t);
-      }, dueAt - at);
+      }, startAt - at);
       return;
     }
-    void rotateTracked(t, dueAt);
+    void rotateTracked(t, dueOf(t, t.overLimitAt));
   }
 
   async function rotateTracked(t: Tracked, dueAt: number): Promise<void> {
@@ -225,9 +253,11 @@ export async function runDaemon(options: RunOptions, io: Io, say: Say, hooks: Da
     }
     if (!result) return; // the engine went away, or the daemon is stopping: tried again later
     const at = now();
-    t.lastRotatedAt = at;
     const fields = { container: t.name, containerId: t.containerId, code: result.code };
     if (result.outcome === 'done') {
+      t.lastRotatedAt = at;
+      t.retryAt = null;
+      t.failures = 0;
       t.overLimitAt = null;
       rotationTrouble.delete(t.containerId);
       say('rotated', `rotated the log of ${t.name} into ${result.archive}`, {
@@ -242,12 +272,15 @@ export async function runDaemon(options: RunOptions, io: Io, say: Say, hooks: Da
     } else {
       say(result.outcome === 'failed' ? 'rotation-failed' : 'rotation-skipped', `${t.name}: ${result.message}`, fields);
       if (result.code === 'gone') return untrack(t.containerId);
+      // Not again at once: a failure that repeats must not make the daemon spin.
+      t.retryAt = at + config.watch.minRotateInterval;
+      t.failures++;
       const trouble = actionFindings(rotationActions([result]));
-      if (trouble.length > 0) {
-        rotationTrouble.set(t.containerId, trouble);
-        // A container left frozen is critical: the alert must not wait for the next pass.
-        urgent(`the rotation of ${t.name} failed`);
-      }
+      const critical = trouble.some((f) => f.severity === 'critical');
+      // A failure the next try clears (the log grew while paused, on a loaded host) is
+      // no alert; twice in a row is, and a container left frozen is at once.
+      if (trouble.length > 0 && (critical || t.failures >= 2)) rotationTrouble.set(t.containerId, trouble);
+      if (critical) urgent(`the rotation of ${t.name} left it paused`);
     }
     const bytes = sizeOf(t.path);
     if (bytes !== null) grew(t, bytes);
@@ -332,7 +365,7 @@ export async function runDaemon(options: RunOptions, io: Io, say: Say, hooks: Da
   // --- Space --------------------------------------------------------------------------
   const spacePoints: Point[] = [];
   let thinPoolAskedAt = -Infinity;
-  let spaceLevels = '';
+  let spaceLevels = new Set<string>();
 
   async function measureSpace(): Promise<Storage | null> {
     if (!engine || !storage) return null;
@@ -366,6 +399,9 @@ export async function runDaemon(options: RunOptions, io: Io, say: Say, hooks: Da
     if (data) spacePoints.push({ at, value: data.usedBytes });
     while (spacePoints.length > 0 && spacePoints[0]!.at < at - SAMPLES_KEPT_MS) spacePoints.shift();
     for (const t of tracked.values()) {
+      // A log over the limit is not watched (watchFile): its size is read here.
+      const bytes = t.watched ? null : sizeOf(t.path);
+      if (bytes !== null) grew(t, bytes);
       t.points.push({ at, value: t.written });
       while (t.points.length > 0 && t.points[0]!.at < at - SAMPLES_KEPT_MS) t.points.shift();
     }
@@ -380,13 +416,14 @@ export async function runDaemon(options: RunOptions, io: Io, say: Say, hooks: Da
     runaway = found;
     const fresh = found.filter((f) => !before.has(keyOf(f)));
     for (const f of fresh) say('runaway', f.message, { code: f.code, container: f.subject ?? null, containerId: f.containerId ?? null, bytesPerSecond: f.bytesPerSecond, secondsLeft: data && f.bytesPerSecond ? Math.round(data.availableBytes / f.bytesPerSecond) : null });
-    const levels = spaceFindings({ storage: measured }, config.thresholds)
-      .map((f) => `${f.code}:${f.space}:${f.severity}`)
-      .join(',');
-    const crossed = levels !== spaceLevels;
+    const levels = new Set(spaceFindings({ storage: measured }, config.thresholds).map((f) => `${f.space} ${f.severity}`));
+    const crossed = [...levels].filter((level) => !spaceLevels.has(level));
     spaceLevels = levels;
-    if (fresh.length > 0 || found.length < before.size) urgent(fresh.length > 0 ? 'runaway growth' : 'runaway growth ended');
-    else if (crossed) urgent(levels ? `space threshold crossed (${levels})` : 'space back within its thresholds');
+    // Worse news goes out at once; an end (the growth stopped, the space is back under
+    // its threshold) waits for the next pass, so that a level that wavers does not start
+    // a pass every tick.
+    if (fresh.length > 0) urgent('runaway growth');
+    else if (crossed.length > 0) urgent(`space threshold crossed (${crossed.join(', ')})`);
   }
 
   // --- Engine events ------------------------------------------------------------------

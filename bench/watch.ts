@@ -37,6 +37,7 @@ const MAX_SIZE_BYTES = 5e6;
 /** watch.minRotateInterval: short, so that a max-rate writer is rotated many times in one
  *  run and the latency of rotation is measured, not the 30 s default rate limit. */
 const MIN_ROTATE_INTERVAL = '2s';
+const MIN_ROTATE_INTERVAL_MS = 2000;
 /** The data-root: 300 idle containers take little; the writer's log grows between
  *  rotations (and without bound if the daemon never rotates: then the disk fills, which
  *  the bench reports). The image is sparse, so the size costs nothing until written. */
@@ -433,6 +434,21 @@ async function main(): Promise<void> {
     const writerSeconds = (writerStopped - writerStarted) / 1000;
     const firstRotation = rotated[0];
     const firstRenamedAt = firstRotation ? Date.parse(String(firstRotation.dueAt)) + Number(firstRotation.latencyMs) : NaN;
+    // The same latency with failed attempts included: due as the spec defines it,
+    // max(overLimitAt, previous rotation + minRotateInterval), where only a rotation that
+    // happened counts. A daemon that counts a failed attempt as the previous rotation
+    // moves its dueAt later, and its latencyMs no longer shows the time lost.
+    const fromSpecDue: number[] = [];
+    let laterDue = 0;
+    let previousRenamed = -Infinity;
+    for (const l of rotated) {
+      const renamed = Date.parse(String(l.dueAt)) + Number(l.latencyMs);
+      const due = Math.max(Date.parse(String(l.overLimitAt)), previousRenamed + MIN_ROTATE_INTERVAL_MS);
+      if (Number.isFinite(renamed) && Number.isFinite(due)) fromSpecDue.push(renamed - due);
+      if (Date.parse(String(l.dueAt)) > due + 50) laterDue++;
+      previousRenamed = renamed;
+    }
+    const pauses = rotated.map((l) => Number(l.pauseMs)).filter((v) => Number.isFinite(v));
 
     const stopped = await d.stop();
     daemon = undefined;
@@ -462,6 +478,18 @@ async function main(): Promise<void> {
         ? { figure: 'crossing-to-rotated latency, median', value: msText(median(latencies)), target: '<= 2 s', met: median(latencies) <= 2000, detail: `of ${latencies.length} rotations (latencyMs of the rotated lines)` }
         : { figure: 'crossing-to-rotated latency, median', value: 'none', target: '<= 2 s', met: false, detail: 'the daemon printed no rotated line for the writer' },
       ...(latencies.length ? [{ figure: 'crossing-to-rotated latency, worst', value: msText(Math.max(...latencies)), target: '<= 2 s', met: Math.max(...latencies) <= 2000 }] : []),
+      ...(fromSpecDue.length
+        ? [
+            {
+              figure: 'the same, failed attempts included, median',
+              value: msText(median(fromSpecDue)),
+              target: '<= 2 s',
+              met: median(fromSpecDue) <= 2000,
+              detail: `from max(overLimitAt, previous rotation + ${MIN_ROTATE_INTERVAL}); ${failed.length} failed or skipped attempts`,
+            },
+            { figure: 'the same, failed attempts included, worst', value: msText(Math.max(...fromSpecDue)), target: '<= 2 s', met: Math.max(...fromSpecDue) <= 2000 },
+          ]
+        : []),
       watchedWriter
         ? { figure: "writer's log watched after its start", value: msText(Date.parse(String(watchedWriter.at)) - writerStarted), target: '<= 1 s', met: Date.parse(String(watchedWriter.at)) - writerStarted <= 1000 }
         : { figure: "writer's log watched after its start", value: 'never', target: '<= 1 s', met: false },
@@ -489,11 +517,17 @@ async function main(): Promise<void> {
       const label = name === 'machine' ? `whole machine (${availableParallelism()} cores = ${availableParallelism() * 100} %)` : name === 'writer' ? 'writer (seq in its container)' : name;
       console.log(`  ${label.padEnd(34)} ${cell(idle.get(name)).padStart(18)} ${cell(writing.get(name)).padStart(18)}`);
     }
+    const others = (window: Map<string, CpuFigures>) => window.get('machine')!.mean - [...window].filter(([name]) => name !== 'machine').reduce((sum, [, f]) => sum + (Number.isFinite(f.mean) ? f.mean : 0), 0);
+    if (others(idle) > 20 || others(writing) > 20) {
+      console.log(`  NOTE: other work ran on this machine: ${pct(others(idle))} of one core in the idle window and ${pct(others(writing))} in the writer window went to processes other than these; the figures above are noisier for it`);
+    }
     console.log(`  daemon RSS after the idle window: ${mb(afterIdle.current)} (peak so far ${mb(afterIdle.peak)}); a bare Node.js process with a timer: ${mb(baseRss)}`);
     console.log(
       `  writer: ${mb(writtenBytes)} of log in ${writerSeconds.toFixed(0)} s (${mb(writtenBytes / writerSeconds)}/s, archived + still live), ` +
         `${rotated.length} rotations${rotated.length ? `, median ${mb(median(rotated.map((l) => Number(l.bytesArchived ?? 0))))} archived each` : ''}`,
     );
+    if (pauses.length) console.log(`  writer frozen per rotation (pauseMs of the rotated lines): median ${msText(median(pauses))}, worst ${msText(Math.max(...pauses))}`);
+    if (laterDue) console.log(`  ${laterDue} of ${rotated.length} rotated lines have a dueAt later than max(overLimitAt, previous rotation + ${MIN_ROTATE_INTERVAL}): the daemon counted a failed attempt as a rotation`);
     if (crossedAt && firstRotation) {
       const overLimitAt = Date.parse(String(firstRotation.overLimitAt));
       console.log(

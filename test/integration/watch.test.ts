@@ -262,21 +262,28 @@ describe('watchdog watch', () => {
     });
 
     it('leaves rotation, pruning and mail to the daemon in `check` on the same store, and `report` shows the daemon', async () => {
-      const s = setup('coexist', { maxSize: '5MB', extra: `containers:\n  exited:\n    maxAge: 1s\n    keepLast: 0\n${mailConfig()}` });
+      // horizon at its least (1 m): no runaway alarm (and the full pass it starts) from
+      // the writer below, on this engine's 1 GB.
+      const s = setup('coexist', { maxSize: '5MB', extra: `containers:\n  exited:\n    maxAge: 3s\n    keepLast: 0\nwatch:\n  horizon: 1m\n${mailConfig()}` });
       const daemon = await watch(s);
-      expect(daemon.lines[0]).toMatchObject({ event: 'started', pid: daemon.pid });
-      // A full pass at start would prune the exited container below itself: let it be over.
-      const firstPass = await daemon.waitFor('`full-pass` line', (l) => l.event === 'full-pass', 15_000).catch(() => null);
-      const passesBefore = daemon.lines.filter((l) => l.event === 'full-pass').length;
+      expect(daemon.lines.find((l) => l.event === 'started')).toMatchObject({ pid: daemon.pid });
+      const fullPasses = () => daemon.lines.filter((l) => l.event === 'full-pass').length;
+      const firstPass = daemon.lines.find((l) => l.event === 'full-pass') ?? null;
 
-      const old = await container({ name: 'watch-coexist-old', cmd: ['true'], logOpts: { 'max-size': '1m' } });
       const writer = await container({ name: 'watch-coexist-writer', cmd: ['sh', '-c', 'while true; do seq 1 5000; usleep 100000; done'], detach: true });
       await daemon.waitFor('`rotated` line of watch-coexist-writer', about('rotated', writer), 20_000);
-      // Now the old container is past maxAge, and the writer's log over maxSize again;
-      // the daemon rotates it again only 30 s after the first.
-      await sleep(3000);
+      // A container that ends starts a pass of the daemon's (drift, then prune by age):
+      // this one is still younger than maxAge then, and is kept.
+      const passes = fullPasses();
+      const old = await container({ name: 'watch-coexist-old', cmd: ['true'], logOpts: { 'max-size': '1m' } });
+      await daemon.waitFor('the full pass after watch-coexist-old ended', (l) => l.event === 'full-pass', 15_000, passes + 1);
+      expect((await engine.docker.getContainer(old).inspect()).State.Status, daemon.transcript()).toBe('exited');
+      // Now the old container gets past maxAge, and the writer's log is over maxSize
+      // again; the daemon rotates it again only 30 s after the first.
+      await sleep(Math.max(0, ms((await engine.docker.getContainer(old).inspect()).State.FinishedAt) + 4000 - Date.now()));
       expect(statSync(await logPathOf(writer)).size).toBeGreaterThan(5_000_000);
 
+      const passesBefore = fullPasses();
       const mailsBefore = smtp.received.length;
       const linesBefore = daemon.lines.length;
       const check = await runWatchdog(['check', '--json', '--host', engine.host, '--state', s.state, '-c', s.config]);
@@ -284,7 +291,7 @@ describe('watchdog watch', () => {
       const out = JSON.parse(check.stdout);
       await sleep(1500);
 
-      expect(daemon.lines.filter((l) => l.event === 'full-pass').length, 'the daemon made a full pass of its own meanwhile: this test cannot tell who did what').toBe(passesBefore);
+      expect(fullPasses(), `the daemon made a full pass of its own meanwhile: this test cannot tell who did what\n${daemon.transcript()}`).toBe(passesBefore);
       expect((await engine.docker.getContainer(old).inspect()).State.Status).toBe('exited');
       expect(archivesOf(s.archiveDir, 'watch-coexist-writer')).toHaveLength(daemon.lines.filter(about('rotated', writer)).length);
       expect((out.rotation?.results ?? []).filter((r: any) => r.outcome === 'done')).toEqual([]);

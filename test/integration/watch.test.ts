@@ -210,6 +210,16 @@ describe('watchdog watch', () => {
     expect(rotated.bytesArchived).toBeGreaterThanOrEqual(5_000_000);
     expect(archivesOf(s.archiveDir, 'watch-late')).toEqual([rotated.archive]);
     console.log(`watch: watch-late rotated ${rotated.latencyMs} ms after it was due`);
+
+    // One that is over the limit at once, maybe before the daemon's watch on its file is
+    // in place, and then quiet: no later write tells the daemon about it.
+    const early = await container({ name: 'watch-early', cmd: ['sh', '-c', 'seq 1 80000; exec sleep 600'], detach: true });
+    await daemon.waitFor('`watching` line of watch-early', about('watching', early), 10_000);
+    const earlyLog = await logPathOf(early);
+    const rotatedEarly = await daemon.waitFor('`rotated` line of watch-early (about 6 MB written in its first moments, then nothing)', about('rotated', early), 15_000).catch((error: Error) => {
+      throw new Error(`${error.message}\nits log is ${statSync(earlyLog).size} bytes now`);
+    });
+    expect(rotatedEarly.bytesArchived).toBeGreaterThan(5_000_000);
   });
 
   describe('with mail', () => {
@@ -324,15 +334,16 @@ describe('watchdog watch', () => {
     expect(daemon.running(), daemon.transcript()).toBe(true);
     expect(daemon.lines.some((l) => l.event === 'reloaded')).toBe(false);
 
-    // About 7.5 MB: over the old 5 MB, far under the default 100 MB.
-    const big = await container({ name: 'watch-reload-big', cmd: ['sh', '-c', 'seq 1 100000; exec sleep 600'], detach: true });
+    // About 7.5 MB: over the old 5 MB, far under the default 100 MB (written a second
+    // after the start: a log full at once is the test above's).
+    const big = await container({ name: 'watch-reload-big', cmd: ['sh', '-c', 'sleep 1; seq 1 100000; exec sleep 600'], detach: true });
     await daemon.waitFor('`rotated` line of watch-reload-big (the old maxSize, 5MB)', about('rotated', big), 20_000);
 
     writeConfig(s, { maxSize: '2MB' });
     daemon.child.kill('SIGHUP');
     await daemon.waitFor('`reloaded` line', (l) => l.event === 'reloaded', 10_000);
     // About 3 MB: over the new 2 MB, under the old 5 MB.
-    const small = await container({ name: 'watch-reload-small', cmd: ['sh', '-c', 'seq 1 40000; exec sleep 600'], detach: true });
+    const small = await container({ name: 'watch-reload-small', cmd: ['sh', '-c', 'sleep 1; seq 1 40000; exec sleep 600'], detach: true });
     await daemon.waitFor('`rotated` line of watch-reload-small (the new maxSize, 2MB)', about('rotated', small), 20_000);
     expect(daemon.running()).toBe(true);
   });

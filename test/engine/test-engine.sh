@@ -8,6 +8,8 @@
 #   test-engine.sh start NAME SIZE_MB [INODES]   start an engine in PARENT/NAME (cleaning up first)
 #   test-engine.sh stop NAME                     stop it and remove every trace
 #   test-engine.sh clean-stale                   stop what killed runs left under PARENT
+#   test-engine.sh dockerd-stop NAME             stop only its dockerd (an engine outage)
+#   test-engine.sh dockerd-start NAME            start that dockerd again, as start did
 #
 # WDT_CONTAINERD_TMPFS_MB puts containerd's root on a tmpfs of that size.
 # WDT_ENGINE picks the engine: 20.10 (the host's docker.io, the default), 26.1 or
@@ -18,6 +20,9 @@
 # start, PARENT/NAME/docker.sock is the engine and PARENT/NAME/env holds DOCKER_HOST=...
 # start copes with whatever a killed earlier run left in its directory: a live or stale
 # dockerd, containerd and shims, running or frozen containers, mounts, a loop device.
+# dockerd-stop and dockerd-start keep containerd, the mounts and the data-root: the
+# engine restarts as a host's does (containers with a restart policy come back). While
+# its dockerd is stopped, clean-stale counts the engine as stale.
 set -euo pipefail
 
 PARENT=${WDT_ENGINES_DIR:-/tmp/docker-watchdog-test}
@@ -164,6 +169,53 @@ wait_for_socket() {
   die "$what did not come up within 30 s"
 }
 
+# dockerd of the engine in DIR, on the containerd start_engine started there; returns
+# once it answers (with DOCKER_HOST set to it). start and dockerd-start both launch it
+# here, with the same options.
+launch_dockerd() {
+  local dir=$1
+  # No image pull may leave the machine (see start_engine).
+  export HTTP_PROXY=http://127.0.0.1:9 HTTPS_PROXY=http://127.0.0.1:9 NO_PROXY=
+  engine_exec
+  # The containerd image store (the default of Docker 29) keeps images and writable
+  # layers in containerd's snapshotter, not in overlay2/.
+  local storage=(--storage-driver overlay2)
+  if [ "$ENGINE" = 26.1-containerd ]; then
+    echo '{"features": {"containerd-snapshotter": true}}' > "$dir/daemon.json"
+    storage=()
+  else
+    echo '{}' > "$dir/daemon.json"
+  fi
+  setsid "${EXEC[@]}" dockerd \
+    --config-file "$dir/daemon.json" \
+    --host "unix://$dir/docker.sock" \
+    --containerd "$dir/exec/containerd.sock" \
+    --containerd-namespace "wdt-$(basename "$dir")" \
+    --containerd-plugins-namespace "wdt-$(basename "$dir")-plugins" \
+    --data-root "$dir/root" \
+    --exec-root "$dir/exec" \
+    --pidfile "$dir/docker.pid" \
+    "${storage[@]}" \
+    --exec-opt native.cgroupdriver=cgroupfs \
+    --cgroup-parent "/$(cgroup_parent "$dir")" \
+    --bridge=none --iptables=false --ip6tables=false --ip-forward=false --ip-masq=false \
+    --userland-proxy=false \
+    --log-level warn \
+    >> "$dir/dockerd.log" 2>&1 < /dev/null &
+
+  wait_for_dockerd "$dir"
+}
+
+wait_for_dockerd() {
+  local dir=$1
+  export DOCKER_HOST="unix://$dir/docker.sock"
+  for _ in $(seq 1 300); do
+    if docker version >/dev/null 2>&1; then break; fi
+    sleep 0.1
+  done
+  docker version >/dev/null 2>&1 || { tail -20 "$dir/dockerd.log" >&2; die "dockerd in $dir did not come up within 30 s"; }
+}
+
 start_engine() {
   local dir=$1 size_mb=$2 inodes=${3:-}
   check_dir "$dir"
@@ -210,38 +262,8 @@ EOF
   setsid "${EXEC[@]}" containerd --config "$dir/containerd.toml" > "$dir/containerd.log" 2>&1 < /dev/null &
   wait_for_socket "$dir/exec/containerd.sock" containerd "$dir/containerd.log"
 
-  # The containerd image store (the default of Docker 29) keeps images and writable
-  # layers in containerd's snapshotter, not in overlay2/.
-  local storage=(--storage-driver overlay2)
-  if [ "$ENGINE" = 26.1-containerd ]; then
-    echo '{"features": {"containerd-snapshotter": true}}' > "$dir/daemon.json"
-    storage=()
-  else
-    echo '{}' > "$dir/daemon.json"
-  fi
-  setsid "${EXEC[@]}" dockerd \
-    --config-file "$dir/daemon.json" \
-    --host "unix://$dir/docker.sock" \
-    --containerd "$dir/exec/containerd.sock" \
-    --containerd-namespace "wdt-$(basename "$dir")" \
-    --containerd-plugins-namespace "wdt-$(basename "$dir")-plugins" \
-    --data-root "$dir/root" \
-    --exec-root "$dir/exec" \
-    --pidfile "$dir/docker.pid" \
-    "${storage[@]}" \
-    --exec-opt native.cgroupdriver=cgroupfs \
-    --cgroup-parent "/$(cgroup_parent "$dir")" \
-    --bridge=none --iptables=false --ip6tables=false --ip-forward=false --ip-masq=false \
-    --userland-proxy=false \
-    --log-level warn \
-    > "$dir/dockerd.log" 2>&1 < /dev/null &
-
-  export DOCKER_HOST="unix://$dir/docker.sock"
-  for _ in $(seq 1 300); do
-    if docker version >/dev/null 2>&1; then break; fi
-    sleep 0.1
-  done
-  docker version >/dev/null 2>&1 || { tail -20 "$dir/dockerd.log" >&2; die "dockerd in $dir did not come up within 30 s"; }
+  echo "$ENGINE" > "$dir/engine"
+  launch_dockerd "$dir"
 
   make_rootfs_tar "$dir"
   docker import "$dir/rootfs.tar" "$IMAGE" >/dev/null
@@ -249,6 +271,43 @@ EOF
   echo "DOCKER_HOST=$DOCKER_HOST" > "$dir/env"
   trap - EXIT
   log "engine $ENGINE up in $dir ($size_mb MB data-root${inodes:+, $inodes inodes}, image $IMAGE)"
+}
+
+# The pid of DIR's dockerd if it runs (its pidfile, and DIR on its command line), or
+# nothing.
+dockerd_pid() {
+  local dir=$1 pid
+  pid=$(cat "$dir/docker.pid" 2>/dev/null || true)
+  if [ -n "$pid" ] && { tr '\0' ' ' < /proc/$pid/cmdline; } 2>/dev/null | grep -qF -- "$dir/"; then echo "$pid"; fi
+}
+
+# An engine outage: only dockerd goes (as systemctl stop docker.service would: it stops
+# the containers first); containerd, the mounts and the data-root stay for dockerd-start.
+stop_dockerd() {
+  local dir=$1 pid
+  check_dir "$dir"
+  need_root
+  [ -S "$dir/exec/containerd.sock" ] || die "no engine runs in $dir (start it first)"
+  pid=$(dockerd_pid "$dir")
+  [ -n "$pid" ] || die "the dockerd of $dir is not running"
+  kill -TERM "$pid"
+  for _ in $(seq 1 300); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+  ! kill -0 "$pid" 2>/dev/null || die "the dockerd of $dir did not stop within 30 s"
+  log "dockerd of $dir stopped (containerd and the data-root kept)"
+}
+
+# dockerd again, as start launched it: the engine generation start recorded, not
+# whatever WDT_ENGINE says now.
+start_dockerd() {
+  local dir=$1
+  check_dir "$dir"
+  need_root
+  [ -S "$dir/exec/containerd.sock" ] && mountpoint -q "$dir/root" || die "no stopped engine in $dir: its containerd and data-root are gone (use start)"
+  [ -z "$(dockerd_pid "$dir")" ] || die "the dockerd of $dir is already running"
+  ENGINE=$(cat "$dir/engine" 2>/dev/null || true)
+  case "$ENGINE" in 20.10 | 26.1 | 26.1-containerd) ;; *) die "$dir/engine does not say which engine runs there (start it again)" ;; esac
+  launch_dockerd "$dir"
+  log "dockerd of $dir started again"
 }
 
 # An engine directory whose dockerd is gone: what a killed test run leaves behind.
@@ -278,5 +337,13 @@ case "${1:-}" in
         if [ -d "$d" ] && is_stale "$d"; then stop_engine "$d"; fi
       done
     fi ;;
-  *) die "usage: $0 start NAME SIZE_MB [INODES] | stop NAME | clean-stale" ;;
+  dockerd-stop)
+    [ $# -eq 2 ] || die "usage: $0 dockerd-stop NAME"
+    dir=$(dir_of "$2")
+    stop_dockerd "$dir" ;;
+  dockerd-start)
+    [ $# -eq 2 ] || die "usage: $0 dockerd-start NAME"
+    dir=$(dir_of "$2")
+    start_dockerd "$dir" ;;
+  *) die "usage: $0 start NAME SIZE_MB [INODES] | stop NAME | clean-stale | dockerd-stop NAME | dockerd-start NAME" ;;
 esac

@@ -40,19 +40,19 @@ process.stdout.on('error', (error: NodeJS.ErrnoException) => {
 /** Thaws what is frozen, then ends the process; a second signal meanwhile changes
  *  nothing (it must not cut the thaw short). */
 let ending = false;
-function end(code: number): void {
+function end(code: number, why: string): void {
   if (ending) return;
   ending = true;
-  void inFlight.undoAll().finally(() => process.exit(code));
+  void inFlight.undoAll(why).finally(() => process.exit(code));
 }
 
 // Whatever escapes (a bug) ends the run as "unknown" (3), never as 1, which a
 // monitoring system or systemd's SuccessExitStatus would take for a mere warning.
-process.on('uncaughtException', (error) => end(exitCodeOf(unexpected(error))));
+process.on('uncaughtException', (error) => end(exitCodeOf(unexpected(error)), 'error'));
 
 // systemd's stop or a Ctrl-C: end as a signal would (128 + n).
-process.on('SIGTERM', () => end(143));
-process.on('SIGINT', () => end(130));
+process.on('SIGTERM', () => end(143, 'SIGTERM'));
+process.on('SIGINT', () => end(130, 'SIGINT'));
 
 let outcome: Outcome;
 try {

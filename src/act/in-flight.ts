@@ -5,9 +5,10 @@
 // the action that asked for it stops before it changes anything.
 
 export interface InFlight {
-  /** Registers `undo`; the returned function unregisters it once it is no longer
-   *  needed. Throws once the process is stopping. */
-  add(undo: () => Promise<void>): () => void;
+  /** Registers `undo`, which is told why the process stops (the signal's name, or
+   *  'error'); the returned function unregisters it once it is no longer needed.
+   *  Throws once the process is stopping. */
+  add(undo: (why: string) => Promise<void>): () => void;
 }
 
 export class StoppingError extends Error {
@@ -17,8 +18,8 @@ export class StoppingError extends Error {
 }
 
 /** A registry of undos, for main.ts's signal handling and for tests. */
-export function inFlightRegistry(): InFlight & { undoAll(): Promise<void> } {
-  const undos = new Set<() => Promise<void>>();
+export function inFlightRegistry(): InFlight & { undoAll(why?: string): Promise<void> } {
+  const undos = new Set<(why: string) => Promise<void>>();
   let stopping = false;
   return {
     add(undo) {
@@ -26,9 +27,9 @@ export function inFlightRegistry(): InFlight & { undoAll(): Promise<void> } {
       undos.add(undo);
       return () => void undos.delete(undo);
     },
-    async undoAll() {
+    async undoAll(why = 'error') {
       stopping = true;
-      await Promise.allSettled([...undos].map((undo) => undo()));
+      await Promise.allSettled([...undos].map((undo) => undo(why)));
     },
   };
 }

@@ -479,18 +479,23 @@ export async function runDaemon(options: RunOptions, io: Io, say: Say, hooks: Da
         say('engine-back', 'the engine answers again: following its events from where they broke off, and listing its containers again');
         void passNow('the engine is back');
       }
+      // Its error, if any, ends the loop below (caught there); none may go unheard.
+      stream.on('error', () => {});
       const lines = createInterface({ input: stream as NodeJS.ReadableStream & AsyncIterable<string> });
-      stream.on('error', () => lines.close());
-      for await (const line of lines) {
-        if (!line.trim()) continue;
-        let event: ContainerEvent;
-        try {
-          event = JSON.parse(line) as ContainerEvent;
-        } catch {
-          continue;
+      try {
+        for await (const line of lines) {
+          if (!line.trim()) continue;
+          let event: ContainerEvent;
+          try {
+            event = JSON.parse(line) as ContainerEvent;
+          } catch {
+            continue;
+          }
+          if (typeof event.time === 'number') since = Math.max(since, event.time);
+          await onEvent(event).catch((error: Error) => say('warning', `handling a ${event.Action ?? event.status} event: ${error.message}`));
         }
-        if (typeof event.time === 'number') since = Math.max(since, event.time);
-        await onEvent(event).catch((error: Error) => say('warning', `handling a ${event.Action ?? event.status} event: ${error.message}`));
+      } catch {
+        // The connection was cut (the engine died: "aborted", ECONNRESET): as an end.
       }
       stream = null;
       // The stream ended: the engine stopped or restarted. The next ping says which.
@@ -524,9 +529,10 @@ export async function runDaemon(options: RunOptions, io: Io, say: Say, hooks: Da
   const done = new Promise<void>((resolve) => (finished = resolve));
   // SIGTERM and SIGINT (main.ts): whatever rotation is frozen is thawed by its own undo;
   // this one ends the daemon's loops and lets go of the lease.
-  io.inFlight.add(async () => {
+  io.inFlight.add(async (why) => {
     stopped = true;
-    say('stopping', 'stopping: nothing new is started, and a container paused for a rotation is unpaused first');
+    const signal = why.startsWith('SIG') ? why : null;
+    say('stopping', `stopping (${signal ?? 'an unexpected error'}): nothing new is started, and a container paused for a rotation is unpaused first`, { signal });
     for (const timer of [spaceTimer, passTimer, urgentTimer]) if (timer) clearTimeout(timer);
     for (const t of tracked.values()) if (t.timer) clearTimeout(t.timer);
     (stream as { destroy?: () => void } | null)?.destroy?.();

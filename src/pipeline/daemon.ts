@@ -59,6 +59,8 @@ const BACKOFF_MAX_MS = 30 * SECOND;
 const THIN_POOL_EVERY_MS = MINUTE;
 /** Growth samples older than this are dropped (core/runaway.ts reads the last minute). */
 const SAMPLES_KEPT_MS = 2 * MINUTE;
+/** After a change, the size is read again this much later (chokidar's throttle). */
+const RECHECK_MS = 200;
 /** Deaths and alarms that arrive together make one pass. */
 const URGENT_DELAY_MS = 200;
 
@@ -81,6 +83,7 @@ interface Tracked {
   /** Its file is watched for changes; not while it is over the limit (below). */
   watched: boolean;
   timer: NodeJS.Timeout | null;
+  recheck: NodeJS.Timeout | null;
   rotating: boolean;
 }
 
@@ -162,6 +165,16 @@ export async function runDaemon(options: RunOptions, io: Io, say: Say, hooks: Da
         if (!t) return;
         grew(t, bytes);
         consider(t);
+        // chokidar drops the changes that follow one within 50 ms, and sends none after
+        // them: a burst that ends just past the limit would show only its first bytes.
+        // The size is read once more when a burst may be over.
+        t.recheck ??= setTimeout(() => {
+          t.recheck = null;
+          const latest = sizeOf(t.path);
+          if (latest === null || !tracked.has(t.containerId)) return;
+          grew(t, latest);
+          consider(t);
+        }, RECHECK_MS);
       },
       polling: (polled, reason) => {
         // Said once; report shows the count, which the record keeps.
@@ -183,7 +196,7 @@ export async function runDaemon(options: RunOptions, io: Io, say: Say, hooks: Da
     if (tracked.has(c.containerId)) return;
     const bytes = sizeOf(c.path);
     if (bytes === null) return;
-    const t: Tracked = { ...c, bytes, written: 0, points: [], overLimitAt: null, lastRotatedAt: null, retryAt: null, failures: 0, watched: false, timer: null, rotating: false };
+    const t: Tracked = { ...c, bytes, written: 0, points: [], overLimitAt: null, lastRotatedAt: null, retryAt: null, failures: 0, watched: false, timer: null, recheck: null, rotating: false };
     tracked.set(c.containerId, t);
     byPath.set(c.path, t);
     say('watching', `watching the log of ${c.name}`, { container: c.name, containerId: c.containerId, path: c.path });
@@ -194,6 +207,7 @@ export async function runDaemon(options: RunOptions, io: Io, say: Say, hooks: Da
     const t = tracked.get(containerId);
     if (!t) return;
     if (t.timer) clearTimeout(t.timer);
+    if (t.recheck) clearTimeout(t.recheck);
     tracked.delete(containerId);
     byPath.delete(t.path);
     logs.remove(t.path);
@@ -399,11 +413,13 @@ export async function runDaemon(options: RunOptions, io: Io, say: Say, hooks: Da
     if (data) spacePoints.push({ at, value: data.usedBytes });
     while (spacePoints.length > 0 && spacePoints[0]!.at < at - SAMPLES_KEPT_MS) spacePoints.shift();
     for (const t of tracked.values()) {
-      // A log over the limit is not watched (watchFile): its size is read here.
-      const bytes = t.watched ? null : sizeOf(t.path);
+      // Every log's size, read here too: one over the limit is not watched (watchFile),
+      // and a change inotify did not tell (or chokidar dropped) is seen within a tick.
+      const bytes = sizeOf(t.path);
       if (bytes !== null) grew(t, bytes);
       t.points.push({ at, value: t.written });
       while (t.points.length > 0 && t.points[0]!.at < at - SAMPLES_KEPT_MS) t.points.shift();
+      consider(t);
     }
     const found = runawayFindings({
       now: at,
@@ -534,7 +550,7 @@ export async function runDaemon(options: RunOptions, io: Io, say: Say, hooks: Da
     const signal = why.startsWith('SIG') ? why : null;
     say('stopping', `stopping (${signal ?? 'an unexpected error'}): nothing new is started, and a container paused for a rotation is unpaused first`, { signal });
     for (const timer of [spaceTimer, passTimer, urgentTimer]) if (timer) clearTimeout(timer);
-    for (const t of tracked.values()) if (t.timer) clearTimeout(t.timer);
+    for (const t of tracked.values()) for (const timer of [t.timer, t.recheck]) if (timer) clearTimeout(timer);
     (stream as { destroy?: () => void } | null)?.destroy?.();
     await logs.close();
     lease.release();

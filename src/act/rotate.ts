@@ -7,7 +7,6 @@
 // the archive durable (fsync, rename, fsync the directory), truncate, and unpause, with
 // the unpause guaranteed on every path. An exited container needs no pause.
 
-import { once } from 'node:events';
 import { pipeline } from 'node:stream/promises';
 import { closeSync, createWriteStream, fstatSync, fsyncSync, lstatSync, mkdirSync, openSync, readdirSync, readSync, realpathSync, rmSync, statfsSync, statSync, truncateSync, type WriteStream } from 'node:fs';
 import { basename, dirname, join } from 'node:path';

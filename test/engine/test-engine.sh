@@ -71,8 +71,10 @@ pids_under() {
 
 # Containers of this engine run under their own cgroup parent (cgroupfs driver), so
 # that what a killed dockerd left running can be found and ended without touching any
-# other engine.
-cgroup_parent() { echo "wdt-$(basename "$1")"; }
+# other engine. Cgroups are the host's, not PARENT's: the name holds a hash of the
+# engine's whole path, or stopping engine "watch" of one checkout (WDT_ENGINES_DIR)
+# would kill the containers of another checkout's engine "watch".
+cgroup_parent() { echo "wdt-$(printf '%s' "$1" | sha256sum | cut -c1-8)-$(basename "$1")"; }
 
 kill_containers() {
   local cg f pid

@@ -32,10 +32,11 @@ export function takeDaemonLease(statePath: string, io: Io): RunLock {
   return lease;
 }
 
-/** The daemon that holds the lease of this store now, as the store records it; null
- *  when none does (a record left by a killed daemon is not a running daemon). */
-export function runningDaemon(statePath: string, io: Io, db: Db): DaemonRecord | null {
+/** The daemon that holds the lease of this store now, as `report` and `check` show it;
+ *  null when none does (a record left by a killed daemon is not a running daemon). */
+export function runningDaemon(statePath: string, io: Io, db: Db): Omit<DaemonRecord, 'suspicious'> | null {
   if (!lockHeld(leasePath(statePath, io))) return null;
   // Held, but not yet recorded (the daemon's first pass is under way): it still runs.
-  return readDaemonRecord(db) ?? { pid: 0, since: io.now().toISOString(), lastFullPassAt: null, polledLogs: 0 };
+  const record = readDaemonRecord(db);
+  return record ? { pid: record.pid, since: record.since, lastFullPassAt: record.lastFullPassAt, polledLogs: record.polledLogs } : { pid: 0, since: io.now().toISOString(), lastFullPassAt: null, polledLogs: 0 };
 }

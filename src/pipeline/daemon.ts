@@ -33,7 +33,7 @@ import { filesystemInodes, filesystemSpace, filesystemStorage, thinPoolStorage }
 import { connectEngine, type EngineClient } from '../engine/client.js';
 import { resolveHost } from '../engine/host.js';
 import { EngineUnreachableError, UnknownError, UsageError, WatchdogError } from '../errors.js';
-import { writeDaemonRecord } from '../state/daemon.js';
+import { readDaemonRecord, writeDaemonRecord } from '../state/daemon.js';
 import { takeDaemonLease } from './daemon-lease.js';
 import { driftWithBundles } from './drift.js';
 import { fullPass, type FullPass } from './full-pass.js';
@@ -324,7 +324,7 @@ export async function runDaemon(options: RunOptions, io: Io, say: Say, hooks: Da
   /** What `report` shows of the daemon: kept in the store, beside its lease. */
   function recordDaemon(run: Run, fullPassAt: Date | null): void {
     if (fullPassAt) lastFullPassAt = fullPassAt.toISOString();
-    storeWrite(run, 'the daemon record', () => writeDaemonRecord(run.db, { pid: process.pid, since: startedAt.toISOString(), lastFullPassAt, polledLogs: logs.polled() }));
+    storeWrite(run, 'the daemon record', () => writeDaemonRecord(run.db, { pid: process.pid, since: startedAt.toISOString(), lastFullPassAt, polledLogs: logs.polled(), suspicious: [...suspicious.keys()] }));
   }
   const dying = new Set<string>();
 
@@ -350,15 +350,18 @@ export async function runDaemon(options: RunOptions, io: Io, say: Say, hooks: Da
 
   /** On `die`: the drift of each container that ended, classified now (the rules of
    *  `watchdog drift`), with a bundle for a suspicious one; the pass after alerts. */
-  async function classifyDeaths(ids: string[]): Promise<void> {
+  async function classifyDeaths(ids: string[], inherited = false): Promise<void> {
     await exclusive('the drift of ended containers', async (run) => {
       const pass = await gather(run, 'skip');
       // Engine 26.1 may still list a container that died as running: the event is trusted.
       const ended = pass.snapshot.containers.filter((c) => ids.includes(c.id));
-      const { rows, actions } = await driftWithBundles(run, ended, false);
+      // The ones a daemon before this one found have their bundle already (dry run: none
+      // is written again), and were told in its log.
+      const { rows, actions } = await driftWithBundles(run, ended, inherited);
       for (const row of rows) {
         const found = driftFindings([row]);
         if (found.length > 0) suspicious.set(row.containerId, found);
+        if (inherited) continue;
         const verdict = row.error ? `its drift could not be read (${row.error})` : row.drift?.status === 'suspicious' ? `suspicious: ${row.drift.reason}` : (row.drift?.reason ?? 'no drift');
         say('drift', `${row.name} ended; ${verdict}${row.bundle ? `; bundle ${row.bundle}` : ''}`, { container: row.name, containerId: row.containerId, suspicious: found.length > 0, bundle: row.bundle });
       }
@@ -559,6 +562,8 @@ export async function runDaemon(options: RunOptions, io: Io, say: Say, hooks: Da
 
   // The first pass must reach the engine: without its facts there is nothing to watch.
   await client.ping();
+  const inherited = await exclusive('the record of the daemon before', async (run) => readDaemonRecord(run.db)?.suspicious ?? []);
+  if (inherited && inherited.length > 0) await classifyDeaths(inherited, true);
   await passNow('start');
   // Set by the pass (TypeScript cannot see through the closure).
   const facts = engine as EngineFacts | null;

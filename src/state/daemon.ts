@@ -11,6 +11,9 @@ export interface DaemonRecord {
   lastFullPassAt: string | null;
   /** Logs polled because the kernel's inotify watches ran out. */
   polledLogs: number;
+  /** Containers whose drift it found suspicious when they died: the daemon after it
+   *  classifies them again, so that its first pass does not mail them RESOLVED. */
+  suspicious: string[];
 }
 
 const KEY = 'daemon';
@@ -20,7 +23,7 @@ export function readDaemonRecord(db: Db): DaemonRecord | null {
   if (!text) return null;
   try {
     const value = JSON.parse(text) as DaemonRecord;
-    return typeof value.pid === 'number' && typeof value.since === 'string' ? { pid: value.pid, since: value.since, lastFullPassAt: value.lastFullPassAt ?? null, polledLogs: value.polledLogs ?? 0 } : null;
+    return typeof value.pid === 'number' && typeof value.since === 'string' ? { pid: value.pid, since: value.since, lastFullPassAt: value.lastFullPassAt ?? null, polledLogs: value.polledLogs ?? 0, suspicious: Array.isArray(value.suspicious) ? value.suspicious : [] } : null;
   } catch {
     return null;
   }

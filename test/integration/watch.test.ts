@@ -269,6 +269,15 @@ describe('watchdog watch', () => {
       expect(mailsAbout('watch-clean')).toEqual([]);
       expect((await engine.docker.getContainer(clean).inspect()).State.Status).toBe('exited');
       expect(daemon.running(), daemon.transcript()).toBe(true);
+
+      // A daemon started again (systemd restarting it) on the same store knows the
+      // intruder is still there: no RESOLVED mail from its first pass, no second bundle.
+      await daemon.stop();
+      const again = await watch(s);
+      await again.waitFor('first `full-pass` line', (l) => l.event === 'full-pass', 15_000);
+      await sleep(1000);
+      expect(mailsAbout('watch-intruder'), JSON.stringify(mailsAbout('watch-intruder').map((m) => m.subject))).toHaveLength(1);
+      expect(again.lines.filter((l) => l.event === 'drift')).toEqual([]);
     });
 
     it('leaves rotation, pruning and mail to the daemon in `check` on the same store, and `report` shows the daemon', async () => {

@@ -34,6 +34,9 @@ export interface RotationItem {
  *  over maxSize, of running containers only when the timer asks (their logs grow). */
 export type RotationSelection = { named: ContainerFacts[] } | { overLimit: true; runningOnly: boolean };
 
+/** The one sentence for a log over the limit, whether a plan or the daemon found it. */
+const overLimitReason = (bytes: number, maxSize: number) => `rotate: log ${prettyBytes(bytes)} is over logs.maxSize ${prettyBytes(maxSize)}`;
+
 function decide(c: ContainerFacts, maxSize: number, asked: boolean, runningOnly: boolean): RotationItem {
   const item = { containerId: c.id, name: c.name, logPath: c.logPath, bytes: c.logFiles?.bytes ?? null };
   const keep = (code: RotationCode, why: string): RotationItem => ({ ...item, action: 'keep', code, reason: `kept: ${why}` });
@@ -50,7 +53,7 @@ function decide(c: ContainerFacts, maxSize: number, asked: boolean, runningOnly:
   if (c.logFiles.liveBytes === 0) return keep('empty', 'its log is empty');
   if (asked) return { ...item, action: 'rotate', code: 'asked', reason: `rotate: asked for, log ${size}` };
   if (c.logFiles.liveBytes <= maxSize) return keep('within-limit', `log ${size} is within logs.maxSize ${prettyBytes(maxSize)}`);
-  return { ...item, action: 'rotate', code: 'over-limit', reason: `rotate: log ${size} is over logs.maxSize ${prettyBytes(maxSize)}` };
+  return { ...item, action: 'rotate', code: 'over-limit', reason: overLimitReason(c.logFiles.liveBytes, maxSize) };
 }
 
 export function planRotations(containers: ContainerFacts[], maxSize: number, selection: RotationSelection): RotationItem[] {
@@ -62,5 +65,5 @@ export function planRotations(containers: ContainerFacts[], maxSize: number, sel
  *  state were read when it started to be watched, and act/rotate.ts reads them again
  *  just before it acts. */
 export function crossedLimit(log: { containerId: string; name: string; logPath: string; bytes: number }, maxSize: number): RotationItem {
-  return { ...log, action: 'rotate', code: 'over-limit', reason: `rotate: log ${prettyBytes(log.bytes)} is over logs.maxSize ${prettyBytes(maxSize)}` };
+  return { ...log, action: 'rotate', code: 'over-limit', reason: overLimitReason(log.bytes, maxSize) };
 }

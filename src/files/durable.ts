@@ -2,7 +2,7 @@
 // to a temporary name, fsync it, rename it into place, fsync the directory that holds
 // the name. Forensic bundles and log archives go through here.
 
-import { closeSync, fsyncSync, openSync, readdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, closeSync, fsyncSync, openSync, readdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 
 /** fsync of a file or directory by path. */
@@ -34,7 +34,10 @@ export function fsyncTree(root: string): void {
 export function writeFileDurably(path: string, text: string): void {
   const temporary = join(dirname(path), `.${basename(path)}.${process.pid}.tmp`);
   try {
-    writeFileSync(temporary, text, { mode: 0o644 });
+    writeFileSync(temporary, text);
+    // Readable by its reader's user (node_exporter's), whatever the umask (the units
+    // set 0077).
+    chmodSync(temporary, 0o644);
     fsyncPath(temporary);
     renameDurably(temporary, path);
   } catch (error) {

@@ -5,7 +5,8 @@
 // BENCH_RUNS times (default 7), interleaved so machine noise hits all alike. Prints
 // medians of wall time and peak RSS (GNU time), with ratios against baselines measured
 // in the same run: `node -e 0` for start-up, `docker ps -a` for the warm report. Then
-// where the warm report's time goes, step by step.
+// where the warm report's time goes, step by step, and the metrics of that host
+// (BENCH_RUNNING running containers beside the exited ones, default 50: issue #12).
 
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
@@ -13,10 +14,15 @@ import pMap from 'p-map';
 import { BIN } from '../test/helpers/cli.js';
 import { duOfContainer } from '../test/helpers/du.js';
 import { ENGINE_KIND, containerdOf, runContainer, startEngine } from '../test/helpers/engine.js';
+import { renderMetrics } from '../src/core/metrics.js';
+import { storeMetrics } from '../src/state/metrics.js';
+import { openStoreReadonly } from '../src/state/store.js';
 
 const exec = promisify(execFile);
 const CONTAINERS = Number(process.env.BENCH_CONTAINERS ?? 1000);
 const RUNS = Number(process.env.BENCH_RUNS ?? 7);
+/** Running containers beside the exited ones: the metrics' per-container series (issue #12). */
+const RUNNING = Number(process.env.BENCH_RUNNING ?? 50);
 
 interface Sample {
   seconds: number;
@@ -55,7 +61,12 @@ async function main(): Promise<void> {
       (i) => runContainer(engine.docker, { name: `bench-${i}`, cmd: ['sh', '-c', 'echo a > /f1; echo b > /f2; echo c > /f3'] }),
       { concurrency: 4 },
     );
-    console.log(`bench: ${CONTAINERS} containers in ${((Date.now() - started) / 1000).toFixed(0)} s`);
+    await pMap(
+      Array.from({ length: RUNNING }, (_, i) => i),
+      (i) => runContainer(engine.docker, { name: `bench-svc-${i}`, cmd: ['sh', '-c', 'seq 1 1000; exec sleep 3600'], detach: true }),
+      { concurrency: 4 },
+    );
+    console.log(`bench: ${CONTAINERS} exited and ${RUNNING} running containers in ${((Date.now() - started) / 1000).toFixed(0)} s`);
 
     // The test engine's containerd is not where a stock engine's is (test/helpers/engine.ts).
     const env = { ...process.env, DOCKER_HOST: engine.host, ...containerdOf(engine.dir) };
@@ -115,6 +126,29 @@ async function main(): Promise<void> {
     for (const [collector, values] of steps) console.log(`  ${`collector ${collector}`.padEnd(44)} ${ms(median(values)).padStart(7)}`);
     console.log(`  ${'the rest: command code, store, decide, record, print'.padEnd(44)} ${ms(warm - version - collected).padStart(7)}`);
     console.log(`  ${'total'.padEnd(44)} ${ms(warm).padStart(7)}`);
+
+    // The metrics of that host (issue #12): how many series, how big, and what rendering
+    // them adds to a run: the store's part (journal counts, outbox) and the rendering,
+    // timed here in-process on the warm report's own JSON (the same object a run renders).
+    const lastReport = JSON.parse(samples['watchdog report --json (warm)']!.at(-1)!.stdout);
+    const db = openStoreReadonly(`${engine.dir}/state.db`)!;
+    const renders: number[] = [];
+    const reads: number[] = [];
+    let text = '';
+    for (let i = 0; i < 101; i++) {
+      const t0 = performance.now();
+      const fromStore = storeMetrics(db);
+      const t1 = performance.now();
+      text = renderMetrics({ report: lastReport, version: 'bench', ...fromStore });
+      const t2 = performance.now();
+      reads.push(t1 - t0);
+      renders.push(t2 - t1);
+    }
+    db.close();
+    const series = text.split('\n').filter((l) => l && !l.startsWith('#')).length;
+    console.log(`\nmetrics of ${CONTAINERS} exited and ${RUNNING} running containers: ${series} series, ${text.length} bytes`);
+    console.log(`  store part (journal counts, outbox) median ${median(reads).toFixed(2)} ms, rendering median ${median(renders).toFixed(2)} ms (101 runs; the first ${renders[0]!.toFixed(2)} ms)`);
+    console.log(`  adds ${(median(reads) + median(renders)).toFixed(2)} ms to a run (target: under 10 ms)`);
   } finally {
     await engine.stop();
   }

@@ -32,6 +32,16 @@ function seconds(value: string): number {
   return n;
 }
 
+/** --listen: HOST:PORT, [IPv6]:PORT, or :PORT (every address). */
+function listenAddress(value: string): { host: string; port: number } {
+  const match = /^(?:\[([0-9a-fA-F:.]+)\]|([^:\[\]]*)):(\d{1,5})$/.exec(value);
+  const port = Number(match?.[3]);
+  if (!match || port > 65535) throw new InvalidArgumentError('expected HOST:PORT, e.g. 127.0.0.1:19323, [::1]:19323 or :19323 (every address).');
+  return { host: match[1] ?? (match[2] || '0.0.0.0'), port };
+}
+
+const TEXTFILE_HELP = "also write the metrics to DIR/docker_watchdog.prom (whole, by rename) for node_exporter's textfile collector: its --collector.textfile.directory";
+
 interface GlobalOptions {
   host?: string;
   config?: string;
@@ -61,8 +71,9 @@ export function buildProgram(io: Io, done: (outcome: Outcome) => void): Command 
     .option('--no-color', 'never colour the text report (colour is used only on a terminal)')
     .option('--top <n>', 'how many logs, exited containers and cases of one finding to list', positiveInt, 5)
     .option('--fresh', 'ask the engine for docker system df now; by default an answer younger than usage.maxAge (1h) is reused, as df is costly', false)
+    .option('--textfile <dir>', TEXTFILE_HELP)
     .addHelpText('after', EXIT_CODES_HELP)
-    .action(async (opts: { json: boolean; color: boolean; top: number; fresh: boolean }) => {
+    .action(async (opts: { json: boolean; color: boolean; top: number; fresh: boolean; textfile?: string }) => {
       const { reportCommand } = await import('./commands/report.js');
       done(await reportCommand({ ...globals(), ...opts }, io));
     });
@@ -74,8 +85,9 @@ export function buildProgram(io: Io, done: (outcome: Outcome) => void): Command 
     )
     .option('--dry-run', 'print the plans, with a reason for each container, and change nothing', false)
     .option('--json', 'print the findings, plans and results as JSON', false)
+    .option('--textfile <dir>', TEXTFILE_HELP)
     .addHelpText('after', EXIT_CODES_HELP)
-    .action(async (opts: { dryRun: boolean; json: boolean }) => {
+    .action(async (opts: { dryRun: boolean; json: boolean; textfile?: string }) => {
       const { checkCommand } = await import('./commands/check.js');
       done(await checkCommand({ ...globals(), ...opts }, io));
     });
@@ -160,10 +172,24 @@ export function buildProgram(io: Io, done: (outcome: Outcome) => void): Command 
       "Run as a daemon (for systemd): watch every json-file log without max-size and rotate it as it crosses logs.maxSize, follow the engine's events (a container that ends has its drift classified at once), measure the space every watch.spaceInterval and alert on runaway growth, and do what check does every watch.interval. Needs a local engine. SIGHUP reloads the configuration; SIGTERM ends it, unpausing first.",
     )
     .addOption(new Option('--log-format <format>', 'one line per event: text for people and journald, or json (one object per line)').choices(['text', 'json']).default('text'))
-    .addHelpText('after', '\nIt runs until stopped: exit 143 on SIGTERM, 130 on SIGINT. It exits at once with 3 if the engine cannot be reached at start, 64 for a remote engine, 78 for a bad configuration.')
-    .action(async (opts: { logFormat: 'text' | 'json' }) => {
+    .addOption(
+      new Option('--listen <address>', 'serve Prometheus metrics at http://ADDRESS/metrics, e.g. 127.0.0.1:19323 (off by default; nothing else is served, and nothing a client sends changes anything)').argParser(listenAddress),
+    )
+    .addHelpText('after', '\nIt runs until stopped: exit 143 on SIGTERM, 130 on SIGINT. It exits at once with 3 if the engine cannot be reached at start or the --listen address cannot be had, 64 for a remote engine, 78 for a bad configuration.')
+    .action(async (opts: { logFormat: 'text' | 'json'; listen?: { host: string; port: number } }) => {
       const { watchCommand } = await import('./commands/watch.js');
       done(await watchCommand({ ...globals(), ...opts }, io));
+    });
+
+  program
+    .command('metrics')
+    .description(
+      'Print the Prometheus metrics of the last recorded run (report, check, or the daemon\'s full pass) from the state store, without asking the engine. For a live view run watchdog watch --listen; for node_exporter use --textfile on check.',
+    )
+    .addHelpText('after', '\nExit 3 when the store has no run recorded yet.')
+    .action(async () => {
+      const { metricsCommand } = await import('./commands/metrics.js');
+      done(metricsCommand(globals(), io));
     });
 
   program

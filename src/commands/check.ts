@@ -5,23 +5,33 @@
 // then only reports, so nothing is done or sent twice (issue #11).
 
 import { bytesFreed } from '../core/actions.js';
+import { sortFindings } from '../core/evaluate.js';
+import { buildReport } from '../core/report.js';
 import type { Outcome } from '../core/outcome.js';
 import { renderCheck } from '../core/render/actions.js';
 import { runningDaemon } from '../pipeline/daemon-lease.js';
 import { fullPass } from '../pipeline/full-pass.js';
+import { exposition, requireTextfileDir, writeTextfile } from '../pipeline/metrics.js';
 import { writeJson, type Io } from '../pipeline/io.js';
 import { withRun, type RunOptions } from '../pipeline/run.js';
 
 export interface CheckOptions extends RunOptions {
   dryRun: boolean;
   json: boolean;
+  /** node_exporter's textfile folder: write docker_watchdog.prom there (issue #12). */
+  textfile?: string;
 }
 
 export function checkCommand(options: CheckOptions, io: Io): Promise<Outcome> {
+  requireTextfileDir(options.textfile);
   return withRun({ ...options, sendsMail: true }, io, async (run) => {
     const { dryRun } = options;
     const daemon = runningDaemon(run.statePath, io, run.db);
-    const { rotation, pruning, actions, findings, pass } = await fullPass(run, { dryRun, rotate: true, act: daemon === null });
+    const done = await fullPass(run, { dryRun, rotate: true, act: daemon === null });
+    const { rotation, pruning, actions, pass } = done;
+    const metrics = exposition(run, buildReport(pass.snapshot, done.findings, pass.timings, pass.trends, daemon));
+    const failed = options.textfile === undefined ? null : writeTextfile(options.textfile, metrics);
+    const findings = failed ? sortFindings([...done.findings, failed]) : done.findings;
 
     if (options.json) {
       writeJson(io, { schemaVersion: 1, generatedAt: pass.now.toISOString(), dryRun, daemon, findings, rotation, prune: pruning, freedBytes: bytesFreed(actions) });

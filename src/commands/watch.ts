@@ -5,11 +5,10 @@
 import type { Outcome } from '../core/outcome.js';
 import { DONE } from '../core/outcome.js';
 import { visible } from '../core/render/text.js';
-import { runDaemon, type Say } from '../pipeline/daemon.js';
+import { runDaemon, type DaemonOptions, type Say } from '../pipeline/daemon.js';
 import type { Io } from '../pipeline/io.js';
-import type { RunOptions } from '../pipeline/run.js';
 
-export interface WatchOptions extends RunOptions {
+export interface WatchOptions extends DaemonOptions {
   logFormat: 'text' | 'json';
 }
 

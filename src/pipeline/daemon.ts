@@ -28,12 +28,15 @@ import type { Point } from '../core/forecast.js';
 import { MINUTE, SECOND } from '../core/durations.js';
 import type { EngineFacts, Finding, Storage } from '../core/model.js';
 import { crossedLimit } from '../core/plan-rotate.js';
+import { renderMetrics } from '../core/metrics.js';
+import { buildReport, type Report } from '../core/report.js';
 import { runawayFindings } from '../core/runaway.js';
 import { filesystemInodes, filesystemSpace, filesystemStorage, thinPoolStorage } from '../core/storage.js';
 import { connectEngine, type EngineClient } from '../engine/client.js';
 import { resolveHost } from '../engine/host.js';
 import { EngineUnreachableError, UnknownError, UsageError, WatchdogError } from '../errors.js';
 import { readDaemonRecord, writeDaemonRecord } from '../state/daemon.js';
+import type { StoreMetrics } from '../state/metrics.js';
 import { takeDaemonLease } from './daemon-lease.js';
 import { driftWithBundles } from './drift.js';
 import { fullPass, type FullPass } from './full-pass.js';
@@ -43,6 +46,8 @@ import { rotateLogs } from './rotation.js';
 import type { Run, RunOptions } from './run.js';
 import { statePathOf, withStore } from './store.js';
 import { storeWrite } from './store-writes.js';
+import { exposition, readStoreMetrics, WATCHDOG_VERSION } from './metrics.js';
+import { serveMetrics, showAddress, type ListenAddress } from './metrics-server.js';
 
 /** One line of the daemon's log: an event name, a sentence, and fields for scripts. */
 export type Say = (event: string, message: string, fields?: Record<string, unknown>) => void;
@@ -107,7 +112,12 @@ function sizeOf(path: string): number | null {
   }
 }
 
-export async function runDaemon(options: RunOptions, io: Io, say: Say, hooks: DaemonHooks): Promise<void> {
+export interface DaemonOptions extends RunOptions {
+  /** Serve GET /metrics there (issue #12); off when absent. */
+  listen?: ListenAddress;
+}
+
+export async function runDaemon(options: DaemonOptions, io: Io, say: Say, hooks: DaemonHooks): Promise<void> {
   let config: Config = await loadConfig(options.config, io.env, true);
   const client: EngineClient = connectEngine(resolveHost(options.host, io.env));
   if (client.address.kind !== 'unix') {
@@ -129,6 +139,11 @@ export async function runDaemon(options: RunOptions, io: Io, say: Say, hooks: Da
   const suspicious = new Map<string, Finding[]>();
   const rotationTrouble = new Map<string, Finding[]>();
   let runaway: Finding[] = [];
+  // The metrics (issue #12): the last full pass's report, with the space figures and
+  // runaway logs of the last space tick.
+  let lastReport: Report | null = null;
+  let fromStore: StoreMetrics = { lastFullPassAt: null, actions: [], undeliveredAlerts: 0 };
+  let tickAt: Date | null = null;
   const liveFindings = () => [...runaway, ...[...suspicious.values()].flat(), ...[...rotationTrouble.values()].flat()];
 
   // One step at a time, each holding the run lock for itself only.
@@ -137,7 +152,14 @@ export async function runDaemon(options: RunOptions, io: Io, say: Say, hooks: Da
     const step = queue.then(async () => {
       if (stopped) return null;
       try {
-        return await withStore(options, io, (store) => work({ config, client, db: store.db, statePath: store.path, storeProblems: store.problems, io, warn }));
+        return await withStore(options, io, async (store) => {
+          const run: Run = { config, client, db: store.db, statePath: store.path, storeProblems: store.problems, io, warn };
+          const result = await work(run);
+          // What a scrape shows of the store (counters, undelivered alerts) is read
+          // while the step holds it: a scrape never waits for the lock.
+          fromStore = readStoreMetrics(run);
+          return result;
+        });
       } catch (error) {
         if (error instanceof StoppingError) return null;
         if (!(error instanceof WatchdogError)) throw error;
@@ -336,6 +358,8 @@ export async function runDaemon(options: RunOptions, io: Io, say: Say, hooks: Da
     const full = await exclusive('the full pass', async (run) => {
       const done = await fullPass(run, { dryRun: false, rotate: false, act: true, extraFindings: liveFindings() });
       recordDaemon(run, done.pass.now);
+      lastReport = buildReport(done.pass.snapshot, done.findings, done.pass.timings, done.pass.trends);
+      exposition(run, lastReport);
       return done;
     });
     if (!full) return;
@@ -411,6 +435,7 @@ export async function runDaemon(options: RunOptions, io: Io, say: Say, hooks: Da
     }
     if (!measured) return;
     storage = { ...measured, note: storage?.note ?? null };
+    tickAt = io.now();
     const at = now();
     const data = measured.data;
     if (data) spacePoints.push({ at, value: data.usedBytes });
@@ -522,6 +547,26 @@ export async function runDaemon(options: RunOptions, io: Io, say: Say, hooks: Da
     }
   }
 
+  // --- Metrics ------------------------------------------------------------------------
+  /** What a scrape gets: the last pass's report with the space and runaway logs of the
+   *  last tick, so a disk filling shows within watch.spaceInterval; null before the
+   *  first pass. */
+  function currentMetrics(): string | null {
+    if (!lastReport) return null;
+    const report = lastReport;
+    const takenAt = tickAt && tickAt.getTime() > Date.parse(report.generatedAt) ? tickAt.toISOString() : report.generatedAt;
+    return renderMetrics({
+      version: WATCHDOG_VERSION,
+      ...fromStore,
+      report: {
+        ...report,
+        generatedAt: takenAt,
+        storage: report.storage && storage ? { ...report.storage, ...storage } : report.storage,
+        findings: [...report.findings.filter((f) => f.code !== 'RUNAWAY_LOG' && f.code !== 'SPACE_RUNAWAY'), ...runaway],
+      },
+    });
+  }
+
   // --- Timers, signals, start ---------------------------------------------------------
   let spaceTimer: NodeJS.Timeout | null = null;
   let passTimer: NodeJS.Timeout | null = null;
@@ -555,10 +600,16 @@ export async function runDaemon(options: RunOptions, io: Io, say: Say, hooks: Da
     for (const timer of [spaceTimer, passTimer, urgentTimer]) if (timer) clearTimeout(timer);
     for (const t of tracked.values()) for (const timer of [t.timer, t.recheck]) if (timer) clearTimeout(timer);
     (stream as { destroy?: () => void } | null)?.destroy?.();
+    await metricsServer?.close();
     await logs.close();
     lease.release();
     finished();
   });
+
+  // Bound before the first pass: an address that cannot be had stops the daemon before
+  // it acts. Until that pass ends a scrape gets 503.
+  const metricsServer = options.listen ? await serveMetrics(options.listen, currentMetrics) : null;
+  if (metricsServer) say('listening', `metrics at http://${showAddress(metricsServer.address)}/metrics`, { address: showAddress(metricsServer.address) });
 
   // The first pass must reach the engine: without its facts there is nothing to watch.
   await client.ping();

@@ -14,6 +14,8 @@ import { planPrune, pruneContainers } from './pruning.js';
 import { record } from './record.js';
 import { planRotation, rotateLogs } from './rotation.js';
 import type { Run } from './run.js';
+import { storeWrite } from './store-writes.js';
+import { recordFullPass } from '../state/metrics.js';
 
 export interface FullPassOptions {
   dryRun: boolean;
@@ -44,6 +46,8 @@ export async function fullPass(run: Run, options: FullPassOptions): Promise<Full
   const prunePlan = await planPrune(run, pass);
   const pruning = { plan: prunePlan.items, results: options.act ? await pruneContainers(run, pass, prunePlan, { dryRun, everyReason: dryRun }) : [] };
   record(run, pass);
+  // For the metrics (issue #12): a pass that acted; `check` under a daemon, or a dry run, did not.
+  if (!dryRun) storeWrite(run, 'the time of this full pass', () => recordFullPass(run.db, pass.now));
 
   const actions = [...rotationActions(rotation?.results ?? []), ...pruneActions(pruning.results)];
   const findings = sortFindings([...pass.findings, ...(options.extraFindings ?? []), ...prunePlan.findings, ...actionFindings(actions), ...stateFindings(run.storeProblems)]);

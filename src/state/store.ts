@@ -102,6 +102,10 @@ const MIGRATIONS: string[] = [
   ALTER TABLE outbox ADD COLUMN unconfirmed_at INTEGER;
   UPDATE outbox SET message_id = '<' || lower(hex(randomblob(16))) || '@docker-watchdog>' WHERE message_id IS NULL;
   `,
+  `
+  -- The metrics' counters are the journal's counts by action and outcome (issue #12).
+  CREATE INDEX journal_action ON journal(action, outcome);
+  `,
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;

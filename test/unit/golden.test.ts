@@ -1,5 +1,5 @@
 // What users read, pinned by golden files (test/golden/): the JSON and text reports
-// (with and without colour), the `prune --dry-run` table, the `check` output (news, and
+// (with and without colour), the Prometheus metrics, the `prune --dry-run` table, the `check` output (news, and
 // the dry run) and an alert email, all rendered from the known busy host of
 // test/fixtures/snapshots.ts, with no engine. A change to any of them shows as a diff
 // of these files; `npm run golden` rewrites them after a change that is meant.
@@ -12,6 +12,7 @@ import { driftFindings } from '../../src/core/drift.js';
 import { decidePrune, pressureOf, pruneCandidates } from '../../src/core/plan-prune.js';
 import { planRotations } from '../../src/core/plan-rotate.js';
 import { renderCheck, renderPruning } from '../../src/core/render/actions.js';
+import { renderMetrics } from '../../src/core/metrics.js';
 import { renderText } from '../../src/core/render/report.js';
 import { buildReport } from '../../src/core/report.js';
 import { runawayFindings } from '../../src/core/runaway.js';
@@ -100,6 +101,15 @@ describe('golden files', () => {
     const { notify } = decideAlerts([], watchedFindings, NOW.getTime(), DEFAULTS.alerts.cooldown);
     const digest = composeDigest({ prefix: '[docker-watchdog]', host: busyHost.engine!.hostName, notifications: notify, actions: [], context: alertContext(busyHost, trends), now: NOW });
     await expect(`Subject: ${digest.subject}\n\n${digest.body}`).toMatchFileSnapshot(golden('alert-runaway.txt'));
+    // The same host as Prometheus scrapes it (issue #12), with a journal behind it.
+    const actions = [
+      { action: 'rotate', outcome: 'done', count: 41 },
+      { action: 'prune', outcome: 'done', count: 1204 },
+      { action: 'prune', outcome: 'failed', count: 2 },
+      { action: 'hold', outcome: 'skipped', count: 3 },
+      { action: 'bundle', outcome: 'done', count: 1 },
+    ];
+    await expect(renderMetrics({ report: watched, version: '0.1.0', lastFullPassAt: daemon.lastFullPassAt, actions, undeliveredAlerts: 1 })).toMatchFileSnapshot(golden('metrics.prom'));
   });
 
   it('the prune --dry-run table', async () => {

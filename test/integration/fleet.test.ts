@@ -333,6 +333,10 @@ describe('many hosts: the daemon scraped by Prometheus, alerting through Alertma
         `fleet: space freed -> resolved at the webhook: ${resolved.at - freedAt} ms (the alert's endsAt ${endsAt - freedAt} ms after the space was freed)\n` +
         `fleet: every notification (ms since the pressure):\n  ${hook.received.map((n) => describeNotification(n, pressureAt)).join('\n  ')}`,
     );
+    // The rules fire the warning too above 90 %; the example's inhibit rule keeps it from
+    // being sent while the critical one fires (same alertname, instance and space).
+    const warnings = hook.received.filter((n) => n.payload.alerts.some((a) => a.status === 'firing' && a.labels.alertname === ALERT && a.labels.severity === 'warning' && a.labels.instance === target));
+    expect(warnings.map((n) => describeNotification(n, pressureAt)), 'a warning the critical alert inhibits').toEqual([]);
     expect(hook.malformed).toEqual([]);
   });
 });

@@ -245,10 +245,11 @@ describe('many hosts: the daemon scraped by Prometheus, alerting through Alertma
 
   it('a data space over 90 % reaches the webhook as DockerWatchdogSpaceLow firing, and freeing it as resolved', { timeout: 240_000 }, async () => {
     const changes: Change[] = [];
-    // Alertmanager first: Prometheus's configuration names its address.
+    // The rules first (the test fails at once without them), beside Prometheus's
+    // configuration; Alertmanager before Prometheus, whose configuration names its address.
+    writeFileSync(join(work, 'docker-watchdog.rules.yml'), rulesCopy(changes));
     writeFileSync(join(work, 'alertmanager.yml'), alertmanagerConfig(changes));
     alertmanager = await startAlertmanager(join(work, 'alertmanager.yml'));
-    writeFileSync(join(work, 'docker-watchdog.rules.yml'), rulesCopy(changes));
     writeFileSync(join(work, 'prometheus.yml'), prometheusConfig(alertmanager.address, changes));
     prometheus = await startPrometheus(join(work, 'prometheus.yml'));
     console.log(`fleet: the example configurations and rules as run here (${work}):\n  ${changes.join('\n  ')}`);

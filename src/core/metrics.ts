@@ -138,7 +138,10 @@ export function metricFamilies(facts: MetricsFacts): Family[] {
   family('usage_reclaimable_bytes', 'gauge', 'What docker system df calls reclaimable, by kind.', kinds.map((k) => one(k.line.reclaimableBytes, { kind: k.kind })));
 
   // Per container: running ones only (an exited container's log is in the exited sums).
-  const running = report.containers.filter((c) => !isExited(c.state)).sort((a, b) => a.name.localeCompare(b.name) || a.id.localeCompare(b.id));
+  // Plain code-unit order: the first localeCompare of a process loads ICU's collation
+  // (30 ms and more here, measured by npm run bench), for an order no one reads.
+  const byNameThenId = (a: { name: string; id: string }, b: { name: string; id: string }) => (a.name < b.name ? -1 : a.name > b.name ? 1 : a.id < b.id ? -1 : a.id > b.id ? 1 : 0);
+  const running = report.containers.filter((c) => !isExited(c.state)).sort(byNameThenId);
   const who = (c: { name: string; id: string }) => ({ container: c.name, container_id: shortId(c.id) });
   family('log_bytes', 'gauge', 'Bytes of a running container\'s json-file log and its rotated files; bounded="no" when the engine does not cap it.', running.map((c) => one(c.log.bytes, { ...who(c), bounded: c.log.bounded ? 'yes' : 'no' })));
   family('log_growth_bytes_per_second', 'gauge', 'How fast a running container\'s log grows, from the state store\'s history.', running.map((c) => one(perSecond(c.log.growthBytesPerHour), who(c))));

@@ -10,6 +10,7 @@ import { appendFileSync, existsSync, mkdirSync, readdirSync, readFileSync, statS
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { gunzipSync } from 'node:zlib';
+import { createServer, type AddressInfo } from 'node:net';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { reportJson, runWatchdog } from '../helpers/cli.js';
 import { median, startDaemon, startDockerd, stopAllDaemons, stopDockerd, type Daemon, type DaemonLine } from '../helpers/daemon.js';
@@ -397,6 +398,34 @@ describe('watchdog watch', () => {
     } finally {
       await remote.close();
     }
+  });
+
+  it('--listen: serves /metrics and nothing else, and an address already taken ends it before it acts (exit 3, one sentence)', async () => {
+    const s = setup('listen');
+    const taken = createServer();
+    await new Promise<void>((resolve) => taken.listen(0, '127.0.0.1', resolve));
+    const port = (taken.address() as AddressInfo).port;
+    try {
+      const refused = startDaemon(['watch', '--host', engine.host, '-c', s.config, '--state', s.state, '--log-format', 'json', '--listen', `127.0.0.1:${port}`]);
+      const exit = await refused.waitExit(15_000);
+      expect(exit, refused.transcript()).toEqual({ code: 3, signal: null });
+      expect(refused.stderr()).toBe(`watchdog: watchdog watch could not listen on 127.0.0.1:${port} for --listen (EADDRINUSE); choose another address or port, or stop what holds it.\n`);
+      expect(refused.lines.map((l) => l.event)).toEqual([]);
+    } finally {
+      taken.close();
+    }
+
+    const daemon = startDaemon(['watch', '--host', engine.host, '-c', s.config, '--state', s.state, '--log-format', 'json', '--listen', '127.0.0.1:0']);
+    const listening = await daemon.waitFor('listening', (l) => l.event === 'listening', 15_000);
+    await daemon.waitFor('started', (l) => l.event === 'started', 30_000);
+    const base = `http://${listening.address}`;
+    const metrics = await fetch(`${base}/metrics`);
+    expect(metrics.status).toBe(200);
+    expect(metrics.headers.get('content-type')).toBe('text/plain; version=0.0.4; charset=utf-8');
+    expect(await metrics.text()).toMatch(/^docker_watchdog_last_full_pass_timestamp_seconds \d/m);
+    expect((await fetch(`${base}/other`)).status).toBe(404);
+    expect((await fetch(`${base}/metrics`, { method: 'POST', body: 'x' })).status).toBe(405);
+    expect((await daemon.stop()).code).toBe(143);
   });
 });
 

@@ -93,7 +93,11 @@ export function metricFamilies(facts: MetricsFacts): Family[] {
   family('last_full_pass_timestamp_seconds', 'gauge', 'When the last full pass that acts (watchdog check, or the daemon\'s) ran, in seconds since the epoch.', [
     one(facts.lastFullPassAt ? seconds(facts.lastFullPassAt) : null),
   ]);
-  family('collector_success', 'gauge', 'Whether the collector worked in the last run (1) or failed (0).', report.collectors.map((c) => one(c.ok ? 1 : 0, { collector: c.collector })));
+  // A collector fails in its timing, or only in a COLLECTOR_FAILED finding: one that
+  // could not run at all (logs without root), or failed for some items (drift, footprint).
+  const failed = new Set([...report.collectors.filter((c) => !c.ok).map((c) => c.collector), ...report.findings.filter((f) => f.code === 'COLLECTOR_FAILED' && f.subject).map((f) => f.subject!)]);
+  const collectors = [...new Set([...report.collectors.map((c) => c.collector), ...failed])];
+  family('collector_success', 'gauge', 'Whether the collector worked in the last run (1) or failed (0).', collectors.map((collector) => one(failed.has(collector) ? 0 : 1, { collector })));
   family('collector_duration_seconds', 'gauge', 'How long the collector took in the last run.', report.collectors.map((c) => one(c.seconds, { collector: c.collector })));
 
   // Spaces: the engine's data space (thin pool or the filesystem under DockerRootDir),

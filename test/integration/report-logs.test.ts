@@ -2,7 +2,7 @@
 // logs, an engine that cannot be reached, and an engine whose files are not on this host.
 
 import { execFile } from 'node:child_process';
-import { existsSync, readdirSync, readFileSync, statSync, truncateSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, statSync, truncateSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { dirname, join } from 'node:path';
 import { promisify } from 'node:util';
@@ -150,7 +150,10 @@ describe('watchdog report: engines it cannot fully see', () => {
     chmodSync(`${engine.dir}/open.sock`, 0o666);
     try {
       const state = `${tmpdir()}/wd-nobody-${process.pid}/state.db`;
-      const args = [BIN, 'report', '--json', '--host', open.host, '--state', state];
+      // The metrics of such a user (issue #12): written where that user may write.
+      const textfiles = mkdtempSync(join(tmpdir(), 'wd-nobody-textfile-'));
+      chmodSync(textfiles, 0o777);
+      const args = [BIN, 'report', '--json', '--host', open.host, '--state', state, '--textfile', textfiles];
       const result = await exec('setpriv', ['--reuid=65534', '--regid=65534', '--clear-groups', process.execPath, ...args]).catch((e: any) => e);
       const report = JSON.parse(result.stdout);
       assertValidReport(report);
@@ -160,6 +163,12 @@ describe('watchdog report: engines it cannot fully see', () => {
       expect(report.storage.inodes.total).toBeGreaterThan(0);
       expect(report.exited.footprintBytes).toBeNull();
       expect(report.findings).toContainEqual(expect.objectContaining({ code: 'COLLECTOR_FAILED', message: expect.stringMatching(/is not readable by this user.*run as root$/) }));
+      const metrics = readFileSync(join(textfiles, 'docker_watchdog.prom'), 'utf8');
+      expect(metrics).toContain('docker_watchdog_collector_success{collector="logs"} 0\n');
+      expect(metrics).toMatch(/^docker_watchdog_space_used_bytes\{space="data"\} [1-9]/m);
+      expect(metrics).toMatch(/^docker_watchdog_inodes_used\{space="data"\} [1-9]/m);
+      expect(metrics).not.toContain('docker_watchdog_log_bytes{');
+      expect(metrics).not.toContain('docker_watchdog_exited_footprint_bytes');
     } finally {
       await open.close();
     }

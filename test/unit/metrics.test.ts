@@ -98,3 +98,18 @@ describe('the store behind the metrics', () => {
     expect(readFileSync(join(dir, 'docker_watchdog.prom'), 'utf8')).toBe('a 2\n');
   });
 });
+
+describe('collector_success', () => {
+  it('is 0 for a collector that failed in its timing or only in a finding (logs without root), 1 for the rest', () => {
+    const report = buildReport(busyHost, [{ code: 'COLLECTOR_FAILED', severity: 'warning', subject: 'logs', message: 'logs: /var/lib/docker is not readable by this user' }], [
+      { collector: 'engine', seconds: 0.01, ok: true },
+      { collector: 'usage', seconds: 0.5, ok: false },
+    ]);
+    const text = renderMetrics(base(report));
+    expect(series(text).filter((l) => l.startsWith('docker_watchdog_collector_success'))).toEqual([
+      'docker_watchdog_collector_success{collector="engine"} 1',
+      'docker_watchdog_collector_success{collector="usage"} 0',
+      'docker_watchdog_collector_success{collector="logs"} 0',
+    ]);
+  });
+});

@@ -12,7 +12,7 @@
 import { readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import pMap from 'p-map';
-import type { ContainerFacts, ExitedFacts, Footprint, LogFiles } from '../core/model.js';
+import type { BindMount, ContainerFacts, ContainerSecurity, ExitedFacts, Footprint, LogFiles } from '../core/model.js';
 import { isExited } from '../core/model.js';
 import { logConfigFacts } from '../core/logs.js';
 import type { EngineClient } from '../engine/client.js';
@@ -43,9 +43,44 @@ export function containerFacts(summary: ContainerSummary, inspect: ContainerInsp
     logPath: inspect.LogPath ? inspect.LogPath : null,
     logFiles: null,
     readonlyRootfs: inspect.HostConfig?.ReadonlyRootfs ?? false,
+    security: containerSecurity(inspect),
     sizeRwBytes: null,
     footprint: null,
     changeToken: null,
+  };
+}
+
+/** The bind mounts of a container: the top-level `Mounts` (every mount point, registered
+ *  at create), with `HostConfig.Binds` and `HostConfig.Mounts` for what an engine left
+ *  out of it; one entry per source and destination. */
+function bindMounts(inspect: ContainerInspect): BindMount[] {
+  const found: BindMount[] = [];
+  const add = (source: string | undefined, destination: string | undefined, readOnly: boolean) => {
+    if (!source?.startsWith('/') || !destination) return;
+    if (!found.some((m) => m.source === source && m.destination === destination)) found.push({ source, destination, readOnly });
+  };
+  for (const m of inspect.Mounts ?? []) if (m.Type === 'bind') add(m.Source, m.Destination, m.RW === false);
+  for (const bind of inspect.HostConfig?.Binds ?? []) {
+    // SRC:DST[:OPTS]; a SRC without a leading / is a named volume.
+    const [source, destination, options = ''] = bind.split(':');
+    add(source, destination, options.split(',').includes('ro'));
+  }
+  for (const m of inspect.HostConfig?.Mounts ?? []) if (m.Type === 'bind') add(m.Source, m.Target, m.ReadOnly === true);
+  return found;
+}
+
+export function containerSecurity(inspect: ContainerInspect): ContainerSecurity {
+  const host = inspect.HostConfig ?? {};
+  return {
+    privileged: host.Privileged ?? false,
+    capAdd: host.CapAdd ?? [],
+    pidMode: host.PidMode ?? '',
+    ipcMode: host.IpcMode ?? '',
+    networkMode: host.NetworkMode ?? '',
+    securityOpt: host.SecurityOpt ?? [],
+    devices: (host.Devices ?? []).map((d) => ({ pathOnHost: d.PathOnHost ?? '', pathInContainer: d.PathInContainer ?? '', permissions: d.CgroupPermissions ?? '' })),
+    deviceCgroupRules: host.DeviceCgroupRules ?? [],
+    binds: bindMounts(inspect),
   };
 }
 
@@ -60,7 +95,8 @@ export function changeToken(dockerRootDir: string, id: string): string | null {
     // The prefix names the shape of the cached facts: bump it when ContainerFacts
     // changes, so entries of an older shape are measured again, not half-read. v4: on
     // the containerd image store footprints before issue #10 left the snapshots out.
-    return `v4:${s.mtimeNs}:${s.size}:${s.ino}`;
+    // v5: the facts hold `security` (issue #13), which earlier entries lack.
+    return `v5:${s.mtimeNs}:${s.size}:${s.ino}`;
   } catch {
     return null;
   }

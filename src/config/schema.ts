@@ -12,6 +12,8 @@ import { dirname, posix } from 'node:path';
 import { parseDocument } from 'yaml';
 import { z } from 'zod';
 import { ENGINE_ROOTS, archiveDirConflict } from '../core/archive-dir.js';
+import { AUDIT_CODES } from '../core/audit.js';
+import { severitySchema } from '../core/report-schema.js';
 import { DURATION_HINT, parseDuration } from '../core/durations.js';
 import { isWholeBytes, parseEngineSize } from '../core/units.js';
 import { ConfigError } from '../errors.js';
@@ -213,6 +215,21 @@ const schemaFor = (host: ConfigHost | null) => z.strictObject({
       /** RUNAWAY_LOG / SPACE_RUNAWAY when the space left lasts less than this at the
        *  growth of the last minute. */
       horizon: durationAtLeast(60_000, '1m').prefault('1h'),
+    })
+    .prefault({}),
+  /** The audit (issue #13): DOCKER_GROUP_MEMBERS, HOST_ROOT_MOUNT, PRIVILEGED_CONTAINER,
+   *  NO_MAC and DAEMON_LOG_DEFAULTS in `report`, `check` and the daemon. */
+  audit: z
+    .strictObject({
+      enabled: z.boolean().default(true),
+      /** Per-code severities that replace the audit's own, e.g. { NO_MAC: info }. */
+      severity: z.partialRecord(z.enum(AUDIT_CODES), severitySchema).default(() => ({})),
+      /** The group and user databases: who is in the socket's group. */
+      groupFile: absolutePath.default('/etc/group'),
+      passwdFile: absolutePath.default('/etc/passwd'),
+      /** The engine's daemon.json; null: the --config-file of the dockerd that serves the
+       *  socket, else /etc/docker/daemon.json for the default socket. */
+      daemonConfig: absolutePath.nullable().default(null),
     })
     .prefault({}),
   alerts: z

@@ -43,6 +43,14 @@ watch:                      # watchdog watch, the daemon
   minRotateInterval: 30s    # at most one rotation per container this often
   horizon: 1h               # RUNAWAY_LOG / SPACE_RUNAWAY when the space left lasts less than this
 
+audit:                      # what on this host is one step from root (watchdog audit)
+  enabled: true             # its findings in report, check and watch too
+  severity: {}              # per-code severities, e.g. { NO_MAC: info, HOST_ROOT_MOUNT: warning }
+  groupFile: /etc/group     # who is in the engine socket's group
+  passwdFile: /etc/passwd   # whose primary group it is
+  daemonConfig: null        # the engine's daemon.json; null: the --config-file of the dockerd
+                            # serving the socket, else /etc/docker/daemon.json
+
 alerts:
   cooldown: 6h              # a problem that keeps firing is mailed again after this
   # heartbeat: 24h          # an "all quiet" mail when nothing was sent for this long

@@ -88,6 +88,18 @@ function alertKeyOf(finding: Finding): string | null {
       return 'space-runaway';
     case 'STATE_UNAVAILABLE':
       return 'state';
+    // The audit (issue #13): a container alerts once for all its mounts, and once for
+    // all its privileges; each user of the socket is a key of their own.
+    case 'HOST_ROOT_MOUNT':
+      return `host-mount:${finding.containerId}`;
+    case 'PRIVILEGED_CONTAINER':
+      return `privileged:${finding.containerId}`;
+    case 'DOCKER_GROUP_MEMBERS':
+      return `socket-user:${finding.subject}`;
+    case 'NO_MAC':
+      return 'no-mac';
+    case 'DAEMON_LOG_DEFAULTS':
+      return 'log-defaults';
     case 'COLLECTOR_FAILED':
     case 'ACTION_FAILED':
       return 'watchdog';

@@ -8,13 +8,16 @@ import type { ContainerFacts, Finding, Severity, Snapshot, Space, SpaceName } fr
 import { diskCost, isExited } from './model.js';
 import { inodeFraction, usedFraction } from './storage.js';
 import { logLimitBytes } from './logs.js';
-import type { Level, LogPolicy, Thresholds } from './policy.js';
+import type { AuditPolicy, Level, LogPolicy, Thresholds } from './policy.js';
+import { auditFindings, unboundedLogDefaults } from './audit.js';
 import { formatCount as count, percent } from './units.js';
 import { NO_TRENDS, type Trends } from './trends.js';
 
 export interface EvaluatePolicy {
   thresholds: Thresholds;
   logs: Pick<LogPolicy, 'maxGrowthPerDay'>;
+  /** The audit's findings (issue #13) are part of every report while enabled. */
+  audit: AuditPolicy;
 }
 
 /** Exited containers' real footprint must be this many times what `system df` shows, and
@@ -117,7 +120,9 @@ function logSpace(snapshot: Snapshot): { totalBytes: number; where: string } | n
   return { totalBytes: storage.data.totalBytes, where: storage.path ?? snapshot.engine?.dockerRootDir ?? 'DockerRootDir' };
 }
 
-function logFindings(container: ContainerFacts, space: { totalBytes: number; where: string } | null): Finding[] {
+/** `defaults`: the engine's daemon.json when its default log options cap nothing too
+ *  (DAEMON_LOG_DEFAULTS), which an UNBOUNDED_LOG finding points to. */
+function logFindings(container: ContainerFacts, space: { totalBytes: number; where: string } | null, defaults: string | null): Finding[] {
   const findings: Finding[] = [];
   const files = container.logFiles;
   const about = { containerId: container.id, subject: container.name, ...(files ? { logBytes: files.bytes } : {}) };
@@ -142,7 +147,7 @@ function logFindings(container: ContainerFacts, space: { totalBytes: number; whe
       code: 'UNBOUNDED_LOG',
       severity: stopped ? 'info' : 'warning',
       ...about,
-      message: `${container.name}: json-file log has no max-size (${size})${stopped ? ', and will grow again if it restarts' : ' and grows until the disk is full'}; re-create it with --log-opt max-size=...`,
+      message: `${container.name}: json-file log has no max-size (${size})${stopped ? ', and will grow again if it restarts' : ' and grows until the disk is full'}; re-create it with --log-opt max-size=...${defaults ? `, and set the engine's default in ${defaults} (DAEMON_LOG_DEFAULTS)` : ''}`,
     });
   }
   if (files?.corrupt) {
@@ -209,18 +214,26 @@ function collectorFindings(snapshot: Snapshot): Finding[] {
 /** The containers collector failed (the list, or some inspects): acting on a partial
  *  list could remove the newest container of an image, or miss the one asked for. */
 export function containerListFindings(snapshot: Snapshot): Finding[] {
-  return collectorFindings(snapshot).filter((f) => f.subject === 'containers');
+  return collectorFailures(snapshot, ['containers']);
+}
+
+/** COLLECTOR_FAILED of the collectors named. */
+export function collectorFailures(snapshot: Snapshot, collectors: readonly string[]): Finding[] {
+  return collectorFindings(snapshot).filter((f) => f.subject !== undefined && collectors.includes(f.subject));
 }
 
 export function evaluate(snapshot: Snapshot, policy: EvaluatePolicy, trends: Trends = NO_TRENDS): Finding[] {
   const space = logSpace(snapshot);
+  const audit = policy.audit.enabled;
+  const defaults = audit ? unboundedLogDefaults(snapshot.audit) : null;
   return sortFindings([
     ...collectorFindings(snapshot),
     ...spaceFindings(snapshot, policy.thresholds),
-    ...snapshot.containers.flatMap((c) => logFindings(c, space)),
+    ...snapshot.containers.flatMap((c) => logFindings(c, space, defaults)),
     ...growthFindings(snapshot, trends, policy.logs.maxGrowthPerDay),
     ...exitedFindings(snapshot),
     ...snapshot.containers.flatMap(pausedFindings),
+    ...(audit ? auditFindings(snapshot, policy.audit) : []),
   ]);
 }
 

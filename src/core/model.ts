@@ -66,12 +66,49 @@ export interface ContainerFacts {
   /** Measured log files; null when not measurable from here. */
   logFiles: LogFiles | null;
   readonlyRootfs: boolean;
+  /** What the container may do to the host (issue #13), from inspect: privileges,
+   *  namespaces, devices, bind mounts. */
+  security: ContainerSecurity;
   sizeRwBytes: number | null;
   footprint: Footprint | null;
   /** Changes whenever the engine rewrites the container's state on disk (start, stop,
    *  rename): what was measured about an exited container stays valid while it holds.
    *  Null when the engine's files are not readable from here. */
   changeToken: string | null;
+}
+
+/** A bind mount of a host path, as inspect shows it (top-level `Mounts`, or
+ *  `HostConfig.Binds` and `HostConfig.Mounts`). */
+export interface BindMount {
+  source: string;
+  destination: string;
+  readOnly: boolean;
+}
+
+/** A host device given to the container (`--device`). */
+export interface DeviceMapping {
+  pathOnHost: string;
+  pathInContainer: string;
+  /** cgroup permissions: r, w, m. */
+  permissions: string;
+}
+
+/** How a container may reach past its own namespaces (issue #13): what `docker inspect`
+ *  says of its HostConfig and mounts. Present for containers that never started too. */
+export interface ContainerSecurity {
+  privileged: boolean;
+  /** `--cap-add`, as given (`SYS_ADMIN`, `CAP_SYS_ADMIN`, `ALL`). */
+  capAdd: string[];
+  /** `--pid`, `--ipc`, `--network`: `host` shares the host's namespace. */
+  pidMode: string;
+  ipcMode: string;
+  networkMode: string;
+  /** `--security-opt`, e.g. `seccomp=unconfined`, `apparmor=unconfined`. */
+  securityOpt: string[];
+  devices: DeviceMapping[];
+  /** `--device-cgroup-rule`, e.g. `b *:* rwm`. */
+  deviceCgroupRules: string[];
+  binds: BindMount[];
 }
 
 /** The inspect facts of a container, without what is measured afresh every run: what
@@ -90,6 +127,82 @@ export interface Snapshot {
   usage: Usage | null;
   containers: ContainerFacts[];
   failures: CollectorFailure[];
+  /** The host's side of the audit (issue #13); absent when it was not collected
+   *  (audit.enabled false, or a run that does not need it). */
+  audit?: HostAudit;
+}
+
+/** A line of the group database (`/etc/group`). */
+export interface GroupEntry {
+  name: string;
+  gid: number;
+  members: string[];
+}
+
+/** A line of the user database (`/etc/passwd`). */
+export interface UserEntry {
+  name: string;
+  uid: number;
+  /** The primary group. */
+  gid: number;
+}
+
+/** Who may use the engine's socket: its owner, group and mode (stat of the unix socket
+ *  the engine is reached on), with the group and user databases; or an engine reached
+ *  over TCP, whose socket cannot be checked from here. */
+export type SocketAccess =
+  | {
+      kind: 'unix';
+      path: string;
+      uid: number;
+      gid: number;
+      /** Permission bits (mode & 0o7777). */
+      mode: number;
+      /** Null when the database could not be read (a collector failure says why). */
+      groups: GroupEntry[] | null;
+      users: UserEntry[] | null;
+    }
+  | { kind: 'tcp'; url: string; tls: boolean };
+
+/** Where the engine's default log options were read from, and what they are. */
+export type LogDefaultsSource =
+  | {
+      kind: 'file';
+      /** The daemon.json the engine was started with (or the one configured). */
+      path: string;
+      /** How that path was found, in words: "the --config-file of dockerd (pid 812), which serves unix:///var/run/docker.sock". */
+      foundBy: string;
+      /** False when there is no such file: the engine runs on its built-in defaults. */
+      exists: boolean;
+      /** `log-driver` and `log-opts` of the file merged with dockerd's own `--log-driver`
+       *  and `--log-opt` flags (dockerd refuses to start when both set one). */
+      logDriver: string | null;
+      logOpts: Record<string, string>;
+    }
+  /** Not readable from here: a remote engine, or no dockerd found for the socket. */
+  | { kind: 'unknown'; reason: string };
+
+/** The engine's default log configuration: what a container created without --log-driver
+ *  and --log-opt gets. */
+export interface LogDefaults {
+  /** `docker info` LoggingDriver: the running engine's default driver. */
+  driver: string | null;
+  source: LogDefaultsSource;
+}
+
+/** The host's side of the audit (issue #13): facts, decided on by core/audit.ts. */
+export interface HostAudit {
+  /** `docker info` SecurityOptions (`name=seccomp,profile=builtin`, `name=apparmor`,
+   *  `name=userns`, `name=rootless`); null when the engine did not say. */
+  securityOptions: string[] | null;
+  /** The engine's unix sockets, as far as they are known here (the one used, what it
+   *  resolves to, the -H sockets of the dockerd serving it): a container that mounts one
+   *  can start containers. */
+  sockets: string[];
+  /** Null when it could not be read (a collector failure says why). */
+  socket: SocketAccess | null;
+  /** Null when it could not be read (a collector failure says why). */
+  logDefaults: LogDefaults | null;
 }
 
 /** One past run's storage figures, as the state store keeps them. */

@@ -71,3 +71,10 @@ export interface EmailSettings {
   to: string[];
   subjectPrefix: string;
 }
+
+/** The audit (issue #13): whether `report` and `check` (and the daemon) include its
+ *  findings, and per-code severities that replace the audit's own. */
+export interface AuditPolicy {
+  enabled: boolean;
+  severity: Partial<Record<'DOCKER_GROUP_MEMBERS' | 'HOST_ROOT_MOUNT' | 'PRIVILEGED_CONTAINER' | 'NO_MAC' | 'DAEMON_LOG_DEFAULTS', 'info' | 'warning' | 'critical'>>;
+}

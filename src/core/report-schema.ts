@@ -35,6 +35,13 @@ export const findingCodeSchema = z.enum([
   // lasts less than watch.horizon.
   'RUNAWAY_LOG',
   'SPACE_RUNAWAY',
+  // The audit (issue #13): what on this host is one step from root, and an engine whose
+  // default log configuration caps nothing.
+  'DOCKER_GROUP_MEMBERS',
+  'HOST_ROOT_MOUNT',
+  'PRIVILEGED_CONTAINER',
+  'NO_MAC',
+  'DAEMON_LOG_DEFAULTS',
 ]);
 
 /** Which of the engine's spaces a space finding is about: alerts are keyed by it. */
@@ -46,7 +53,9 @@ export const findingSchema = z.strictObject({
   /** For people; decisions are made on the fields, never on this text. */
   message: z.string(),
   containerId: z.string().optional(),
-  /** What it is about, by name: a container, a collector, an action's target. */
+  /** What it is about, by name: a container, a collector, an action's target; for
+   *  DOCKER_GROUP_MEMBERS the user (or the socket, or a TCP engine's address), for
+   *  DAEMON_LOG_DEFAULTS the daemon.json. */
   subject: z.string().optional(),
   space: spaceNameSchema.optional(),
   /** UNBOUNDED_LOG, LOG_CORRUPT: the log's bytes on disk. */
@@ -179,6 +188,21 @@ export const reportSchema = z.strictObject({
   collectors: z.array(collectorTimingSchema),
   /** A `watchdog watch` daemon holding this store's lease (issue #11); null when none runs. */
   daemon: z.strictObject({ pid: z.number().int(), since: isoTime, lastFullPassAt: isoTime.nullable(), polledLogs: z.number().int().min(0) }).nullable(),
+});
+
+/** `watchdog audit --json` (issue #13): the findings in the report's shape, with what was
+ *  audited. */
+export const auditOutputSchema = z.strictObject({
+  schemaVersion: z.literal(1),
+  generatedAt: isoTime,
+  engine: engineSchema.nullable(),
+  /** Whether the host (socket, confinement, log defaults) was audited: not when
+   *  containers were named. */
+  host: z.boolean(),
+  /** How many containers were audited. */
+  containers: z.number().int().min(0),
+  /** Worst first. */
+  findings: z.array(findingSchema),
 });
 
 /** The published JSON Schema (docs/report.schema.json), as text. */

@@ -15,6 +15,11 @@ export interface InfoResponse {
   Containers?: number;
   /** API 1.46+ (engine 27+): the containerd the engine uses, and its namespaces. */
   Containerd?: { Address?: string; Namespaces?: { Containers?: string; Plugins?: string } } | null;
+  /** The default log driver of new containers (issue #13). */
+  LoggingDriver?: string;
+  /** API 1.24+: `name=seccomp,profile=default`, `name=apparmor`, `name=selinux`,
+   *  `name=userns`, `name=rootless`; older engines list bare names. */
+  SecurityOptions?: string[] | null;
 }
 
 export interface ContainerSummary {
@@ -34,7 +39,23 @@ export interface ContainerInspect {
   HostConfig?: {
     LogConfig?: { Type?: string; Config?: Record<string, string> | null };
     ReadonlyRootfs?: boolean;
+    // What the container may do to the host (issue #13), set at create: a container
+    // that never started has them too.
+    Privileged?: boolean;
+    CapAdd?: string[] | null;
+    PidMode?: string;
+    IpcMode?: string;
+    NetworkMode?: string;
+    SecurityOpt?: string[] | null;
+    Devices?: Array<{ PathOnHost?: string; PathInContainer?: string; CgroupPermissions?: string }> | null;
+    DeviceCgroupRules?: string[] | null;
+    /** `-v SRC:DST[:OPTS]`; SRC is a volume name unless it starts with `/`. */
+    Binds?: string[] | null;
+    /** `--mount`. */
+    Mounts?: Array<{ Type?: string; Source?: string; Target?: string; ReadOnly?: boolean }> | null;
   };
+  /** Every mount point, from Binds and Mounts alike (registered at create). */
+  Mounts?: Array<{ Type?: string; Source?: string; Destination?: string; RW?: boolean }> | null;
   GraphDriver?: { Name?: string; Data?: Record<string, string> | null };
 }
 

@@ -29,11 +29,17 @@ const GROUP_TITLE: Record<FindingCode, string> = {
   COLLECTOR_FAILED: 'collectors failed',
   RUNAWAY_LOG: 'logs fill the space within watch.horizon',
   SPACE_RUNAWAY: 'spaces fill within watch.horizon',
+  DOCKER_GROUP_MEMBERS: "users may use the engine's socket without being root (each is effectively root on this host)",
+  HOST_ROOT_MOUNT: "bind mounts of the host's system paths or the engine's socket (watchdog audit shows each), in",
+  PRIVILEGED_CONTAINER: 'privileges that reach past the container (watchdog audit shows each), in',
+  NO_MAC: 'engines without SELinux or AppArmor',
+  DAEMON_LOG_DEFAULTS: 'engine log defaults without a cap',
 };
 
 /** Where one severity of a code means something of its own. */
 const GROUP_TITLE_OF_SEVERITY: Partial<Record<`${FindingCode}:${Severity}`, string>> = {
   'UNBOUNDED_LOG:info': "stopped containers' json-file logs have no max-size (they grow again if restarted)",
+  'DOCKER_GROUP_MEMBERS:info': "users may use a rootless engine's socket (each acts as the user who runs it)",
 };
 
 /** How big a case is, to list the biggest first. */
@@ -42,7 +48,7 @@ const magnitude = (f: Finding): number => f.logBytes ?? f.bytesPerDay ?? 0;
 /** Messages and cases name containers and paths: they are shown escaped (visible). */
 
 /** Codes whose group title says all their messages say: a case is its container. */
-const SAID_BY_TITLE = new Set<FindingCode>(['UNBOUNDED_LOG', 'LOG_GROWTH', 'LOG_CORRUPT']);
+const SAID_BY_TITLE = new Set<FindingCode>(['UNBOUNDED_LOG', 'LOG_GROWTH', 'LOG_CORRUPT', 'DOCKER_GROUP_MEMBERS', 'HOST_ROOT_MOUNT', 'PRIVILEGED_CONTAINER']);
 
 /** A case of a group: the container and its size, where the group's title says the
  *  rest; else the whole message, which says what to do next ("run as root", "docker
@@ -80,8 +86,10 @@ export function findingLines(findings: readonly Finding[], { top, paint = painte
       continue;
     }
     const biggest = [...group].sort((a, b) => magnitude(b) - magnitude(a));
-    const cases = visible(biggest.slice(0, top).map(caseText).join(', '));
-    const more = group.length > top ? ` and ${count(group.length - top)} more (see --json)` : '';
+    // A container with two such mounts is one case of its group.
+    const unique = [...new Set(biggest.map(caseText))];
+    const cases = visible(unique.slice(0, top).join(', '));
+    const more = unique.length > top ? ` and ${count(unique.length - top)} more (see --json)` : '';
     lines.push(`${indent}${severity}${gap}${first.code}${gap}${count(group.length)} ${GROUP_TITLE_OF_SEVERITY[`${first.code}:${first.severity}`] ?? GROUP_TITLE[first.code]}: ${cases}${more}`);
   }
   return lines;

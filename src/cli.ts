@@ -52,7 +52,7 @@ interface GlobalOptions {
 export function buildProgram(io: Io, done: (outcome: Outcome) => void): Command {
   const program = new Command()
     .name('watchdog')
-    .description('Keeps a Docker host from running out of disk: log growth, thin-pool and filesystem space, exited containers.')
+    .description('Keeps a Docker host from running out of disk (log growth, thin-pool and filesystem space, exited containers) and audits it (who is one step from root).')
     .version(packageJson.version)
     .addOption(new Option('-H, --host <url>', 'engine address, e.g. unix:///var/run/docker.sock or tcp://host:2376 (default: DOCKER_HOST, then the local socket)'))
     .addOption(new Option('-c, --config <file>', `configuration file (default: ${DEFAULT_CONFIG_PATH} if it exists, else built-in defaults)`))
@@ -129,6 +129,31 @@ export function buildProgram(io: Io, done: (outcome: Outcome) => void): Command 
     .action(async (containers: string[], opts: { dryRun: boolean; json: boolean }) => {
       const { driftCommand } = await import('./commands/drift.js');
       done(await driftCommand({ ...globals(), ...opts, containers }, io));
+    });
+
+  program
+    .command('audit')
+    .description(
+      "Show what on this host is one step from root: users who may use the engine's socket (DOCKER_GROUP_MEMBERS), containers, running or not, that bind-mount the host's /, /etc, /root, /boot, /usr, DockerRootDir or the engine's socket (HOST_ROOT_MOUNT), --privileged and dangerous additions (PRIVILEGED_CONTAINER), an engine without SELinux or AppArmor (NO_MAC), and default log options that cap nothing (DAEMON_LOG_DEFAULTS). Each finding gives its evidence and the fix. Changes nothing; report and check include the same findings while audit.enabled.",
+    )
+    .argument('[container...]', 'audit only these (names, ids or id prefixes), not the host')
+    .option('--json', "print the findings as JSON (each in the report's finding shape)", false)
+    .option('--no-color', 'never colour the text (colour is used only on a terminal)')
+    .addHelpText(
+      'after',
+      `
+Configuration:
+  audit.groupFile     the group database (default /etc/group)
+  audit.passwdFile    the user database (default /etc/passwd)
+  audit.daemonConfig  the engine's daemon.json (default: the --config-file of the
+                      dockerd serving the socket, else /etc/docker/daemon.json)
+  audit.severity      per-code severities, e.g. { NO_MAC: info }
+  audit.enabled       the same findings in report, check and watch (default true)
+${EXIT_CODES_HELP}`,
+    )
+    .action(async (containers: string[], opts: { json: boolean; color: boolean }) => {
+      const { auditCommand } = await import('./commands/audit.js');
+      done(await auditCommand({ ...globals(), ...opts, containers }, io));
     });
 
   const config = program.command('config').description('Check or write the configuration file.');

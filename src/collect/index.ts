@@ -11,6 +11,7 @@ import type { EngineClient } from '../engine/client.js';
 import type { ContainerdClient } from '../engine/containerd.js';
 import type { ContainerSummary, InfoResponse } from '../engine/shapes.js';
 import { EngineUnreachableError } from '../errors.js';
+import { collectAudit, type AuditSources } from './audit.js';
 import { collectContainers, containersOnDisk, holdsThisEngine, type ContainersResult, type ExitedCache } from './containers.js';
 import { collectEngine } from './engine.js';
 import { footprintPaths, measureFootprint, snapshotFootprintPaths } from './footprint.js';
@@ -30,6 +31,8 @@ export interface CollectOptions {
   /** What earlier runs measured about this engine's (by its ID) exited containers;
    *  null to measure everything. */
   exitedCache?: (engineId: string) => ExitedCache | null;
+  /** Collect the host's side of the audit (issue #13) from these files; absent: not. */
+  audit?: AuditSources | null;
 }
 
 export async function collectSnapshot(client: EngineClient, options: CollectOptions): Promise<{ snapshot: Snapshot; timings: CollectorTiming[] }> {
@@ -84,6 +87,16 @@ export async function collectSnapshot(client: EngineClient, options: CollectOpti
       : run<Usage>('usage', async () => parseSystemDf(await client.systemDf(), options.now), () => ({ measured: 1, cached: 0 }));
 
   const cache = engine && options.exitedCache ? options.exitedCache(engine.id) : null;
+
+  // The host's side of the audit: a stat, two small files and the dockerd's command line.
+  const auditSources = options.audit;
+  const audit = auditSources
+    ? await run('audit', async () => {
+        const { audit, failures: problems } = collectAudit(client.address, engineResult?.info ?? null, auditSources);
+        for (const message of problems) failures.push({ collector: 'audit', message });
+        return audit;
+      })
+    : null;
 
   /** Active containers from the engine, the rest from its folder; null when the folder
    *  is not this engine's (a remote engine's root may share its path with a local one). */
@@ -154,7 +167,7 @@ export async function collectSnapshot(client: EngineClient, options: CollectOpti
     // A container created after df was computed is not in it: its SizeRw is unknown.
     for (const container of containers) container.sizeRwBytes = usage?.sizeRwById[container.id] ?? null;
 
-    return { snapshot: { takenAt: options.now, engine, storage, usage, containers, failures }, timings };
+    return { snapshot: { takenAt: options.now, engine, storage, usage, containers, failures, ...(audit ? { audit } : {}) }, timings };
   } finally {
     containerd?.close();
   }

@@ -46,8 +46,11 @@ export interface Pass {
  *  (the acting commands do not need it). */
 export type UsageWanted = 'reuse' | 'fresh' | 'skip';
 
-export async function gather(run: Run, usage: UsageWanted): Promise<Pass> {
+/** `audit`: collect the host's side of the audit (issue #13) whatever audit.enabled says
+ *  (`watchdog audit`); by default only while it is enabled. */
+export async function gather(run: Run, usage: UsageWanted, options: { audit?: boolean } = {}): Promise<Pass> {
   const { db, config } = run;
+  const audit = options.audit ?? config.audit.enabled;
   // Read here, with the store's lock held: a run that waited for another must not
   // record its sample at the time of the run it waited for.
   const now = run.io.now();
@@ -63,6 +66,7 @@ export async function gather(run: Run, usage: UsageWanted): Promise<Pass> {
       exitedCache: (engineId) => (ownedBy(engineId) ? sqliteExitedCache(db) : null),
       skipUsage: usage === 'skip',
       recentUsage: (engineId) => (reusedUsage = usage !== 'reuse' || !ownedBy(engineId) ? null : recentUsage(db, now, config.usage.maxAge)),
+      audit: audit ? { groupFile: config.audit.groupFile, passwdFile: config.audit.passwdFile, daemonConfig: config.audit.daemonConfig } : null,
     });
   let { snapshot, timings } = await collect();
   // A container a killed run left frozen is thawed first (and the host seen again, as

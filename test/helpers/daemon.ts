@@ -6,7 +6,7 @@
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { dirname } from 'node:path';
 import { promisify } from 'node:util';
-import { BIN } from './cli.js';
+import { BIN, withAuditOff } from './cli.js';
 import { ENGINE_SCRIPT, ENGINES_DIR, containerdOf } from './engine.js';
 
 const run = promisify(execFile);
@@ -59,7 +59,7 @@ function containerdFor(args: string[]): Record<string, string> {
 
 /** Starts `node dist/main.js ARGS` (e.g. ['watch', '--host', ..., '--log-format', 'json']). */
 export function startDaemon(args: string[], env: Record<string, string | undefined> = {}): Daemon {
-  const child = spawn(process.execPath, [BIN, ...args], { env: { ...process.env, NO_COLOR: '1', ...containerdFor(args), ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [BIN, ...withAuditOff(args)], { env: { ...process.env, NO_COLOR: '1', ...containerdFor(args), ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
   const lines: DaemonLine[] = [];
   const arrivals: number[] = [];
   const malformed: string[] = [];

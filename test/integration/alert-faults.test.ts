@@ -6,7 +6,7 @@ import { execFileSync } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { runWatchdog } from '../helpers/cli.js';
+import { AUDIT_OFF, runWatchdog } from '../helpers/cli.js';
 import { startEngine, type TestEngine } from '../helpers/engine.js';
 import { startSmtp, type TestSmtp } from '../helpers/smtp.js';
 
@@ -26,6 +26,7 @@ function configFor(name: string, port: number): string {
   const path = `${engine.dir}/${name}.yaml`;
   writeFileSync(
     path,
+    AUDIT_OFF +
     [
       'thresholds:',
       '  data: { warning: "1%", critical: "99%" }',

@@ -5,7 +5,7 @@ import { statfsSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { reportJson, runWatchdog } from '../helpers/cli.js';
+import { AUDIT_OFF, reportJson, runWatchdog } from '../helpers/cli.js';
 import { runContainer, startEngine, type TestEngine } from '../helpers/engine.js';
 import { startSmtp, type TestSmtp } from '../helpers/smtp.js';
 
@@ -23,7 +23,7 @@ afterAll(async () => {
 const configFor = (name: string, email: Record<string, unknown>, extra = ''): string => {
   const path = `${engine.dir}/${name}.yaml`;
   const lines = Object.entries({ from: 'watchdog@test.invalid', to: ['ops@test.invalid'], ...email }).map(([k, v]) => `    ${k}: ${JSON.stringify(v)}`);
-  writeFileSync(path, `alerts:\n  email:\n${lines.join('\n')}\n${extra}logs:\n  archiveDir: ${engine.dir}/archive\n`);
+  writeFileSync(path, `${AUDIT_OFF}alerts:\n  email:\n${lines.join('\n')}\n${extra}logs:\n  archiveDir: ${engine.dir}/archive\n`);
   return path;
 };
 

@@ -5,7 +5,7 @@
 import { statfsSync, writeFileSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { runWatchdog } from '../helpers/cli.js';
+import { AUDIT_OFF, runWatchdog } from '../helpers/cli.js';
 import { runContainer, startEngine, type TestEngine } from '../helpers/engine.js';
 
 let engine: TestEngine;
@@ -18,6 +18,7 @@ beforeAll(async () => {
   config = `${engine.dir}/check.yaml`;
   writeFileSync(
     config,
+    AUDIT_OFF +
     [
       'containers:',
       '  exited: { maxAge: 1h, keepLast: 0, protect: ["db-*"] }',

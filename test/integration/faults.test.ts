@@ -7,7 +7,7 @@ import { execFileSync, spawn } from 'node:child_process';
 import { mkdirSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { BIN, runWatchdog } from '../helpers/cli.js';
+import { AUDIT_OFF, BIN, runWatchdog } from '../helpers/cli.js';
 import { engineNamed, runContainer, startEngine, TEST_IMAGE, type TestEngine } from '../helpers/engine.js';
 import { holdingProxy, scriptedProxy } from '../helpers/proxy.js';
 
@@ -40,7 +40,7 @@ function fill(path: string): void {
 
 const writeConfig = (name: string, text: string) => {
   const path = `${dir}/${name}.yaml`;
-  writeFileSync(path, text);
+  writeFileSync(path, AUDIT_OFF + text);
   return path;
 };
 const inspect = (id: string) => engine.docker.getContainer(id).inspect();
@@ -248,7 +248,7 @@ describe('an engine that dies mid-prune (defect 5)', () => {
     });
     const state = `${own.dir}/prune.db`;
     const config = `${own.dir}/prune.yaml`;
-    writeFileSync(config, `containers:\n  exited:\n    maxAge: 1s\n    keepLast: 0\nlogs:\n  archiveDir: ${own.dir}/archive\n`);
+    writeFileSync(config, `${AUDIT_OFF}containers:\n  exited:\n    maxAge: 1s\n    keepLast: 0\nlogs:\n  archiveDir: ${own.dir}/archive\n`);
     const result = await runWatchdog(['prune', '--host', proxy.host, '--state', state, '-c', config]);
     expect(result.code).toBe(3);
     expect(result.stderr).toMatch(/^watchdog: Cannot reach the Docker engine at .*dying\.sock \((EPIPE|ECONNRESET|ENOENT|ECONNREFUSED)\)/m);

@@ -35,6 +35,7 @@ import {
   type ServerProcess,
   type WebhookReceiver,
 } from '../helpers/prometheus.js';
+import { AUDIT_OFF } from '../helpers/cli.js';
 
 const run = promisify(execFile);
 
@@ -72,7 +73,7 @@ beforeAll(async () => {
   const config = `${engine.dir}/fleet.yaml`;
   // The space figures every second (the default is 10 s): the delays measured below are
   // the chain's, not the daemon's tick.
-  writeFileSync(config, `logs:\n  archiveDir: ${engine.dir}/fleet-archive\nwatch:\n  spaceInterval: 1s\n`);
+  writeFileSync(config, `${AUDIT_OFF}logs:\n  archiveDir: ${engine.dir}/fleet-archive\nwatch:\n  spaceInterval: 1s\n`);
   target = `127.0.0.1:${await freePort()}`;
   daemon = startDaemon(['watch', '--listen', target, '--log-format', 'json', '-H', engine.host, '-c', config, '--state', `${engine.dir}/fleet-state.db`]);
   await daemon.waitFor('`started` line', (l) => l.event === 'started', 30_000);

@@ -8,7 +8,7 @@ import { mkdirSync, mkdtempSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { reportJson, runWatchdog } from '../helpers/cli.js';
+import { AUDIT_OFF, reportJson, runWatchdog } from '../helpers/cli.js';
 import { engineNamed, ENGINES_DIR, runContainer, TEST_IMAGE, type TestEngine } from '../helpers/engine.js';
 
 let engine: TestEngine;
@@ -18,7 +18,7 @@ let dockerRootDir: string;
 /** A configuration file of its own for each run. */
 const configFile = (text: string): string => {
   const path = join(work, `config-${Math.random().toString(36).slice(2)}.yaml`);
-  writeFileSync(path, text);
+  writeFileSync(path, AUDIT_OFF + text);
   return path;
 };
 /** A state store of its own: the shared engine's store is other test files' too. */

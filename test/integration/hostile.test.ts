@@ -7,7 +7,7 @@ import { existsSync, readdirSync, writeFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { runWatchdog, type CliResult } from '../helpers/cli.js';
+import { AUDIT_OFF, runWatchdog, type CliResult } from '../helpers/cli.js';
 import { runContainer, startEngine, type TestEngine } from '../helpers/engine.js';
 
 let engine: TestEngine;
@@ -32,7 +32,7 @@ beforeAll(async () => {
   state = `${engine.dir}/state.db`;
   archiveDir = `${engine.dir}/archive`;
   config = `${engine.dir}/hostile.yaml`;
-  writeFileSync(config, ['containers:', '  exited: { maxAge: 1s, keepLast: 0 }', 'logs:', `  archiveDir: ${archiveDir}`, '  maxSize: 1MB', ''].join('\n'));
+  writeFileSync(config, [AUDIT_OFF + 'containers:', '  exited: { maxAge: 1s, keepLast: 0 }', 'logs:', `  archiveDir: ${archiveDir}`, '  maxSize: 1MB', ''].join('\n'));
   for (const [name, glob] of Object.entries(LABELS)) ids[name] = await runContainer(engine.docker, { name, cmd: ['sh', '-c', INTRUDE], labels: { 'watchdog.drift.allow': glob } });
   // Files named with a newline, a CR and ESC sequences, under /root and /tmp.
   const touch = ["/root/a\\nb", "/root/c\\rd", "/root/e\\033[31mf", "/root/g\\033]0;pwned\\007h", "/tmp/i\\nj", "/tmp/k\\rl", "/tmp/m\\033[2Jn"].map((p) => `"$(printf '${p}')"`).join(' ');

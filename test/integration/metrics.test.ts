@@ -9,7 +9,7 @@ import { mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'n
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { runWatchdog } from '../helpers/cli.js';
+import { AUDIT_OFF, runWatchdog } from '../helpers/cli.js';
 import { runContainer, startEngine, type TestEngine } from '../helpers/engine.js';
 
 let engine: TestEngine;
@@ -30,7 +30,7 @@ beforeAll(async () => {
   textfiles = `${engine.dir}/textfile`;
   mkdirSync(textfiles);
   config = `${engine.dir}/metrics.yaml`;
-  writeFileSync(config, `containers:\n  exited:\n    maxAge: 2s\n    keepLast: 0\nlogs:\n  archiveDir: ${engine.dir}/archive\n`);
+  writeFileSync(config, `${AUDIT_OFF}containers:\n  exited:\n    maxAge: 2s\n    keepLast: 0\nlogs:\n  archiveDir: ${engine.dir}/archive\n`);
   svc = await runContainer(engine.docker, { name: 'svc', cmd: ['sh', '-c', 'seq 1 500; exec sleep 600'], detach: true });
   await runContainer(engine.docker, { name: 'job-a', cmd: ['sh', '-c', 'echo a > /tmp/a'] });
   await runContainer(engine.docker, { name: 'job-b', cmd: ['sh', '-c', 'echo b > /tmp/b'] });

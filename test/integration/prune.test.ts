@@ -7,7 +7,7 @@ import { existsSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync 
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { runWatchdog } from '../helpers/cli.js';
+import { AUDIT_OFF, runWatchdog } from '../helpers/cli.js';
 import { runContainer, startEngine, type TestEngine } from '../helpers/engine.js';
 
 let engine: TestEngine;
@@ -17,7 +17,7 @@ const ids: Record<string, string> = {};
 
 const config = (extra = '') => {
   const path = `${engine.dir}/prune-${Math.random().toString(36).slice(2)}.yaml`;
-  writeFileSync(path, `containers:\n  exited:\n    maxAge: 3s\n    keepLast: 0\nlogs:\n  archiveDir: ${archiveDir}\n${extra}`);
+  writeFileSync(path, `${AUDIT_OFF}containers:\n  exited:\n    maxAge: 3s\n    keepLast: 0\nlogs:\n  archiveDir: ${archiveDir}\n${extra}`);
   return path;
 };
 const prune = (cfg: string, ...args: string[]) => runWatchdog(['prune', '--json', '--host', engine.host, '--state', state, '-c', cfg, ...args]);

@@ -5,7 +5,7 @@ import { readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { reportJson, runWatchdog } from '../helpers/cli.js';
+import { AUDIT_OFF, reportJson, runWatchdog } from '../helpers/cli.js';
 import { runContainer, startEngine, type TestEngine } from '../helpers/engine.js';
 
 let engine: TestEngine;
@@ -18,7 +18,7 @@ beforeAll(async () => {
   archiveDir = `${engine.dir}/archive`;
   state = `${engine.dir}/state.db`;
   config = `${engine.dir}/watchdog.yaml`;
-  writeFileSync(config, `logs:\n  archiveDir: ${archiveDir}\n  keep: 100\n  maxSize: 1MB\n`);
+  writeFileSync(config, `${AUDIT_OFF}logs:\n  archiveDir: ${archiveDir}\n  keep: 100\n  maxSize: 1MB\n`);
 });
 
 afterAll(async () => {

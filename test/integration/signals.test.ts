@@ -7,7 +7,7 @@ import { spawn } from 'node:child_process';
 import { statSync, writeFileSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { BIN } from '../helpers/cli.js';
+import { AUDIT_OFF, BIN } from '../helpers/cli.js';
 import { engineNamed, runContainer, type TestEngine } from '../helpers/engine.js';
 import { holdingProxy, type HoldingProxy } from '../helpers/proxy.js';
 
@@ -20,7 +20,7 @@ beforeAll(async () => {
   engine = engineNamed(inject('sharedEngineName'));
   writer = await runContainer(engine.docker, { name: 'signals-writer', cmd: ['sh', '-c', 'while true; do echo tick; usleep 20000; done'], detach: true });
   config = `${engine.dir}/signals.yaml`;
-  writeFileSync(config, `logs:\n  archiveDir: ${engine.dir}/signals-archive\n`);
+  writeFileSync(config, `${AUDIT_OFF}logs:\n  archiveDir: ${engine.dir}/signals-archive\n`);
   proxy = await holdingProxy(`${engine.dir}/docker.sock`, `${engine.dir}/signals.sock`, /^POST \S*\/containers\/[0-9a-f]+\/pause /, 3000);
 });
 

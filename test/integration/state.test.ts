@@ -6,7 +6,7 @@ import { existsSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
 import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { BIN, reportJson, runWatchdog } from '../helpers/cli.js';
+import { AUDIT_OFF, BIN, reportJson, runWatchdog } from '../helpers/cli.js';
 import { runContainer, startEngine, waitExited, type TestEngine } from '../helpers/engine.js';
 import { countingProxy, type CountingProxy } from '../helpers/proxy.js';
 import { assertValidReport } from '../helpers/report-schema.js';
@@ -50,7 +50,7 @@ describe('state: growth', () => {
     expect(trueRate).toBeGreaterThan(3_000_000);
 
     const config = `${engine.dir}/growth.yaml`;
-    writeFileSync(config, 'logs:\n  maxGrowthPerDay: 10MB\n');
+    writeFileSync(config, `${AUDIT_OFF}logs:\n  maxGrowthPerDay: 10MB\n`);
     const { report } = await reportJson(engine.host, ['--state', store, '--config', config]);
     const entry = report.containers.find((c: any) => c.id === writer);
     expect(Math.abs(entry.log.growthBytesPerHour - trueRate) / trueRate).toBeLessThan(0.2);

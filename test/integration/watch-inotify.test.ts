@@ -7,7 +7,7 @@ import { spawn } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { createInterface } from 'node:readline';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { BIN, runWatchdog } from '../helpers/cli.js';
+import { AUDIT_OFF, BIN, runWatchdog } from '../helpers/cli.js';
 import { containerdOf, engineNamed, runContainer, type TestEngine } from '../helpers/engine.js';
 
 let engine: TestEngine;
@@ -32,7 +32,7 @@ describe('watchdog watch without inotify watches', () => {
   it('polls the logs it cannot watch, says so once, rotates them all the same, and report counts them', async () => {
     const config = `${engine.dir}/inotify.yaml`;
     const state = `${engine.dir}/inotify.db`;
-    writeFileSync(config, `logs:\n  maxSize: 1MB\n  archiveDir: ${engine.dir}/inotify-archive\nwatch:\n  minRotateInterval: 2s\n`);
+    writeFileSync(config, `${AUDIT_OFF}logs:\n  maxSize: 1MB\n  archiveDir: ${engine.dir}/inotify-archive\nwatch:\n  minRotateInterval: 2s\n`);
     const daemon = spawn('unshare', ['-U', '-r', '--fork', 'sh', '-c', 'echo 0 > /proc/sys/user/max_inotify_watches && exec "$@"', 'sh', process.execPath, BIN, 'watch', '--host', engine.host, '-c', config, '--state', state, '--log-format', 'json'], {
       // The test engine's containerd, as runWatchdog gives it (the containerd image store).
       env: { ...process.env, ...containerdOf(engine.dir) },

@@ -9,6 +9,7 @@ import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { startDaemon, stopAllDaemons } from '../helpers/daemon.js';
 import { engineNamed, runContainer, type TestEngine } from '../helpers/engine.js';
 import { startSmtp, type TestSmtp } from '../helpers/smtp.js';
+import { AUDIT_OFF } from '../helpers/cli.js';
 
 let engine: TestEngine;
 let smtp: TestSmtp;
@@ -33,7 +34,7 @@ describe('watchdog watch and a runaway log', () => {
     // within the 1 h horizon.
     writeFileSync(
       config,
-      `logs:\n  maxSize: 5GB\n  archiveDir: ${engine.dir}/runaway-archive\nwatch:\n  spaceInterval: 2s\nalerts:\n  email:\n    host: 127.0.0.1\n    port: ${smtp.port}\n    from: watchdog@test.invalid\n    to: [ops@test.invalid]\n`,
+      `${AUDIT_OFF}logs:\n  maxSize: 5GB\n  archiveDir: ${engine.dir}/runaway-archive\nwatch:\n  spaceInterval: 2s\nalerts:\n  email:\n    host: 127.0.0.1\n    port: ${smtp.port}\n    from: watchdog@test.invalid\n    to: [ops@test.invalid]\n`,
     );
     const daemon = startDaemon(['watch', '--host', engine.host, '-c', config, '--state', `${engine.dir}/runaway.db`, '--log-format', 'json']);
     await daemon.waitFor('`started` line', (l) => l.event === 'started', 20_000);

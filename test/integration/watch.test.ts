@@ -12,7 +12,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { gunzipSync } from 'node:zlib';
 import { createServer, type AddressInfo } from 'node:net';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { reportJson, runWatchdog } from '../helpers/cli.js';
+import { AUDIT_OFF, reportJson, runWatchdog } from '../helpers/cli.js';
 import { median, startDaemon, startDockerd, stopAllDaemons, stopDockerd, type Daemon, type DaemonLine } from '../helpers/daemon.js';
 import { runContainer, startEngine, TEST_IMAGE, type ContainerSpec, type TestEngine } from '../helpers/engine.js';
 import { holdingProxy, tcpProxy } from '../helpers/proxy.js';
@@ -55,7 +55,7 @@ function setup(name: string, settings: { maxSize?: string; minRotateInterval?: s
 function writeConfig(s: Setup, settings: { maxSize?: string; minRotateInterval?: string; extra?: string }): void {
   const lines = ['logs:', `  archiveDir: ${s.archiveDir}`, '  keep: 100', `  maxSize: ${settings.maxSize ?? '5MB'}`];
   if (settings.minRotateInterval) lines.push('watch:', `  minRotateInterval: ${settings.minRotateInterval}`);
-  writeFileSync(s.config, `${lines.join('\n')}\n${settings.extra ?? ''}`);
+  writeFileSync(s.config, `${AUDIT_OFF}${lines.join('\n')}\n${settings.extra ?? ''}`);
 }
 
 /** `watchdog watch` on the engine (or HOST), with JSON lines; awaits its `started` line. */

@@ -18,7 +18,10 @@ import { buildReport } from '../../src/core/report.js';
 import { runawayFindings } from '../../src/core/runaway.js';
 import { filesystemInodes, filesystemSpace } from '../../src/core/storage.js';
 import { trendsOf } from '../../src/core/trends.js';
-import { busyDrift, busyHistory, busyHost, idOf, NOW } from '../fixtures/snapshots.js';
+import { auditedHost, busyDrift, busyHistory, busyHost, idOf, NOW } from '../fixtures/snapshots.js';
+import { auditFindings } from '../../src/core/audit.js';
+import { renderAudit } from '../../src/core/render/audit.js';
+import { auditOutputSchema } from '../../src/core/report-schema.js';
 import { DEFAULTS } from '../helpers/policy.js';
 import { assertValidReport } from '../helpers/report-schema.js';
 
@@ -120,6 +123,22 @@ describe('golden files', () => {
     await expect(renderCheck({ rotation, pruning, actions, findings: checkFindings, dryRun: false, daemon: null, maxSize: policy.logs.maxSize, top: 5 })).toMatchFileSnapshot(golden('check.txt'));
     const dry = { plan: rotation.plan, results: [], archivesRemoved: [] };
     await expect(renderCheck({ rotation: dry, pruning: { plan, results: [] }, actions: [], findings, dryRun: true, daemon: null, maxSize: policy.logs.maxSize, top: 5 })).toMatchFileSnapshot(golden('check-dry-run.txt'));
+  });
+
+  it('watchdog audit, text and JSON, and the report of the same host (issue #13)', async () => {
+    const found = sortFindings(auditFindings(auditedHost, policy.audit));
+    const view = { generatedAt: NOW.toISOString(), engine: auditedHost.engine, audit: auditedHost.audit, host: true, containers: auditedHost.containers.length, findings: found };
+    await expect(renderAudit(view, false)).toMatchFileSnapshot(golden('audit.txt'));
+    const json = { schemaVersion: 1, generatedAt: view.generatedAt, engine: view.engine, host: true, containers: view.containers, findings: found };
+    expect(auditOutputSchema.parse(json)).toEqual(json);
+    await expect(`${JSON.stringify(json, null, 2)}\n`).toMatchFileSnapshot(golden('audit.json'));
+    // Named containers: no host part.
+    const named = sortFindings(auditFindings(auditedHost, policy.audit, auditedHost.containers.filter((c) => c.name === 'debug'), false));
+    await expect(renderAudit({ ...view, audit: undefined, host: false, containers: 1, findings: named }, false)).toMatchFileSnapshot(golden('audit-named.txt'));
+    // In the report, with the busy host's other findings: UNBOUNDED_LOG points to daemon.json.
+    const audited = buildReport(auditedHost, evaluate(auditedHost, policy, trends), timings, trends);
+    assertValidReport(JSON.parse(JSON.stringify(audited)));
+    await expect(renderText(audited, { color: false, now: NOW, top: 5, history: busyHistory })).toMatchFileSnapshot(golden('report-audit.txt'));
   });
 
   it('the alert email', async () => {

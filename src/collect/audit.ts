@@ -1,0 +1,167 @@
+// The host's side of the audit (issue #13): who may use the engine's socket (its owner,
+// group and mode, and the group and user databases), the engine's security options,
+// and its default log configuration (docker info's LoggingDriver, and the log-opts of
+// the daemon.json the engine was started with). Decisions are core/audit.ts's; a part
+// that cannot be read is a failure of the `audit` collector, and the others still count.
+//
+// Which daemon.json: the --config-file of the dockerd whose -H names the socket the
+// watchdog uses (read from /proc/*/cmdline), else /etc/docker/daemon.json when that
+// socket is the default one; audit.daemonConfig overrides both.
+
+import { readdirSync, readFileSync, readlinkSync, realpathSync, statSync } from 'node:fs';
+import { isAbsolute, join } from 'node:path';
+import { DEFAULT_DAEMON_CONFIG, DEFAULT_SOCKETS, dockerdSockets, isDockerd, parseDaemonJson, parseDockerdArgs, parseGroupFile, parsePasswdFile, type DockerdArgs } from '../core/host-config.js';
+import type { HostAudit, LogDefaults, SocketAccess } from '../core/model.js';
+import type { EngineAddress } from '../engine/host.js';
+import type { InfoResponse } from '../engine/shapes.js';
+
+/** Where the audit reads the host's configuration (audit.* in the configuration). */
+export interface AuditSources {
+  groupFile: string;
+  passwdFile: string;
+  /** The engine's daemon.json; null to find it (above). */
+  daemonConfig: string | null;
+  /** Where processes' command lines are read; /proc unless a test says otherwise. */
+  procDir?: string;
+}
+
+const codeOf = (error: unknown) => (error as NodeJS.ErrnoException).code ?? (error as Error).message;
+
+/** The path with its symbolic links resolved, or itself when it cannot be. */
+function resolved(path: string): string {
+  try {
+    return realpathSync(path);
+  } catch {
+    return path;
+  }
+}
+
+/** A dockerd running on this host, by its command line. */
+interface Dockerd {
+  pid: number;
+  args: DockerdArgs;
+  sockets: string[];
+}
+
+/** Every dockerd in procDir; a process that ends while it is read is skipped. */
+function dockerds(procDir: string): Dockerd[] {
+  const found: Dockerd[] = [];
+  let entries: string[];
+  try {
+    entries = readdirSync(procDir);
+  } catch {
+    return [];
+  }
+  for (const entry of entries) {
+    if (!/^\d+$/.test(entry)) continue;
+    let argv: string[];
+    try {
+      // comm first: the command line of every process would cost more, and reading one
+      // can wait on a process that holds its memory map's lock.
+      if (readFileSync(join(procDir, entry, 'comm'), 'latin1').trim() !== 'dockerd') continue;
+      argv = readFileSync(join(procDir, entry, 'cmdline'), 'latin1').split('\0');
+    } catch {
+      continue;
+    }
+    if (argv.at(-1) === '') argv.pop();
+    if (!isDockerd(argv)) continue;
+    const args = parseDockerdArgs(argv);
+    // A relative --config-file is relative to the directory dockerd was started in.
+    if (args.configFile !== null && !isAbsolute(args.configFile)) {
+      try {
+        args.configFile = join(readlinkSync(join(procDir, entry, 'cwd')), args.configFile);
+      } catch {
+        // Left as given: reading it fails, and says so.
+      }
+    }
+    found.push({ pid: Number(entry), args, sockets: dockerdSockets(args) });
+  }
+  return found;
+}
+
+/** The dockerd that serves `socket` (by its path, or what it resolves to). */
+function dockerdServing(socket: string, procDir: string): Dockerd | null {
+  const ours = new Set([socket, resolved(socket)]);
+  return dockerds(procDir).find((d) => d.sockets.some((s) => ours.has(s) || ours.has(resolved(s)))) ?? null;
+}
+
+function socketAccess(address: EngineAddress, sources: AuditSources, fail: (message: string) => void): SocketAccess | null {
+  if (address.kind === 'tcp') return { kind: 'tcp', url: address.url, tls: address.tls };
+  let stat;
+  try {
+    stat = statSync(address.socketPath);
+  } catch (error) {
+    fail(`cannot stat the engine's socket ${address.socketPath} (${codeOf(error)}): who may use it is unknown`);
+    return null;
+  }
+  const read = <T>(path: string, what: string, parse: (text: string) => T): T | null => {
+    try {
+      return parse(readFileSync(path, 'utf8'));
+    } catch (error) {
+      fail(`cannot read ${what} ${path} (${codeOf(error)}): the users of the engine's socket are unknown; set ${what === 'the group database' ? 'audit.groupFile' : 'audit.passwdFile'}`);
+      return null;
+    }
+  };
+  return {
+    kind: 'unix',
+    path: address.socketPath,
+    uid: stat.uid,
+    gid: stat.gid,
+    mode: stat.mode & 0o7777,
+    groups: read(sources.groupFile, 'the group database', parseGroupFile),
+    users: read(sources.passwdFile, 'the user database', parsePasswdFile),
+  };
+}
+
+function logDefaults(address: EngineAddress, info: InfoResponse | null, dockerd: Dockerd | null, sources: AuditSources, fail: (message: string) => void): LogDefaults | null {
+  const driver = info?.LoggingDriver ?? null;
+  const serves = address.url;
+  let path: string;
+  let foundBy: string;
+  if (sources.daemonConfig !== null) {
+    path = sources.daemonConfig;
+    foundBy = 'set by audit.daemonConfig';
+  } else if (dockerd) {
+    path = dockerd.args.configFile ?? DEFAULT_DAEMON_CONFIG;
+    foundBy = dockerd.args.configFile !== null ? `the --config-file of dockerd (pid ${dockerd.pid}), which serves ${serves}` : `dockerd (pid ${dockerd.pid}), which serves ${serves}, was started without --config-file`;
+  } else if (address.kind === 'unix' && DEFAULT_SOCKETS.some((s) => resolved(s) === resolved(address.socketPath))) {
+    path = DEFAULT_DAEMON_CONFIG;
+    foundBy = `no dockerd process is visible here; the default of the engine at ${serves}`;
+  } else {
+    const reason = address.kind === 'tcp' ? `the engine at ${serves} is not on this host` : `no dockerd process visible here serves ${serves}`;
+    return { driver, source: { kind: 'unknown', reason } };
+  }
+  let file: { logDriver: string | null; logOpts: Record<string, string> } = { logDriver: null, logOpts: {} };
+  let exists = true;
+  try {
+    file = parseDaemonJson(readFileSync(path, 'utf8'));
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT') exists = false;
+    else {
+      fail(code ? `cannot read the engine's daemon.json ${path} (${code}): its default log options are unknown` : `the engine's daemon.json ${path} cannot be read as dockerd would: ${(error as Error).message}`);
+      return null;
+    }
+  }
+  // dockerd's own flags count as much as the file's (it refuses to start when both set one).
+  const flags = dockerd?.args ?? { logDriver: null, logOpts: {} };
+  return { driver, source: { kind: 'file', path, foundBy, exists, logDriver: flags.logDriver ?? file.logDriver, logOpts: { ...file.logOpts, ...flags.logOpts } } };
+}
+
+/** The host's audit facts, and what could not be read (each a sentence). */
+export function collectAudit(address: EngineAddress, info: InfoResponse | null, sources: AuditSources): { audit: HostAudit; failures: string[] } {
+  const failures: string[] = [];
+  const fail = (message: string) => failures.push(message);
+  const procDir = sources.procDir ?? '/proc';
+  const dockerd = address.kind === 'unix' ? dockerdServing(address.socketPath, procDir) : null;
+  const sockets = address.kind === 'unix' ? [address.socketPath, resolved(address.socketPath), ...(dockerd?.sockets ?? [])] : [];
+  return {
+    audit: {
+      securityOptions: info?.SecurityOptions ?? null,
+      sockets: [...new Set(sockets)],
+      socket: socketAccess(address, sources, fail),
+      logDefaults: logDefaults(address, info, dockerd, sources, fail),
+    },
+    failures,
+  };
+}

@@ -1,0 +1,169 @@
+// The audit's collector (collect/audit.ts) on files a test writes: a socket of its own,
+// group and user databases, a /proc with dockerd command lines, daemon.json files. No
+// engine: the host's own /etc/group, /proc and /etc/docker are never read here.
+
+import { chmodSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import net from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { collectAudit, type AuditSources } from '../../src/collect/audit.js';
+import { collectSnapshot } from '../../src/collect/index.js';
+import { hostAuditFindings } from '../../src/core/audit.js';
+import { containerSecurity } from '../../src/collect/containers.js';
+import type { EngineAddress } from '../../src/engine/host.js';
+
+let dir: string;
+let socket: string;
+let server: net.Server;
+let sources: AuditSources;
+
+/** A /proc holding one process per command line. */
+function proc(...cmdlines: string[][]): string {
+  const root = mkdtempSync(join(dir, 'proc-'));
+  cmdlines.forEach((argv, i) => {
+    const pid = join(root, String(100 + i));
+    mkdirSync(pid);
+    const program = argv[0]!;
+    writeFileSync(join(pid, 'comm'), `${program.slice(program.lastIndexOf('/') + 1).slice(0, 15)}\n`);
+    writeFileSync(join(pid, 'cmdline'), `${argv.join('\0')}\0`);
+  });
+  mkdirSync(join(root, 'self'));
+  return root;
+}
+
+const unix = (path: string): EngineAddress => ({ kind: 'unix', url: `unix://${path}`, socketPath: path });
+
+beforeAll(async () => {
+  dir = mkdtempSync(join(tmpdir(), 'wd-audit-'));
+  socket = join(dir, 'docker.sock');
+  server = net.createServer();
+  await new Promise<void>((resolve) => server.listen(socket, resolve));
+  chmodSync(socket, 0o660);
+  writeFileSync(join(dir, 'group'), `docker:x:${process.getgid!()}:alice\nwheel:x:4242:bob\n`);
+  writeFileSync(join(dir, 'passwd'), `root:x:0:0::/root:/bin/sh\nalice:x:1000:1000::/home/alice:/bin/sh\n`);
+  writeFileSync(join(dir, 'daemon.json'), '{"log-opts": {"max-file": "3"}}');
+  sources = { groupFile: join(dir, 'group'), passwdFile: join(dir, 'passwd'), daemonConfig: null, procDir: proc() };
+});
+
+afterAll(async () => {
+  await new Promise((resolve) => server.close(resolve));
+  rmSync(dir, { recursive: true, force: true });
+});
+
+describe('collectAudit', () => {
+  it("reads the socket's owner, group and mode, and the databases", () => {
+    const { audit, failures } = collectAudit(unix(socket), { SecurityOptions: ['name=seccomp,profile=default'], LoggingDriver: 'json-file' }, sources);
+    expect(failures).toEqual([]);
+    expect(audit.socket).toMatchObject({ kind: 'unix', path: socket, uid: process.getuid!(), gid: process.getgid!(), mode: 0o660 });
+    expect(audit.securityOptions).toEqual(['name=seccomp,profile=default']);
+    expect(audit.sockets).toContain(socket);
+    // No dockerd serves this socket, and it is not the default one: unknown, not /etc/docker.
+    expect(audit.logDefaults).toEqual({ driver: 'json-file', source: { kind: 'unknown', reason: `no dockerd process visible here serves unix://${socket}` } });
+    expect(hostAuditFindings(audit).filter((f) => f.code === 'DOCKER_GROUP_MEMBERS').map((f) => f.subject)).toEqual(['alice']);
+  });
+
+  it('finds the daemon.json of the dockerd whose -H names the socket, with its own log flags', () => {
+    const procDir = proc(['containerd', '--config', '/x'], ['/usr/bin/dockerd', '-H', 'unix:///elsewhere.sock', '--config-file', '/nonexistent/other.json'], ['dockerd', '--config-file', join(dir, 'daemon.json'), `--host=unix://${socket}`, '--log-opt', 'mode=non-blocking']);
+    const { audit, failures } = collectAudit(unix(socket), { LoggingDriver: 'json-file' }, { ...sources, procDir });
+    expect(failures).toEqual([]);
+    expect(audit.logDefaults?.source).toEqual({
+      kind: 'file',
+      path: join(dir, 'daemon.json'),
+      foundBy: `the --config-file of dockerd (pid 102), which serves unix://${socket}`,
+      exists: true,
+      logDriver: null,
+      logOpts: { 'max-file': '3', mode: 'non-blocking' },
+    });
+    const [finding] = hostAuditFindings(audit).filter((f) => f.code === 'DAEMON_LOG_DEFAULTS');
+    expect(finding).toMatchObject({ severity: 'warning', subject: join(dir, 'daemon.json') });
+  });
+
+  it('takes audit.daemonConfig as it is, and a missing file as built-in defaults', () => {
+    const { audit, failures } = collectAudit(unix(socket), { LoggingDriver: 'json-file' }, { ...sources, daemonConfig: join(dir, 'none.json') });
+    expect(failures).toEqual([]);
+    expect(audit.logDefaults?.source).toMatchObject({ kind: 'file', path: join(dir, 'none.json'), foundBy: 'set by audit.daemonConfig', exists: false, logOpts: {} });
+  });
+
+  it('says what it could not read, and keeps the rest', () => {
+    writeFileSync(join(dir, 'broken.json'), '{"log-opts": ');
+    const { audit, failures } = collectAudit(unix(socket), { LoggingDriver: 'json-file' }, { ...sources, groupFile: join(dir, 'nogroup'), daemonConfig: join(dir, 'broken.json') });
+    expect(failures).toEqual([
+      expect.stringMatching(/^cannot read the group database .*nogroup \(ENOENT\): the users of the engine's socket are unknown; set audit\.groupFile$/),
+      expect.stringMatching(/^the engine's daemon\.json .*broken\.json cannot be read as dockerd would: it is not valid JSON/),
+    ]);
+    expect(audit.socket).toMatchObject({ kind: 'unix', groups: null });
+    expect(audit.logDefaults).toBeNull();
+    const gone = collectAudit(unix(join(dir, 'gone.sock')), null, sources);
+    expect(gone.failures).toEqual([expect.stringMatching(/^cannot stat the engine's socket .*gone\.sock \(ENOENT\)/)]);
+    expect(gone.audit.socket).toBeNull();
+  });
+
+  it('cannot check a TCP engine, and reads none of its files', () => {
+    const { audit, failures } = collectAudit({ kind: 'tcp', url: 'tcp://127.0.0.1:2375', host: '127.0.0.1', port: 2375, tls: false, certPath: null }, { LoggingDriver: 'json-file' }, sources);
+    expect(failures).toEqual([]);
+    expect(audit.socket).toEqual({ kind: 'tcp', url: 'tcp://127.0.0.1:2375', tls: false });
+    expect(audit.logDefaults?.source).toEqual({ kind: 'unknown', reason: 'the engine at tcp://127.0.0.1:2375 is not on this host' });
+    expect(audit.sockets).toEqual([]);
+  });
+
+  it('is a collector of the snapshot only when asked for, and its failures are findings', async () => {
+    const client = {
+      address: unix(join(dir, 'gone.sock')),
+      ping: async () => {},
+      apiVersion: () => '1.41',
+      info: async () => ({ ID: 'e', Name: 'h', ServerVersion: '20.10.24', Driver: 'overlay2', DriverStatus: [], DockerRootDir: '/nonexistent/docker', SecurityOptions: ['name=apparmor'], LoggingDriver: 'local' }),
+      listContainers: async () => [],
+    } as never;
+    const without = await collectSnapshot(client, { now: new Date(), env: {}, skipUsage: true });
+    expect(without.snapshot.audit).toBeUndefined();
+    const withAudit = await collectSnapshot(client, { now: new Date(), env: {}, skipUsage: true, audit: sources });
+    expect(withAudit.snapshot.audit).toMatchObject({ securityOptions: ['name=apparmor'], socket: null });
+    expect(withAudit.snapshot.failures).toEqual([{ collector: 'audit', message: expect.stringMatching(/^cannot stat the engine's socket/) }]);
+    expect(withAudit.timings.map((t) => t.collector)).toContain('audit');
+  });
+});
+
+describe('containerSecurity', () => {
+  it('reads HostConfig and every bind mount, from Mounts, Binds and HostConfig.Mounts', () => {
+    const found = containerSecurity({
+      Id: 'c',
+      HostConfig: {
+        Privileged: false,
+        CapAdd: ['SYS_ADMIN'],
+        PidMode: 'host',
+        IpcMode: 'private',
+        NetworkMode: 'none',
+        SecurityOpt: ['seccomp=unconfined'],
+        Devices: [{ PathOnHost: '/dev/fuse', PathInContainer: '/dev/fuse', CgroupPermissions: 'rwm' }],
+        Binds: ['/:/host', '/var/run/docker.sock:/var/run/docker.sock:ro,z', 'named:/data', '/etc:/host/etc:ro'],
+        Mounts: [{ Type: 'bind', Source: '/usr', Target: '/host/usr', ReadOnly: true }, { Type: 'volume', Source: 'v', Target: '/v' }],
+      },
+      // A created container's mount points, as the engine registered them.
+      Mounts: [
+        { Type: 'bind', Source: '/', Destination: '/host', RW: true },
+        { Type: 'volume', Source: '/var/lib/docker/volumes/named/_data', Destination: '/data', RW: true },
+      ],
+    });
+    expect(found).toEqual({
+      privileged: false,
+      capAdd: ['SYS_ADMIN'],
+      pidMode: 'host',
+      ipcMode: 'private',
+      networkMode: 'none',
+      securityOpt: ['seccomp=unconfined'],
+      devices: [{ pathOnHost: '/dev/fuse', pathInContainer: '/dev/fuse', permissions: 'rwm' }],
+      deviceCgroupRules: [],
+      binds: [
+        { source: '/', destination: '/host', readOnly: false },
+        { source: '/var/run/docker.sock', destination: '/var/run/docker.sock', readOnly: true },
+        { source: '/etc', destination: '/host/etc', readOnly: true },
+        { source: '/usr', destination: '/host/usr', readOnly: true },
+      ],
+    });
+  });
+
+  it('is empty for a container inspect says nothing of', () => {
+    expect(containerSecurity({ Id: 'c' })).toEqual({ privileged: false, capAdd: [], pidMode: '', ipcMode: '', networkMode: '', securityOpt: [], devices: [], deviceCgroupRules: [], binds: [] });
+  });
+});

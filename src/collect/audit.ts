@@ -79,10 +79,16 @@ function dockerds(procDir: string): Dockerd[] {
   return found;
 }
 
+/** Whether `socket` is the default socket, by either of its names (what /var/run/docker.sock
+ *  resolves to is /run/docker.sock on most hosts). The default paths themselves are never
+ *  looked up: a host without that socket is left untouched. */
+const isDefaultSocket = (socket: string) => (DEFAULT_SOCKETS as readonly string[]).includes(socket) || (DEFAULT_SOCKETS as readonly string[]).includes(resolved(socket));
+
 /** The dockerd that serves `socket` (by its path, or what it resolves to). */
 function dockerdServing(socket: string, procDir: string): Dockerd | null {
   const ours = new Set([socket, resolved(socket)]);
-  return dockerds(procDir).find((d) => d.sockets.some((s) => ours.has(s) || ours.has(resolved(s)))) ?? null;
+  const serves = (s: string) => ours.has(s) || ((DEFAULT_SOCKETS as readonly string[]).includes(s) ? isDefaultSocket(socket) : ours.has(resolved(s)));
+  return dockerds(procDir).find((d) => d.sockets.some(serves)) ?? null;
 }
 
 function socketAccess(address: EngineAddress, sources: AuditSources, fail: (message: string) => void): SocketAccess | null {
@@ -124,7 +130,7 @@ function logDefaults(address: EngineAddress, info: InfoResponse | null, dockerd:
   } else if (dockerd) {
     path = dockerd.args.configFile ?? DEFAULT_DAEMON_CONFIG;
     foundBy = dockerd.args.configFile !== null ? `the --config-file of dockerd (pid ${dockerd.pid}), which serves ${serves}` : `dockerd (pid ${dockerd.pid}), which serves ${serves}, was started without --config-file`;
-  } else if (address.kind === 'unix' && DEFAULT_SOCKETS.some((s) => resolved(s) === resolved(address.socketPath))) {
+  } else if (address.kind === 'unix' && isDefaultSocket(address.socketPath)) {
     path = DEFAULT_DAEMON_CONFIG;
     foundBy = `no dockerd process is visible here; the default of the engine at ${serves}`;
   } else {

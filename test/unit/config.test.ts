@@ -22,6 +22,19 @@ describe('parseConfig', () => {
     expect(d.usage.maxAge).toBe(3_600_000);
     expect(d.alerts).toEqual({ email: null, cooldown: 6 * 3_600_000, heartbeat: null });
     expect(d.watch).toEqual({ interval: 300_000, spaceInterval: 10_000, minRotateInterval: 30_000, horizon: 3_600_000 });
+    expect(d.audit).toEqual({ enabled: true, severity: {}, groupFile: '/etc/group', passwdFile: '/etc/passwd', daemonConfig: null });
+  });
+
+  it('takes per-code severities for the audit and refuses other codes and levels (issue #13)', () => {
+    expect(parseConfig('audit:\n  severity: { NO_MAC: info, HOST_ROOT_MOUNT: warning }\n', 'x.yaml').audit.severity).toEqual({ NO_MAC: 'info', HOST_ROOT_MOUNT: 'warning' });
+    expect(() => parseConfig('audit:\n  severity: { DATA_SPACE_LOW: info, NO_MAC: low }\n  groupFile: group\n', 'x.yaml')).toThrow(
+      [
+        'The configuration x.yaml has 3 problems:',
+        '  audit.severity.NO_MAC: Invalid option: expected one of "info"|"warning"|"critical"',
+        '  audit.severity: "DATA_SPACE_LOW" is not a known setting',
+        '  audit.groupFile: must be an absolute path',
+      ].join('\n'),
+    );
   });
 
   it('refuses daemon intervals that would make it spin (issue #11)', () => {

@@ -10,7 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { collectAudit, type AuditSources } from '../../src/collect/audit.js';
 import { collectSnapshot } from '../../src/collect/index.js';
 import { hostAuditFindings } from '../../src/core/audit.js';
-import { containerSecurity } from '../../src/collect/containers.js';
+import { changeToken, containerSecurity } from '../../src/collect/containers.js';
 import type { EngineAddress } from '../../src/engine/host.js';
 
 let dir: string;
@@ -161,6 +161,12 @@ describe('containerSecurity', () => {
         { source: '/usr', destination: '/host/usr', readOnly: true },
       ],
     });
+  });
+
+  it("is cached with an exited container's facts under a change token of its own shape (v5): facts cached before it existed are read again", () => {
+    mkdirSync(join(dir, 'root', 'containers', 'abc'), { recursive: true });
+    writeFileSync(join(dir, 'root', 'containers', 'abc', 'config.v2.json'), '{}');
+    expect(changeToken(join(dir, 'root'), 'abc')).toMatch(/^v5:\d+:2:\d+$/);
   });
 
   it('is empty for a container inspect says nothing of', () => {

@@ -76,7 +76,8 @@ const mountText = (m: BindMount) => `bind mount ${m.source} -> ${m.destination} 
  *  DockerRootDir (or of a folder holding one) is critical; so is one that holds the
  *  engine's socket, even read-only (a socket works through a read-only mount, and
  *  whoever can use it starts a privileged container); a read-only one is a warning; a
- *  writable folder inside them is critical too. */
+ *  writable folder inside them is a warning too (`/etc/cron.d` is root, most are a
+ *  forgotten :ro), but not a volume's own data. */
 function mountFinding(c: ContainerFacts, mount: BindMount, context: AuditContext): Finding | null {
   const source = normalizePath(mount.source);
   const shown = mountText({ ...mount, source });
@@ -94,8 +95,11 @@ function mountFinding(c: ContainerFacts, mount: BindMount, context: AuditContext
     return finding('critical', `${holds}${mount.readOnly ? ' (a socket works through a read-only mount)' : ''}: whoever runs in it can start a privileged container and is root on this host; ${fix}, or give it a socket proxy that allows only the API calls it needs`);
   }
   if (system) return finding('warning', `lets it read ${what}; ${fix}, or narrow it to the files it needs`);
-  const inside = mount.readOnly ? undefined : paths.find((p) => p.path !== '/' && within(source, p.path));
-  if (inside) return finding('critical', `lets it write inside ${inside.path}, ${inside.what}; ${fix}, or make it read-only`);
+  // A volume's own data is what a named volume gives anyway.
+  const root = normalizePath(context.dockerRootDir);
+  const volume = within(source, `${root}/volumes`) && /^\/[^/]+\/_data(?:\/|$)/.test(source.slice(`${root}/volumes`.length));
+  const inside = mount.readOnly || volume ? undefined : paths.find((p) => p.path !== '/' && within(source, p.path));
+  if (inside) return finding('warning', `lets it write inside ${inside.path}, ${inside.what}; ${fix}, or make it read-only`);
   return null;
 }
 

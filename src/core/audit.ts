@@ -142,9 +142,12 @@ function privilegeFindings(c: ContainerFacts): Finding[] {
       const known = CAPABILITIES[name];
       if (known) add(known.severity, `--cap-add ${cap}`, known.does, name === 'ALL' ? 're-create it with only the capabilities it needs' : undefined);
     }
+    // The engine adds label=disable itself to a container with --pid host or --ipc host
+    // (moby daemon/create.go): that finding is theirs.
+    const labelByEngine = s.pidMode === 'host' || s.ipcMode === 'host';
     for (const opt of s.securityOpt) {
       const [key, value] = opt.split(/[=:]/, 2) as [string, string | undefined];
-      const unconfined = (key === 'label' && value === 'disable') || (key !== 'label' && value === 'unconfined');
+      const unconfined = (key === 'label' && value === 'disable' && !labelByEngine) || (key !== 'label' && value === 'unconfined');
       if (unconfined && SECURITY_OPTS[key]) add('warning', `--security-opt ${opt}`, SECURITY_OPTS[key]!);
     }
     for (const d of s.devices) {

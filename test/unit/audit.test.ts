@@ -88,6 +88,9 @@ describe('PRIVILEGED_CONTAINER', () => {
     ['--security-opt seccomp:unconfined (old syntax)', { securityOpt: ['seccomp:unconfined'] }, ['warning']],
     ['--security-opt apparmor=unconfined', { securityOpt: ['apparmor=unconfined'] }, ['warning']],
     ['--security-opt label=disable', { securityOpt: ['label=disable'] }, ['warning']],
+    // The engine adds label=disable itself for --pid host and --ipc host.
+    ['--pid host, as the engine records it', { pidMode: 'host', securityOpt: ['label=disable'] }, ['warning']],
+    ['--ipc host, as the engine records it', { ipcMode: 'host', securityOpt: ['label=disable'] }, ['warning']],
     ['--security-opt no-new-privileges (good)', { securityOpt: ['no-new-privileges'] }, []],
     ['--security-opt seccomp=/etc/profile.json', { securityOpt: ['seccomp=/etc/profile.json'] }, []],
     ['--device /dev/sda', { devices: [{ pathOnHost: '/dev/sda', pathInContainer: '/dev/sda', permissions: 'rwm' }] }, ['critical']],

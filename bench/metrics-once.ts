@@ -12,7 +12,7 @@ const db = openStoreReadonly(process.argv[3]!)!;
 const t0 = performance.now();
 const fromStore = storeMetrics(db);
 const t1 = performance.now();
-renderMetrics({ report, version: 'bench', ...fromStore });
+renderMetrics({ report, version: 'bench', store: fromStore });
 const t2 = performance.now();
 db.close();
 console.log(JSON.stringify({ storeMs: t1 - t0, renderMs: t2 - t1 }));

@@ -22,7 +22,16 @@ if [ ! -e /usr/sbin/policy-rc.d ]; then
   chmod 755 /usr/sbin/policy-rc.d
   trap 'rm -f /usr/sbin/policy-rc.d' EXIT
 fi
+# Services that this script installs are also left disabled, so they do not start at
+# the next boot either (a service that was installed before is left as it was).
+services=()
+for package in docker.io:docker.service docker.io:docker.socket prometheus:prometheus.service prometheus-alertmanager:prometheus-alertmanager.service; do
+  dpkg -s "${package%%:*}" >/dev/null 2>&1 || services+=("${package#*:}")
+done
 apt-get update
 apt-get install -y --no-install-recommends \
   docker.io busybox-static e2fsprogs util-linux mount time systemd openssl git debootstrap \
   prometheus prometheus-alertmanager
+for service in "${services[@]}"; do
+  systemctl disable "$service" >/dev/null 2>&1 || true
+done

@@ -37,7 +37,7 @@ function listenAddress(value: string): { host: string; port: number } {
   const match = /^(?:\[([0-9a-fA-F:.]+)\]|([^:\[\]]*)):(\d{1,5})$/.exec(value);
   const port = Number(match?.[3]);
   if (!match || port > 65535) throw new InvalidArgumentError('expected HOST:PORT, e.g. 127.0.0.1:19323, [::1]:19323 or :19323 (every address).');
-  return { host: match[1] ?? (match[2] || '0.0.0.0'), port };
+  return { host: match[1] ?? match[2] ?? '', port };
 }
 
 const TEXTFILE_HELP = "also write the metrics to DIR/docker_watchdog.prom (whole, by rename) for node_exporter's textfile collector: its --collector.textfile.directory";

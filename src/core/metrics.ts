@@ -19,15 +19,22 @@ export interface ActionCount {
   count: number;
 }
 
-export interface MetricsFacts {
-  report: Report;
-  version: string;
+/** What the state store adds to a report's metrics. */
+export interface StoreFacts {
   /** The last full pass (check, or the daemon's) that acted; null if none has. */
   lastFullPassAt: string | null;
   /** From the journal: monotonic while the state store lives. */
   actions: ActionCount[];
   /** Alert emails not delivered after at least one attempt. */
   undeliveredAlerts: number;
+}
+
+export interface MetricsFacts {
+  report: Report;
+  version: string;
+  /** Null when the store could not be read (held in memory): its series are left out,
+   *  as counters that fell to 0 would read as a reset and then as new failures. */
+  store: StoreFacts | null;
 }
 
 type Labels = Record<string, string>;
@@ -90,8 +97,9 @@ export function metricFamilies(facts: MetricsFacts): Family[] {
     { labels: { version: facts.version, engine_id: engine?.id ?? '', engine_version: engine?.serverVersion ?? '', storage_driver: engine?.storageDriver ?? '', hostname: engine?.hostName ?? '' }, value: 1 },
   ]);
   family('last_run_timestamp_seconds', 'gauge', 'When these figures were taken (a run, or the daemon\'s last space tick), in seconds since the epoch.', [one(seconds(report.generatedAt))]);
+  const store = facts.store;
   family('last_full_pass_timestamp_seconds', 'gauge', 'When the last full pass that acts (watchdog check, or the daemon\'s) ran, in seconds since the epoch.', [
-    one(facts.lastFullPassAt ? seconds(facts.lastFullPassAt) : null),
+    one(store?.lastFullPassAt ? seconds(store.lastFullPassAt) : null),
   ]);
   // A collector fails in its timing, or only in a COLLECTOR_FAILED finding: one that
   // could not run at all (logs without root), or failed for some items (drift, footprint).
@@ -142,17 +150,20 @@ export function metricFamilies(facts: MetricsFacts): Family[] {
   family('usage_reclaimable_bytes', 'gauge', 'What docker system df calls reclaimable, by kind.', kinds.map((k) => one(k.line.reclaimableBytes, { kind: k.kind })));
 
   // Per container: running ones only (an exited container's log is in the exited sums).
+  // A container list that failed (in part or whole) counts nothing: its sums would read
+  // as measured.
   // Plain code-unit order: the first localeCompare of a process loads ICU's collation
   // (30 ms and more here, measured by npm run bench), for an order no one reads.
   const byNameThenId = (a: { name: string; id: string }, b: { name: string; id: string }) => (a.name < b.name ? -1 : a.name > b.name ? 1 : a.id < b.id ? -1 : a.id > b.id ? 1 : 0);
-  const running = report.containers.filter((c) => !isExited(c.state)).sort(byNameThenId);
+  const listed = !failed.has('containers');
+  const running = listed ? report.containers.filter((c) => !isExited(c.state)).sort(byNameThenId) : [];
   const who = (c: { name: string; id: string }) => ({ container: c.name, container_id: shortId(c.id) });
   family('log_bytes', 'gauge', 'Bytes of a running container\'s json-file log and its rotated files; bounded="no" when the engine does not cap it.', running.map((c) => one(c.log.bytes, { ...who(c), bounded: c.log.bounded ? 'yes' : 'no' })));
   family('log_growth_bytes_per_second', 'gauge', 'How fast a running container\'s log grows, from the state store\'s history.', running.map((c) => one(perSecond(c.log.growthBytesPerHour), who(c))));
   const runaway = report.findings.filter((f): f is Finding & { containerId: string } => f.code === 'RUNAWAY_LOG' && f.containerId !== undefined);
   family('log_runaway_bytes_per_second', 'gauge', 'A log growing so fast that it alone fills the data space within watch.horizon (watchdog watch only).', runaway.map((f) => one(f.bytesPerSecond, { container: f.subject ?? '', container_id: shortId(f.containerId) })));
 
-  const exited = report.exited;
+  const exited = listed ? report.exited : { count: null, sizeRwBytes: null, footprintBytes: null, footprintInodes: null, logBytes: null };
   family('exited_containers', 'gauge', 'Exited (and created, dead) containers.', [one(exited.count)]);
   family('exited_size_rw_bytes', 'gauge', 'What docker system df counts for the exited containers (SizeRw).', [one(exited.sizeRwBytes)]);
   family('exited_footprint_bytes', 'gauge', 'What the exited containers really take on disk: their folders and layers.', [one(exited.footprintBytes)]);
@@ -169,13 +180,13 @@ export function metricFamilies(facts: MetricsFacts): Family[] {
   family('findings', 'gauge', 'Current findings by code and severity (see watchdog report).', [...byCode.keys()].sort().map((key) => byCode.get(key)!));
 
   // The usual actions are there from the start at 0, so that increase() sees the first one.
-  const counts = new Map<string, ActionCount>(BASE_ACTIONS.map(([action, outcome]) => [`${action} ${outcome}`, { action, outcome, count: 0 }]));
-  for (const a of facts.actions) counts.set(`${a.action} ${a.outcome}`, a);
+  const counts = new Map<string, ActionCount>(store ? BASE_ACTIONS.map(([action, outcome]) => [`${action} ${outcome}`, { action, outcome, count: 0 }]) : []);
+  for (const a of store?.actions ?? []) counts.set(`${a.action} ${a.outcome}`, a);
   family('actions_total', 'counter', 'Actions the watchdog took, from its journal, by action and outcome (a hold is journalled as skipped: nothing was removed).', [...counts.keys()].sort().map((key) => {
     const { action, outcome, count } = counts.get(key)!;
     return one(count, { action, outcome });
   }));
-  family('alerts_undelivered', 'gauge', 'Alert emails not delivered after at least one attempt.', [one(facts.undeliveredAlerts)]);
+  family('alerts_undelivered', 'gauge', 'Alert emails not delivered after at least one attempt.', [one(store?.undeliveredAlerts)]);
   return families.filter((f) => f.samples.length > 0);
 }
 

@@ -2,7 +2,8 @@
 // to a temporary name, fsync it, rename it into place, fsync the directory that holds
 // the name. Forensic bundles and log archives go through here.
 
-import { chmodSync, closeSync, fsyncSync, openSync, readdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { closeSync, constants, fchmodSync, fsyncSync, openSync, readdirSync, renameSync, rmSync, writeSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 
 /** fsync of a file or directory by path. */
@@ -30,17 +31,25 @@ export function fsyncTree(root: string): void {
 
 /** Writes `text` to `path` whole or not at all: a temporary file beside it (a hidden
  *  name without the final extension, which readers such as node_exporter's textfile
- *  collector skip), synced, then renamed over it. */
+ *  collector skip), synced, then renamed over it. The temporary name is random and
+ *  created exclusively, never through a link: the folder may be writable by the
+ *  reader's user, and this may run as root. Made 0644 whatever the umask (the units
+ *  set 0077), so the reader's user can read it. */
 export function writeFileDurably(path: string, text: string): void {
-  const temporary = join(dirname(path), `.${basename(path)}.${process.pid}.tmp`);
+  const temporary = join(dirname(path), `.${basename(path)}.${randomBytes(6).toString('hex')}.tmp`);
+  const fd = openSync(temporary, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW, 0o644);
   try {
-    writeFileSync(temporary, text);
-    // Readable by its reader's user (node_exporter's), whatever the umask (the units
-    // set 0077).
-    chmodSync(temporary, 0o644);
-    fsyncPath(temporary);
+    writeSync(fd, text);
+    fchmodSync(fd, 0o644);
+    fsyncSync(fd);
+    closeSync(fd);
     renameDurably(temporary, path);
   } catch (error) {
+    try {
+      closeSync(fd);
+    } catch {
+      // closed already
+    }
     rmSync(temporary, { force: true });
     throw error;
   }

@@ -47,7 +47,7 @@ import type { Run, RunOptions } from './run.js';
 import { statePathOf, withStore } from './store.js';
 import { storeWrite } from './store-writes.js';
 import { exposition, readStoreMetrics, WATCHDOG_VERSION } from './metrics.js';
-import { serveMetrics, showAddress, type ListenAddress } from './metrics-server.js';
+import { serveMetrics, showAddress, type ListenAddress, type MetricsServer } from './metrics-server.js';
 
 /** One line of the daemon's log: an event name, a sentence, and fields for scripts. */
 export type Say = (event: string, message: string, fields?: Record<string, unknown>) => void;
@@ -142,7 +142,7 @@ export async function runDaemon(options: DaemonOptions, io: Io, say: Say, hooks:
   // The metrics (issue #12): the last full pass's report, with the space figures and
   // runaway logs of the last space tick.
   let lastReport: Report | null = null;
-  let fromStore: StoreMetrics = { lastFullPassAt: null, actions: [], undeliveredAlerts: 0 };
+  let fromStore: StoreMetrics | null = null;
   let tickAt: Date | null = null;
   const liveFindings = () => [...runaway, ...[...suspicious.values()].flat(), ...[...rotationTrouble.values()].flat()];
 
@@ -157,7 +157,7 @@ export async function runDaemon(options: DaemonOptions, io: Io, say: Say, hooks:
           const result = await work(run);
           // What a scrape shows of the store (counters, undelivered alerts) is read
           // while the step holds it: a scrape never waits for the lock.
-          fromStore = readStoreMetrics(run);
+          fromStore = readStoreMetrics(run) ?? fromStore;
           return result;
         });
       } catch (error) {
@@ -408,34 +408,39 @@ export async function runDaemon(options: DaemonOptions, io: Io, say: Say, hooks:
   let thinPoolAskedAt = -Infinity;
   let spaceLevels = new Set<string>();
 
-  async function measureSpace(): Promise<Storage | null> {
+  /** The space now; `fresh` false when the figures are the last ones (a thin pool
+   *  between its minutely asks, or while the engine is away; zfs and unknown drivers,
+   *  which only a full pass measures). */
+  async function measureSpace(): Promise<{ storage: Storage; fresh: boolean } | null> {
     if (!engine || !storage) return null;
     if (storage.source === 'thin-pool') {
-      if (lost || now() - thinPoolAskedAt < THIN_POOL_EVERY_MS) return storage;
+      if (lost || now() - thinPoolAskedAt < THIN_POOL_EVERY_MS) return { storage, fresh: false };
       thinPoolAskedAt = now();
-      return thinPoolStorage((await client.info()).DriverStatus ?? []);
+      return { storage: thinPoolStorage((await client.info()).DriverStatus ?? []), fresh: true };
     }
-    if (storage.source !== 'filesystem') return storage;
+    if (storage.source !== 'filesystem') return { storage, fresh: false };
     const measured = filesystemStorage(engine.dockerRootDir, await statfs(engine.dockerRootDir));
     if (storage.imageStore) {
       const stats = await statfs(storage.imageStore.path);
       measured.imageStore = { path: storage.imageStore.path, data: filesystemSpace(stats), inodes: filesystemInodes(stats) };
     }
-    return measured;
+    return { storage: measured, fresh: true };
   }
 
   async function spaceTick(): Promise<void> {
-    let measured: Storage | null;
+    let space: Awaited<ReturnType<typeof measureSpace>>;
     try {
-      measured = await measureSpace();
+      space = await measureSpace();
     } catch (error) {
       if (error instanceof EngineUnreachableError) markLost(error.message);
       else say('warning', `measuring the space: ${(error as Error).message}`);
       return;
     }
-    if (!measured) return;
+    if (!space) return;
+    const measured = space.storage;
     storage = { ...measured, note: storage?.note ?? null };
-    tickAt = io.now();
+    // What the metrics call the time of the figures: only figures measured now.
+    if (space.fresh) tickAt = io.now();
     const at = now();
     const data = measured.data;
     if (data) spacePoints.push({ at, value: data.usedBytes });
@@ -555,11 +560,15 @@ export async function runDaemon(options: DaemonOptions, io: Io, say: Say, hooks:
     if (!lastReport) return null;
     const report = lastReport;
     const takenAt = tickAt && tickAt.getTime() > Date.parse(report.generatedAt) ? tickAt.toISOString() : report.generatedAt;
+    // While the engine is away the engine collector is down: the figures of the last
+    // pass are not news (DockerWatchdogCollectorFailed).
+    const collectors = lost ? [...report.collectors.filter((c) => c.collector !== 'engine'), { collector: 'engine', seconds: 0, ok: false }] : report.collectors;
     return renderMetrics({
       version: WATCHDOG_VERSION,
-      ...fromStore,
+      store: fromStore,
       report: {
         ...report,
+        collectors,
         generatedAt: takenAt,
         storage: report.storage && storage ? { ...report.storage, ...storage } : report.storage,
         findings: [...report.findings.filter((f) => f.code !== 'RUNAWAY_LOG' && f.code !== 'SPACE_RUNAWAY'), ...runaway],
@@ -589,6 +598,7 @@ export async function runDaemon(options: DaemonOptions, io: Io, say: Say, hooks:
     );
   });
 
+  let metricsServer: MetricsServer | null = null;
   let finished: () => void = () => {};
   const done = new Promise<void>((resolve) => (finished = resolve));
   // SIGTERM and SIGINT (main.ts): whatever rotation is frozen is thawed by its own undo;
@@ -608,18 +618,27 @@ export async function runDaemon(options: DaemonOptions, io: Io, say: Say, hooks:
 
   // Bound before the first pass: an address that cannot be had stops the daemon before
   // it acts. Until that pass ends a scrape gets 503.
-  const metricsServer = options.listen ? await serveMetrics(options.listen, currentMetrics) : null;
+  metricsServer = options.listen ? await serveMetrics(options.listen, currentMetrics, warn) : null;
   if (metricsServer) say('listening', `metrics at http://${showAddress(metricsServer.address)}/metrics`, { address: showAddress(metricsServer.address) });
 
-  // The first pass must reach the engine: without its facts there is nothing to watch.
-  await client.ping();
-  const inherited = await exclusive('the record of the daemon before', async (run) => readDaemonRecord(run.db)?.suspicious ?? []);
-  if (inherited && inherited.length > 0) await classifyDeaths(inherited, true);
-  await passNow('start');
-  // Set by the pass (TypeScript cannot see through the closure).
-  const facts = engine as EngineFacts | null;
-  if (!facts) throw new UnknownError('watchdog watch could not read the engine facts (see watchdog report); not watching.');
-  if (!facts.local) throw new UsageError(`watchdog watch needs the engine's files, and ${facts.dockerRootDir} is not readable from here; run it as root on the engine's host.`);
+  let facts: EngineFacts | null;
+  try {
+    // The first pass must reach the engine: without its facts there is nothing to watch.
+    await client.ping();
+    const inherited = await exclusive('the record of the daemon before', async (run) => readDaemonRecord(run.db)?.suspicious ?? []);
+    if (inherited && inherited.length > 0) await classifyDeaths(inherited, true);
+    await passNow('start');
+    // Set by the pass (TypeScript cannot see through the closure).
+    facts = engine as EngineFacts | null;
+    if (!facts) throw new UnknownError('watchdog watch could not read the engine facts (see watchdog report); not watching.');
+    if (!facts.local) throw new UsageError(`watchdog watch needs the engine's files, and ${facts.dockerRootDir} is not readable from here; run it as root on the engine's host.`);
+  } catch (error) {
+    // An open socket or watch would keep the process alive after the error: close them,
+    // so that the daemon exits as its help says.
+    await metricsServer?.close();
+    await logs.close();
+    throw error;
+  }
   say('started', `watching ${tracked.size} log${tracked.size === 1 ? '' : 's'} of engine ${facts.id} (${facts.dockerRootDir}), pid ${process.pid}`, {
     pid: process.pid,
     engineId: facts.id,

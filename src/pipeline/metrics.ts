@@ -18,19 +18,19 @@ export const WATCHDOG_VERSION = packageJson.version;
 /** The name node_exporter's textfile collector reads (it takes `*.prom`). */
 export const TEXTFILE_NAME = 'docker_watchdog.prom';
 
-/** The store's part of the metrics; none when it cannot be read (an in-memory store
+/** The store's part of the metrics; null when it cannot be read (an in-memory store
  *  has none to give, and a failing one must not cost the run its metrics). */
-export function readStoreMetrics(run: Run): StoreMetrics {
+export function readStoreMetrics(run: Run): StoreMetrics | null {
   try {
     return storeMetrics(run.db);
   } catch {
-    return { lastFullPassAt: null, actions: [], undeliveredAlerts: 0 };
+    return null;
   }
 }
 
 /** The exposition of this run, recorded in the store for `watchdog metrics`. */
 export function exposition(run: Run, report: Report): string {
-  const text = renderMetrics({ report, version: WATCHDOG_VERSION, ...readStoreMetrics(run) });
+  const text = renderMetrics({ report, version: WATCHDOG_VERSION, store: readStoreMetrics(run) });
   storeWrite(run, 'the metrics of this run (watchdog metrics)', () => recordExposition(run.db, text));
   return text;
 }

@@ -2,15 +2,11 @@
 // action counts (the counters), the alerts not delivered, when the last full pass ran,
 // and the exposition of the last recorded run, which `watchdog metrics` prints.
 
-import type { ActionCount } from '../core/metrics.js';
+import type { ActionCount, StoreFacts } from '../core/metrics.js';
 import { undelivered } from './alerts.js';
 import { readMeta, writeMeta, type Db } from './store.js';
 
-export interface StoreMetrics {
-  lastFullPassAt: string | null;
-  actions: ActionCount[];
-  undeliveredAlerts: number;
-}
+export type StoreMetrics = StoreFacts;
 
 /** The journal is never thinned, so its counts only grow: a counter for as long as the
  *  store lives. Dry runs and the reasons a prune by hand kept a container are no action. */
@@ -18,7 +14,10 @@ function actionCounts(db: Db): ActionCount[] {
   return db.prepare("SELECT action, outcome, count(*) AS count FROM journal WHERE outcome != 'dry-run' AND action != 'keep' GROUP BY action, outcome").all() as ActionCount[];
 }
 
-export function storeMetrics(db: Db): StoreMetrics {
+/** Null for a store held in memory (the file could not be opened or locked): it knows
+ *  nothing of the runs before, and its zeros would read as a counter reset. */
+export function storeMetrics(db: Db): StoreMetrics | null {
+  if (db.memory) return null;
   return { lastFullPassAt: readMeta(db, 'lastFullPassAt'), actions: actionCounts(db), undeliveredAlerts: undelivered(db).count };
 }
 

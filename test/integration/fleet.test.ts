@@ -21,7 +21,6 @@ import { startDaemon, stopAllDaemons, type Daemon } from '../helpers/daemon.js';
 import { runContainer, startEngine, type TestEngine } from '../helpers/engine.js';
 import {
   describeNotification,
-  freePort,
   AMTOOL,
   getJson,
   PROMTOOL,
@@ -74,8 +73,10 @@ beforeAll(async () => {
   // The space figures every second (the default is 10 s): the delays measured below are
   // the chain's, not the daemon's tick.
   writeFileSync(config, `${AUDIT_OFF}logs:\n  archiveDir: ${engine.dir}/fleet-archive\nwatch:\n  spaceInterval: 1s\n`);
-  target = `127.0.0.1:${await freePort()}`;
-  daemon = startDaemon(['watch', '--listen', target, '--log-format', 'json', '-H', engine.host, '-c', config, '--state', `${engine.dir}/fleet-state.db`]);
+  // Port 0: the kernel picks a free one, and the `listening` line says which (no race
+  // with another test for a port found free a moment before).
+  daemon = startDaemon(['watch', '--listen', '127.0.0.1:0', '--log-format', 'json', '-H', engine.host, '-c', config, '--state', `${engine.dir}/fleet-state.db`]);
+  target = (await daemon.waitFor('`listening` line', (l) => l.event === 'listening', 30_000)).address;
   await daemon.waitFor('`started` line', (l) => l.event === 'started', 30_000);
 });
 

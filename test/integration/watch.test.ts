@@ -400,7 +400,7 @@ describe('watchdog watch', () => {
     }
   });
 
-  it('--listen: serves /metrics and nothing else, and an address already taken ends it before it acts (exit 3, one sentence)', async () => {
+  it('--listen: serves /metrics and nothing else; an address already taken ends it before it acts, and so does an engine it cannot reach (exit 3)', async () => {
     const s = setup('listen');
     const taken = createServer();
     await new Promise<void>((resolve) => taken.listen(0, '127.0.0.1', resolve));
@@ -414,6 +414,12 @@ describe('watchdog watch', () => {
     } finally {
       taken.close();
     }
+
+    // Bound, then no engine: it ends (exit 3) instead of serving 503 for ever.
+    const orphan = startDaemon(['watch', '--host', `unix://${engine.dir}/no-such.sock`, '-c', s.config, '--state', s.state, '--log-format', 'json', '--listen', '127.0.0.1:0']);
+    const ended = await orphan.waitExit(15_000);
+    expect(ended, orphan.transcript()).toEqual({ code: 3, signal: null });
+    expect(orphan.lines.map((l) => l.event)).toEqual(['listening']);
 
     const daemon = startDaemon(['watch', '--host', engine.host, '-c', s.config, '--state', s.state, '--log-format', 'json', '--listen', '127.0.0.1:0']);
     const listening = await daemon.waitFor('listening', (l) => l.event === 'listening', 15_000);

@@ -112,7 +112,7 @@ describe('golden files', () => {
       { action: 'hold', outcome: 'skipped', count: 3 },
       { action: 'bundle', outcome: 'done', count: 1 },
     ];
-    await expect(renderMetrics({ report: watched, version: '0.1.0', lastFullPassAt: daemon.lastFullPassAt, actions, undeliveredAlerts: 1 })).toMatchFileSnapshot(golden('metrics.prom'));
+    await expect(renderMetrics({ report: watched, version: '0.1.0', store: { lastFullPassAt: daemon.lastFullPassAt, actions, undeliveredAlerts: 1 } })).toMatchFileSnapshot(golden('metrics.prom'));
   });
 
   it('the prune --dry-run table', async () => {

@@ -3,7 +3,7 @@
 // `promtool check metrics` finds nothing to say about it.
 
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readdirSync, readFileSync } from 'node:fs';
+import { lstatSync, mkdtempSync, readdirSync, readFileSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -17,7 +17,7 @@ import { openStore } from '../../src/state/store.js';
 import { busyHost, NOW } from '../fixtures/snapshots.js';
 import { facts, logOf } from '../helpers/facts.js';
 
-const base = (report: MetricsFacts['report']): MetricsFacts => ({ report, version: '0.1.0', lastFullPassAt: null, actions: [], undeliveredAlerts: 0 });
+const base = (report: MetricsFacts['report']): MetricsFacts => ({ report, version: '0.1.0', store: { lastFullPassAt: null, actions: [], undeliveredAlerts: 0 } });
 const series = (text: string) => text.split('\n').filter((l) => l && !l.startsWith('#'));
 
 function host(running: number, exited: number) {
@@ -45,6 +45,14 @@ describe('the exposition', () => {
     expect(blind).toContain('docker_watchdog_exited_containers 0');
   });
 
+  it('counts no containers when the container list failed, and leaves out the store\'s series when the store could not be read', () => {
+    const failed = buildReport(busyHost, [{ code: 'COLLECTOR_FAILED', severity: 'warning', subject: 'containers', message: 'containers: 3 of 40 inspects failed' }]);
+    const text = renderMetrics({ ...base(failed), store: null });
+    for (const name of ['exited_containers', 'exited_size_rw_bytes', 'exited_footprint_bytes', 'log_bytes', 'actions_total', 'alerts_undelivered', 'last_full_pass_timestamp_seconds']) expect(text).not.toContain(`docker_watchdog_${name}`);
+    expect(text).toContain('docker_watchdog_collector_success{collector="containers"} 0');
+    expect(text).toContain('docker_watchdog_space_used_bytes{space="data"}');
+  });
+
   it('escapes label values and keeps timestamps to the millisecond', () => {
     const odd = buildReport({ ...busyHost, containers: [facts({ id: 'a'.repeat(64), name: 'we"ird\\name\nx', state: 'running', logFiles: logOf(5, '/x/a-json.log') })] }, []);
     const text = renderMetrics(base(odd));
@@ -53,7 +61,7 @@ describe('the exposition', () => {
   });
 
   it('counts actions from the journal, with the usual ones at 0 from the start', () => {
-    const text = renderMetrics({ ...base(host(1, 1)), actions: [{ action: 'prune', outcome: 'done', count: 7 }] });
+    const text = renderMetrics({ ...base(host(1, 1)), store: { lastFullPassAt: null, actions: [{ action: 'prune', outcome: 'done', count: 7 }], undeliveredAlerts: 0 } });
     expect(text).toContain('docker_watchdog_actions_total{action="prune",outcome="done"} 7');
     expect(text).toContain('docker_watchdog_actions_total{action="rotate",outcome="failed"} 0');
     expect(text).toContain('# TYPE docker_watchdog_actions_total counter');
@@ -79,7 +87,7 @@ describe('the store behind the metrics', () => {
     entry('rotate', 'failed');
     recordFullPass(db, NOW);
     recordExposition(db, 'docker_watchdog_info 1\n');
-    const found = storeMetrics(db);
+    const found = storeMetrics(db)!;
     expect(found.actions.sort((a, b) => a.action.localeCompare(b.action))).toEqual([
       { action: 'prune', outcome: 'done', count: 2 },
       { action: 'rotate', outcome: 'failed', count: 1 },
@@ -88,6 +96,22 @@ describe('the store behind the metrics', () => {
     expect(found.undeliveredAlerts).toBe(0);
     expect(readExposition(db)).toBe('docker_watchdog_info 1\n');
     db.close();
+  });
+
+  it('has nothing to say for a store held in memory', () => {
+    const { db } = openStore(':memory:', () => {}, NOW);
+    expect(storeMetrics(db)).toBeNull();
+    db.close();
+  });
+
+  it('replaces a link planted at the textfile\'s name instead of writing through it', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'wd-textfile-link-'));
+    writeFileSync(join(dir, 'victim'), 'precious\n');
+    symlinkSync(join(dir, 'victim'), join(dir, 'docker_watchdog.prom'));
+    writeFileDurably(join(dir, 'docker_watchdog.prom'), 'a 1\n');
+    expect(readFileSync(join(dir, 'victim'), 'utf8')).toBe('precious\n');
+    expect(lstatSync(join(dir, 'docker_watchdog.prom')).isFile()).toBe(true);
+    expect(statSync(join(dir, 'docker_watchdog.prom')).mode & 0o777).toBe(0o644);
   });
 
   it('writes the textfile whole, leaving no temporary file behind', () => {

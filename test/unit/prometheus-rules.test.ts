@@ -165,6 +165,8 @@ describe('prometheus/docker-watchdog.rules.yml', () => {
     ['space forecast: the watchdog\'s only', 'DockerWatchdogSpaceFullSoon', 'warning', /\s*or[\s\S]*$/, ''],
     ['inodes forecast: the watchdog\'s only', 'DockerWatchdogInodesFullSoon', 'warning', /\s*or[\s\S]*$/, ''],
     ['runaway: a 0 rate fires', 'DockerWatchdogRunawayLog', 'critical', '> 0', '>= 0'],
+    ['space runaway: any finding code', 'DockerWatchdogSpaceRunaway', 'critical', '{code="SPACE_RUNAWAY"}', ''],
+    ['no full pass after 20 -> 30 minutes', 'DockerWatchdogNoFullPass', 'warning', '20 * 60', '30 * 60'],
     ['unbounded log threshold 100 MiB -> 200 MiB', 'DockerWatchdogUnboundedLog', 'warning', '100 * 1024 * 1024', '200 * 1024 * 1024'],
     ['unbounded log: bounded ones too', 'DockerWatchdogUnboundedLog', 'warning', '{bounded="no"}', ''],
     ['exited footprint threshold 10 % -> 20 %', 'DockerWatchdogExitedContainersFootprint', 'warning', '> 0.10', '> 0.20'],

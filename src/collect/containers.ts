@@ -81,6 +81,8 @@ export function containerSecurity(inspect: ContainerInspect): ContainerSecurity 
     devices: (host.Devices ?? []).map((d) => ({ pathOnHost: d.PathOnHost ?? '', pathInContainer: d.PathInContainer ?? '', permissions: d.CgroupPermissions ?? '' })),
     deviceCgroupRules: host.DeviceCgroupRules ?? [],
     binds: bindMounts(inspect),
+    tmpfs: [...new Set([...Object.keys(host.Tmpfs ?? {}), ...(host.Mounts ?? []).filter((m) => m.Type === 'tmpfs' && m.Target).map((m) => m.Target!)])].sort(),
+    writableMounts: [...new Set((inspect.Mounts ?? []).filter((m) => (m.Type === 'volume' || m.Type === 'bind') && m.RW !== false && m.Destination).map((m) => m.Destination!))].sort(),
   };
 }
 

@@ -100,6 +100,9 @@ function alertKeyOf(finding: Finding): string | null {
       return 'no-mac';
     case 'DAEMON_LOG_DEFAULTS':
       return 'log-defaults';
+    // Info by default, so it alerts only when audit.severity raises it.
+    case 'WRITABLE_ROOTFS':
+      return `readonly:${finding.containerId}`;
     case 'COLLECTOR_FAILED':
     case 'ACTION_FAILED':
       return 'watchdog';

@@ -13,8 +13,9 @@
 import { DEFAULT_SOCKETS } from './host-config.js';
 import type { BindMount, ContainerFacts, Finding, FindingCode, HostAudit, Severity, Snapshot, SocketAccess } from './model.js';
 import type { AuditPolicy } from './policy.js';
+import { readOnlyReminder } from './readonly-profile.js';
 
-export const AUDIT_CODES = ['DOCKER_GROUP_MEMBERS', 'HOST_ROOT_MOUNT', 'PRIVILEGED_CONTAINER', 'NO_MAC', 'DAEMON_LOG_DEFAULTS'] as const satisfies readonly FindingCode[];
+export const AUDIT_CODES = ['DOCKER_GROUP_MEMBERS', 'HOST_ROOT_MOUNT', 'PRIVILEGED_CONTAINER', 'NO_MAC', 'DAEMON_LOG_DEFAULTS', 'WRITABLE_ROOTFS'] as const satisfies readonly FindingCode[];
 export type AuditCode = (typeof AUDIT_CODES)[number];
 
 export const isAuditCode = (code: FindingCode): code is AuditCode => (AUDIT_CODES as readonly string[]).includes(code);
@@ -163,9 +164,11 @@ function privilegeFindings(c: ContainerFacts): Finding[] {
   return findings;
 }
 
-/** The audit findings of one container: its mounts, then its privileges. */
+/** The audit findings of one container: its mounts, its privileges, and (running
+ *  read-only) the reminder that drift cannot see its tmpfs writes. */
 export function containerAuditFindings(c: ContainerFacts, context: AuditContext): Finding[] {
-  return [...c.security.binds.map((m) => mountFinding(c, m, context)).filter((f): f is Finding => f !== null), ...privilegeFindings(c)];
+  const reminder = readOnlyReminder(c);
+  return [...c.security.binds.map((m) => mountFinding(c, m, context)).filter((f): f is Finding => f !== null), ...privilegeFindings(c), ...(reminder ? [reminder] : [])];
 }
 
 // --- the host ------------------------------------------------------------------------

@@ -109,6 +109,12 @@ export interface ContainerSecurity {
   /** `--device-cgroup-rule`, e.g. `b *:* rwm`. */
   deviceCgroupRules: string[];
   binds: BindMount[];
+  /** `--tmpfs` and `--mount type=tmpfs` destinations: what a read-only container writes
+   *  there never shows in `docker diff` (WRITABLE_ROOTFS). */
+  tmpfs: string[];
+  /** Destinations of its writable volumes and bind mounts: writes there are not in its
+   *  layer, so `--read-only` leaves them as they are (WRITABLE_ROOTFS). */
+  writableMounts: string[];
 }
 
 /** The inspect facts of a container, without what is measured afresh every run: what

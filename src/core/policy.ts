@@ -76,5 +76,5 @@ export interface EmailSettings {
  *  findings, and per-code severities that replace the audit's own. */
 export interface AuditPolicy {
   enabled: boolean;
-  severity: Partial<Record<'DOCKER_GROUP_MEMBERS' | 'HOST_ROOT_MOUNT' | 'PRIVILEGED_CONTAINER' | 'NO_MAC' | 'DAEMON_LOG_DEFAULTS', 'info' | 'warning' | 'critical'>>;
+  severity: Partial<Record<'DOCKER_GROUP_MEMBERS' | 'HOST_ROOT_MOUNT' | 'PRIVILEGED_CONTAINER' | 'NO_MAC' | 'DAEMON_LOG_DEFAULTS' | 'WRITABLE_ROOTFS', 'info' | 'warning' | 'critical'>>;
 }

@@ -42,6 +42,9 @@ export const findingCodeSchema = z.enum([
   'PRIVILEGED_CONTAINER',
   'NO_MAC',
   'DAEMON_LOG_DEFAULTS',
+  // A running container that could run read-only, or one that does (its tmpfs writes
+  // are out of drift's sight).
+  'WRITABLE_ROOTFS',
 ]);
 
 /** Which of the engine's spaces a space finding is about: alerts are keyed by it. */

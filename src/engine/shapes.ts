@@ -53,6 +53,8 @@ export interface ContainerInspect {
     Binds?: string[] | null;
     /** `--mount`. */
     Mounts?: Array<{ Type?: string; Source?: string; Target?: string; ReadOnly?: boolean }> | null;
+    /** `--tmpfs DST[:OPTS]`: destination -> options. */
+    Tmpfs?: Record<string, string> | null;
   };
   /** Every mount point, from Binds and Mounts alike (registered at create). */
   Mounts?: Array<{ Type?: string; Source?: string; Destination?: string; RW?: boolean }> | null;

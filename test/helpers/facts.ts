@@ -33,5 +33,5 @@ export const logOf = (bytes: number, path = '/x') => ({ path, bytes, liveBytes: 
 /** A container's HostConfig as `docker run` leaves it without flags: nothing shared with
  *  the host, no bind mount. */
 export function security(parts: Partial<ContainerSecurity> = {}): ContainerSecurity {
-  return { privileged: false, capAdd: [], pidMode: '', ipcMode: '', networkMode: 'bridge', securityOpt: [], devices: [], deviceCgroupRules: [], binds: [], ...parts };
+  return { privileged: false, capAdd: [], pidMode: '', ipcMode: '', networkMode: 'bridge', securityOpt: [], devices: [], deviceCgroupRules: [], binds: [], tmpfs: [], writableMounts: [], ...parts };
 }

@@ -137,7 +137,8 @@ describe('containerSecurity', () => {
         SecurityOpt: ['seccomp=unconfined'],
         Devices: [{ PathOnHost: '/dev/fuse', PathInContainer: '/dev/fuse', CgroupPermissions: 'rwm' }],
         Binds: ['/:/host', '/var/run/docker.sock:/var/run/docker.sock:ro,z', 'named:/data', '/etc:/host/etc:ro'],
-        Mounts: [{ Type: 'bind', Source: '/usr', Target: '/host/usr', ReadOnly: true }, { Type: 'volume', Source: 'v', Target: '/v' }],
+        Mounts: [{ Type: 'bind', Source: '/usr', Target: '/host/usr', ReadOnly: true }, { Type: 'volume', Source: 'v', Target: '/v' }, { Type: 'tmpfs', Target: '/cache' }],
+        Tmpfs: { '/run': 'rw,size=64m' },
       },
       // A created container's mount points, as the engine registered them.
       Mounts: [
@@ -160,6 +161,9 @@ describe('containerSecurity', () => {
         { source: '/etc', destination: '/host/etc', readOnly: true },
         { source: '/usr', destination: '/host/usr', readOnly: true },
       ],
+      // --tmpfs and --mount type=tmpfs; the writable volumes and binds among the mount points.
+      tmpfs: ['/cache', '/run'],
+      writableMounts: ['/data', '/host'],
     });
   });
 
@@ -170,6 +174,6 @@ describe('containerSecurity', () => {
   });
 
   it('is empty for a container inspect says nothing of', () => {
-    expect(containerSecurity({ Id: 'c' })).toEqual({ privileged: false, capAdd: [], pidMode: '', ipcMode: '', networkMode: '', securityOpt: [], devices: [], deviceCgroupRules: [], binds: [] });
+    expect(containerSecurity({ Id: 'c' })).toEqual({ privileged: false, capAdd: [], pidMode: '', ipcMode: '', networkMode: '', securityOpt: [], devices: [], deviceCgroupRules: [], binds: [], tmpfs: [], writableMounts: [] });
   });
 });

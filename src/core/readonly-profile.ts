@@ -1,0 +1,120 @@
+// WRITABLE_ROOTFS (issue #13): a running container that writes only a few scratch
+// folders of its own filesystem could run read-only, and the flags that would make it
+// so, learnt from its drift over the checks recorded so far. Read-only, a process that
+// is broken into cannot replace the container's programs, and its drift stays empty. A
+// container that already runs read-only gets the blog post's gotcha instead: what it
+// writes to its tmpfs mounts never shows in `docker diff`. Pure.
+
+import { isSystemPath, type Change } from './drift.js';
+import type { ContainerFacts, Finding } from './model.js';
+
+/** What the recorded running-drift checks of one container say it changed. */
+export interface DriftHistory {
+  /** How many checks were recorded, and the time of the first (ISO). */
+  checks: number;
+  since: string;
+  /** Every path changed in any of them (deduplicated). */
+  changes: Change[];
+}
+
+/** A suggestion: the flags, and what the operator must know before using them. */
+export interface ReadOnlyProfile {
+  containerId: string;
+  name: string;
+  /** `--read-only` then one `--tmpfs DIR` per folder, sorted. */
+  flags: string[];
+  /** Tmpfs folders where the image already had files the container changed or deleted:
+   *  a tmpfs there starts empty. */
+  hidesImageFiles: string[];
+  /** Its writable volumes and bind mounts, which stay writable. */
+  writableMounts: string[];
+  checks: number;
+  since: string;
+}
+
+/** More folders than this and the container writes all over: no suggestion. */
+export const MAX_TMPFS_FOLDERS = 4;
+
+const parent = (path: string): string => path.slice(0, path.lastIndexOf('/')) || '/';
+
+/** `path` is `dir` or lies under it. */
+const within = (path: string, dir: string): boolean => dir === '/' || path === dir || path.startsWith(`${dir}/`);
+
+/**
+ * The folders a tmpfs would have to cover for these changes, outermost only. An added
+ * path needs the folder its outermost added ancestor was created in (a folder created
+ * at the top, /data, is itself the tmpfs: the engine makes the mount point); a changed
+ * or deleted file needs its own folder, which then held files of the image. A folder
+ * listed as changed only because something below it changed is no write of its own.
+ */
+export function tmpfsFolders(changes: readonly Change[]): { folders: string[]; hidesImageFiles: string[] } {
+  const added = new Set(changes.filter((c) => c.kind === 'added').map((c) => c.path));
+  const isAncestor = (c: Change) => c.kind === 'modified' && changes.some((o) => o.path.startsWith(`${c.path}/`));
+  const needed = new Set<string>();
+  const imageFolders = new Set<string>();
+  for (const c of changes) {
+    if (isAncestor(c)) continue;
+    if (c.kind === 'added') {
+      let top = c.path;
+      while (added.has(parent(top)) && parent(top) !== '/') top = parent(top);
+      needed.add(parent(top) === '/' ? top : parent(top));
+    } else {
+      needed.add(parent(c.path));
+      imageFolders.add(parent(c.path));
+    }
+  }
+  const sorted = [...needed].sort();
+  const folders = sorted.filter((f) => !sorted.some((o) => o !== f && within(f, o)));
+  const hidesImageFiles = folders.filter((f) => [...imageFolders].some((i) => within(i, f)));
+  return { folders, hidesImageFiles };
+}
+
+/** The read-only profile of a running container that is not read-only yet, or null when
+ *  its history gives none: no check recorded, writes under `/` or a system path, or more
+ *  than MAX_TMPFS_FOLDERS folders. Writes under its mounts never show in its drift. */
+export function readOnlyProfile(c: ContainerFacts, history: DriftHistory | null): ReadOnlyProfile | null {
+  if (c.readonlyRootfs || c.state !== 'running' || history === null || history.checks === 0) return null;
+  const { folders, hidesImageFiles } = tmpfsFolders(history.changes);
+  if (folders.length > MAX_TMPFS_FOLDERS || folders.some((f) => f === '/' || isSystemPath(f))) return null;
+  return {
+    containerId: c.id,
+    name: c.name,
+    flags: ['--read-only', ...folders.flatMap((f) => ['--tmpfs', f])],
+    hidesImageFiles,
+    writableMounts: c.security.writableMounts,
+    checks: history.checks,
+    since: history.since,
+  };
+}
+
+const list = (items: readonly string[]): string => (items.length <= 1 ? (items[0] ?? '') : `${items.slice(0, -1).join(', ')} and ${items.at(-1)}`);
+
+/** The finding of a profile: the evidence (what it wrote, over how many checks), the
+ *  exact flags, and the caveats. */
+export function profileFinding(p: ReadOnlyProfile): Finding {
+  const folders = p.flags.filter((_, i) => p.flags[i - 1] === '--tmpfs');
+  const wrote = folders.length === 0 ? 'changed nothing in its own filesystem' : `wrote only under ${list(folders)} in its own filesystem`;
+  const mounts = p.writableMounts.length > 0 ? `; its writable mounts (${p.writableMounts.join(', ')}) stay writable` : '';
+  const hidden = p.hidesImageFiles.length > 0 ? `; a tmpfs starts empty, and the image has files in ${list(p.hidesImageFiles)} that it changed: copy them in at start or mount a volume there instead` : '';
+  return {
+    code: 'WRITABLE_ROOTFS',
+    severity: 'info',
+    containerId: p.containerId,
+    subject: p.name,
+    message: `${p.name}: ${wrote} over ${p.checks} drift check${p.checks === 1 ? '' : 's'} since ${p.since}: re-create it with ${p.flags.join(' ')}, so a process broken into cannot change its programs${mounts}${hidden}`,
+  };
+}
+
+/** The reminder for a running container that is read-only already: its tmpfs writes are
+ *  out of `docker diff`'s sight. */
+export function readOnlyReminder(c: ContainerFacts): Finding | null {
+  if (!c.readonlyRootfs || c.state !== 'running') return null;
+  const where = c.security.tmpfs.length > 0 ? `its tmpfs mounts (${c.security.tmpfs.join(', ')})` : 'its tmpfs mounts';
+  return {
+    code: 'WRITABLE_ROOTFS',
+    severity: 'info',
+    containerId: c.id,
+    subject: c.name,
+    message: `${c.name}: runs read-only, so drift checks see nothing: what it writes to ${where} and its volumes never shows in docker diff; watch those paths another way (a file-integrity check inside it) if they matter`,
+  };
+}

@@ -85,7 +85,7 @@ function line(name: string, sample: Sample): string {
 
 /** The families of one report, in a fixed order; a family without samples is left out
  *  (an absent series is what Prometheus reads as "not measured"). */
-export function metricFamilies(facts: MetricsFacts): Family[] {
+function metricFamilies(facts: MetricsFacts): Family[] {
   const { report } = facts;
   const families: Family[] = [];
   const family = (name: string, type: Family['type'], help: string, samples: Array<Sample | null>) =>

@@ -8,6 +8,7 @@ import { dirname } from 'node:path';
 import { promisify } from 'node:util';
 import { BIN, withAuditOff } from './cli.js';
 import { ENGINE_SCRIPT, ENGINES_DIR, containerdOf } from './engine.js';
+import { waitUntil } from './wait.js';
 
 const run = promisify(execFile);
 
@@ -123,21 +124,13 @@ export function startDaemon(args: string[], env: Record<string, string | undefin
     running: () => exit === null,
     transcript,
     waitFor(what, predicate, timeoutMs, count = 1) {
-      return new Promise((resolve, reject) => {
-        const check = () => {
-          let seen = 0;
-          for (const line of lines) if (predicate(line) && ++seen === count) return done(() => resolve(line));
-          if (exit) done(() => reject(new Error(`the daemon ended before ${what}\n${transcript()}`)));
-        };
-        const timer = setTimeout(() => done(() => reject(new Error(`no ${what} within ${timeoutMs} ms\n${transcript()}`))), timeoutMs);
-        const done = (settle: () => void) => {
-          clearTimeout(timer);
-          listeners.delete(check);
-          settle();
-        };
-        listeners.add(check);
-        check();
-      });
+      const look = () => {
+        let seen = 0;
+        for (const line of lines) if (predicate(line) && ++seen === count) return line;
+        if (exit) throw new Error(`the daemon ended before ${what}\n${transcript()}`);
+        return undefined;
+      };
+      return waitUntil(listeners, look, timeoutMs, () => `no ${what} within ${timeoutMs} ms\n${transcript()}`);
     },
     async waitExit(timeoutMs) {
       if (exit) return exit;

@@ -12,6 +12,7 @@ import { createServer as createNetServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { waitUntil } from './wait.js';
 
 export const PROMETHEUS = '/usr/bin/prometheus';
 export const ALERTMANAGER = '/usr/bin/prometheus-alertmanager';
@@ -292,20 +293,7 @@ export async function startWebhookReceiver(): Promise<WebhookReceiver> {
     malformed,
     summary,
     waitFor(predicate, timeoutMs, what = 'a matching notification') {
-      return new Promise((resolve, reject) => {
-        const check = () => {
-          const found = received.find(predicate);
-          if (found) done(() => resolve(found));
-        };
-        const timer = setTimeout(() => done(() => reject(new Error(`no ${what} at the webhook within ${timeoutMs} ms; what it received (ms since it started):\n${summary()}`))), timeoutMs);
-        const done = (settle: () => void) => {
-          clearTimeout(timer);
-          listeners.delete(check);
-          settle();
-        };
-        listeners.add(check);
-        check();
-      });
+      return waitUntil(listeners, () => received.find(predicate), timeoutMs, () => `no ${what} at the webhook within ${timeoutMs} ms; what it received (ms since it started):\n${summary()}`);
     },
     close: () =>
       new Promise<void>((resolve) => {

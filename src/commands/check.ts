@@ -11,7 +11,7 @@ import type { Outcome } from '../core/outcome.js';
 import { renderCheck } from '../core/render/actions.js';
 import { runningDaemon } from '../pipeline/daemon-lease.js';
 import { fullPass } from '../pipeline/full-pass.js';
-import { exposition, requireTextfileDir, writeTextfile } from '../pipeline/metrics.js';
+import { publishMetrics, requireTextfileDir } from '../pipeline/metrics.js';
 import { writeJson, type Io } from '../pipeline/io.js';
 import { withRun, type RunOptions } from '../pipeline/run.js';
 
@@ -29,9 +29,8 @@ export function checkCommand(options: CheckOptions, io: Io): Promise<Outcome> {
     const daemon = runningDaemon(run.statePath, io, run.db);
     const done = await fullPass(run, { dryRun, rotate: true, act: daemon === null });
     const { rotation, pruning, actions, pass } = done;
-    const metrics = exposition(run, buildReport(pass.snapshot, done.findings, pass.timings, pass.trends, daemon));
-    const failed = options.textfile === undefined ? null : writeTextfile(options.textfile, metrics);
-    const findings = failed ? sortFindings([...done.findings, failed]) : done.findings;
+    const failed = publishMetrics(run, buildReport(pass.snapshot, done.findings, pass.timings, pass.trends, daemon), options.textfile);
+    const findings = failed.length > 0 ? sortFindings([...done.findings, ...failed]) : done.findings;
 
     if (options.json) {
       writeJson(io, { schemaVersion: 1, generatedAt: pass.now.toISOString(), dryRun, daemon, findings, rotation, prune: pruning, freedBytes: bytesFreed(actions) });

@@ -7,7 +7,7 @@ import { renderText } from '../core/render/report.js';
 import type { Outcome } from '../core/outcome.js';
 import { runningDaemon } from '../pipeline/daemon-lease.js';
 import { gather } from '../pipeline/gather.js';
-import { exposition, requireTextfileDir, writeTextfile } from '../pipeline/metrics.js';
+import { publishMetrics, requireTextfileDir } from '../pipeline/metrics.js';
 import { writeJson, type Io } from '../pipeline/io.js';
 import { record } from '../pipeline/record.js';
 import { withRun, type RunOptions } from '../pipeline/run.js';
@@ -28,10 +28,8 @@ export function reportCommand(options: ReportOptions, io: Io): Promise<Outcome> 
     const pass = await gather(run, options.fresh ? 'fresh' : 'reuse');
     record(run, pass);
     const report = buildReport(pass.snapshot, sortFindings([...pass.findings, ...stateFindings(run.storeProblems)]), pass.timings, pass.trends, runningDaemon(run.statePath, io, run.db));
-    const metrics = exposition(run, report);
-    // A textfile that could not be written is said in this report, not in its metrics.
-    const failed = options.textfile === undefined ? null : writeTextfile(options.textfile, metrics);
-    if (failed) report.findings = sortFindings([...report.findings, failed]);
+    const failed = publishMetrics(run, report, options.textfile);
+    if (failed.length > 0) report.findings = sortFindings([...report.findings, ...failed]);
     const { findings } = report;
     if (options.json) writeJson(io, report);
     else io.stdout.write(renderText(report, { color: options.color && io.colorCapable, now: pass.now, top: options.top, history: pass.history }));

@@ -48,9 +48,18 @@ export function requireTextfileDir(dir: string | undefined): void {
   if (!isDirectory) throw new UsageError(`--textfile "${dir}" is not a folder; name node_exporter's --collector.textfile.directory.`);
 }
 
+/** What `report` and `check` do with their run's metrics: record them for `watchdog
+ *  metrics`, and with --textfile DIR write them for node_exporter. The textfile's
+ *  failure is returned for the run's own findings, not its metrics (they are written). */
+export function publishMetrics(run: Run, report: Report, textfile: string | undefined): Finding[] {
+  const text = exposition(run, report);
+  const failed = textfile === undefined ? null : writeTextfile(textfile, text);
+  return failed ? [failed] : [];
+}
+
 /** Writes DIR/docker_watchdog.prom whole (a scrape never reads half a file); a failure
  *  is a warning finding, and the file from the run before stays. */
-export function writeTextfile(dir: string, text: string): Finding | null {
+function writeTextfile(dir: string, text: string): Finding | null {
   const path = join(dir, TEXTFILE_NAME);
   try {
     writeFileDurably(path, text);

@@ -43,9 +43,21 @@ interface Dockerd {
   sockets: string[];
 }
 
-/** Every dockerd in procDir; a process that ends while it is read is skipped. */
+/** The mount namespace of a process, or null when it cannot be read. */
+function mountNamespace(procDir: string, pid: string): string | null {
+  try {
+    return readlinkSync(join(procDir, pid, 'ns', 'mnt'));
+  } catch {
+    return null;
+  }
+}
+
+/** Every dockerd in procDir; a process that ends while it is read is skipped, and so is
+ *  one in another mount namespace than the watchdog's (a Docker-in-Docker engine whose
+ *  socket and daemon.json paths mean other files than these). */
 function dockerds(procDir: string): Dockerd[] {
   const found: Dockerd[] = [];
+  const ours = mountNamespace(procDir, 'self');
   let entries: string[];
   try {
     entries = readdirSync(procDir);
@@ -65,6 +77,8 @@ function dockerds(procDir: string): Dockerd[] {
     }
     if (argv.at(-1) === '') argv.pop();
     if (!isDockerd(argv)) continue;
+    const theirs = mountNamespace(procDir, entry);
+    if (ours !== null && theirs !== null && theirs !== ours) continue;
     const args = parseDockerdArgs(argv);
     // A relative --config-file is relative to the directory dockerd was started in.
     if (args.configFile !== null && !isAbsolute(args.configFile)) {

@@ -14,6 +14,7 @@ import { join } from 'node:path';
 import pMap from 'p-map';
 import type { BindMount, ContainerFacts, ContainerSecurity, ExitedFacts, Footprint, LogFiles } from '../core/model.js';
 import { isExited } from '../core/model.js';
+import { normalizePath } from '../core/audit.js';
 import { logConfigFacts } from '../core/logs.js';
 import type { EngineClient } from '../engine/client.js';
 import { timeOrNull, type ContainerInspect, type ContainerSummary } from '../engine/shapes.js';
@@ -55,8 +56,10 @@ export function containerFacts(summary: ContainerSummary, inspect: ContainerInsp
  *  out of it; one entry per source and destination. */
 function bindMounts(inspect: ContainerInspect): BindMount[] {
   const found: BindMount[] = [];
-  const add = (source: string | undefined, destination: string | undefined, readOnly: boolean) => {
-    if (!source?.startsWith('/') || !destination) return;
+  const add = (rawSource: string | undefined, rawDestination: string | undefined, readOnly: boolean) => {
+    if (!rawSource?.startsWith('/') || !rawDestination) return;
+    // `Mounts` has the paths cleaned, `Binds` as typed (`-v /etc/:/host/etc`): one mount.
+    const [source, destination] = [normalizePath(rawSource), normalizePath(rawDestination)];
     if (!found.some((m) => m.source === source && m.destination === destination)) found.push({ source, destination, readOnly });
   };
   for (const m of inspect.Mounts ?? []) if (m.Type === 'bind') add(m.Source, m.Destination, m.RW === false);

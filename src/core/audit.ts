@@ -54,7 +54,20 @@ const SYSTEM_PATHS: readonly SystemPath[] = [
   { path: '/root', what: "root's home (its SSH keys and shell start-up files)" },
   { path: '/boot', what: "the host's kernel and boot loader" },
   { path: '/usr', what: "the host's programs" },
+  // From the review of the static half: root's programs and libraries outside /usr (on
+  // hosts without merged /usr they are folders of their own), the kernel's settings
+  // (/proc/sys/kernel/core_pattern runs a program as root) and root's crontabs.
+  { path: '/bin', what: "the host's programs" },
+  { path: '/sbin', what: "the host's programs" },
+  ...['/lib', '/lib32', '/lib64', '/libx32'].map((path) => ({ path, what: "the host's libraries" })),
+  { path: '/proc', what: "the host's processes and kernel settings (core_pattern runs a program as root)" },
+  { path: '/sys', what: "the host's kernel and device settings" },
+  { path: '/var/spool/cron', what: "the host's crontabs" },
 ];
+
+/** The sockets of the runtime under the engine: whoever can use one runs any container
+ *  too. */
+const CONTAINERD_SOCKETS = ['/run/containerd/containerd.sock', '/var/run/containerd/containerd.sock'];
 
 /** What the container decisions need of the host: where the engine keeps its data and
  *  which sockets reach it. */
@@ -77,8 +90,9 @@ const mountText = (m: BindMount) => `bind mount ${m.source} -> ${m.destination} 
  *  DockerRootDir (or of a folder holding one) is critical; so is one that holds the
  *  engine's socket, even read-only (a socket works through a read-only mount, and
  *  whoever can use it starts a privileged container); a read-only one is a warning; a
- *  writable folder inside them is a warning too (`/etc/cron.d` is root, most are a
- *  forgotten :ro), but not a volume's own data. */
+ *  writable folder inside a system path is critical too (root reads or runs what is in
+ *  /etc/sudoers.d, /etc/cron.d, /root/.ssh, /usr/local/bin), one inside DockerRootDir a
+ *  warning (most are a forgotten :ro), and a volume's own data none. */
 function mountFinding(c: ContainerFacts, mount: BindMount, context: AuditContext): Finding | null {
   const source = normalizePath(mount.source);
   const shown = mountText({ ...mount, source });
@@ -90,9 +104,10 @@ function mountFinding(c: ContainerFacts, mount: BindMount, context: AuditContext
   if (system && !mount.readOnly) {
     return finding('critical', `lets it write ${what}: whoever runs in it can plant a setuid binary or a cron job there and is root on this host; ${fix}, or make it read-only and narrow it to the files it needs`);
   }
-  const socket = context.sockets.find((s) => within(s, source));
+  const socket = [...context.sockets, ...CONTAINERD_SOCKETS].find((s) => within(s, source));
   if (socket) {
-    const holds = socket === source ? "is the engine's socket" : `holds the engine's socket ${socket}`;
+    const whose = CONTAINERD_SOCKETS.includes(socket) ? "containerd's socket, under the engine," : "the engine's socket";
+    const holds = socket === source ? `is ${whose}` : `holds ${whose} ${socket}`;
     return finding('critical', `${holds}${mount.readOnly ? ' (a socket works through a read-only mount)' : ''}: whoever runs in it can start a privileged container and is root on this host; ${fix}, or give it a socket proxy that allows only the API calls it needs`);
   }
   if (system) return finding('warning', `lets it read ${what}; ${fix}, or narrow it to the files it needs`);
@@ -100,7 +115,8 @@ function mountFinding(c: ContainerFacts, mount: BindMount, context: AuditContext
   const root = normalizePath(context.dockerRootDir);
   const volume = within(source, `${root}/volumes`) && /^\/[^/]+\/_data(?:\/|$)/.test(source.slice(`${root}/volumes`.length));
   const inside = mount.readOnly || volume ? undefined : paths.find((p) => p.path !== '/' && within(source, p.path));
-  if (inside) return finding('warning', `lets it write inside ${inside.path}, ${inside.what}; ${fix}, or make it read-only`);
+  if (inside?.path === root) return finding('warning', `lets it write inside ${inside.path}, ${inside.what}; ${fix}, or make it read-only`);
+  if (inside) return finding('critical', `lets it write inside ${inside.path}, ${inside.what}: root reads or runs what is there, so whoever runs in it can make themselves root on this host; ${fix}, or make it read-only`);
   return null;
 }
 
@@ -148,7 +164,8 @@ function privilegeFindings(c: ContainerFacts): Finding[] {
     const labelByEngine = s.pidMode === 'host' || s.ipcMode === 'host';
     for (const opt of s.securityOpt) {
       const [key, value] = opt.split(/[=:]/, 2) as [string, string | undefined];
-      const unconfined = (key === 'label' && value === 'disable' && !labelByEngine) || (key !== 'label' && value === 'unconfined');
+      // label=type:spc_t is SELinux's unconfined type, label=disable by another name.
+      const unconfined = (key === 'label' && (value === 'disable' || /^label[=:]type:spc_t$/.test(opt)) && !labelByEngine) || (key !== 'label' && value === 'unconfined');
       if (unconfined && SECURITY_OPTS[key]) add('warning', `--security-opt ${opt}`, SECURITY_OPTS[key]!);
     }
     for (const d of s.devices) {
@@ -229,12 +246,14 @@ function socketFindings(socket: SocketAccess | null, securityOptions: readonly s
       message: `the engine's socket ${shown} is writable by every user: every user of this host is ${effectively}; chmod 660 ${socket.path}, and find what made it so (a chmod in a script, a socket unit's SocketMode)`,
     });
   }
-  if (socket.uid !== 0 && socket.mode & 0o200 && !rootless) {
+  // Whatever its mode says: the owner may chmod it.
+  if (socket.uid !== 0 && !rootless) {
     findings.push({ code: 'DOCKER_GROUP_MEMBERS', severity, subject: owner, message: `${owner} owns the engine's socket ${shown}: ${owner} is ${effectively}; chown root ${socket.path}` });
   }
   if (socket.mode & 0o020) {
     const members = new Map<string, string>();
-    for (const name of socket.groups?.find((g) => g.gid === socket.gid)?.members ?? []) members.set(name, `as a member of group ${group}`);
+    // Every line with the gid counts (initgroups reads them all): a group may be split.
+    for (const name of socket.groups?.filter((g) => g.gid === socket.gid).flatMap((g) => g.members) ?? []) members.set(name, `as a member of group ${group}`);
     for (const user of socket.users ?? []) if (user.gid === socket.gid && !members.has(user.name)) members.set(user.name, `as ${group} is their primary group`);
     const isRoot = (name: string) => name === 'root' || socket.users?.find((u) => u.name === name)?.uid === 0;
     for (const [name, how] of members) {

@@ -103,11 +103,15 @@ export function dockerdSockets(args: DockerdArgs): string[] {
 }
 
 /** The log settings of a daemon.json. Throws, with a sentence, when it is not a JSON
- *  object (dockerd would refuse to start with it). */
+ *  object (dockerd would refuse to start with it). As dockerd reads it (moby's
+ *  getConflictFreeConfiguration): a UTF-8 byte-order mark is dropped, and an empty file
+ *  sets nothing. */
 export function parseDaemonJson(text: string): { logDriver: string | null; logOpts: Record<string, string> } {
+  const body = text.replace(/^\uFEFF/, '').trim();
+  if (body === '') return { logDriver: null, logOpts: {} };
   let parsed: unknown;
   try {
-    parsed = JSON.parse(text);
+    parsed = JSON.parse(body);
   } catch (error) {
     throw new Error(`it is not valid JSON (${(error as Error).message})`);
   }

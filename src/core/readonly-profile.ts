@@ -26,6 +26,9 @@ export interface ReadOnlyProfile {
   /** Tmpfs folders where the image already had files the container changed or deleted:
    *  a tmpfs there starts empty. */
   hidesImageFiles: string[];
+  /** Tmpfs folders the image has (the container did not create them): whatever the image
+   *  keeps there is hidden by the tmpfs. */
+  imageFolders: string[];
   /** Its writable volumes and bind mounts, which stay writable. */
   writableMounts: string[];
   checks: number;
@@ -46,8 +49,10 @@ const within = (path: string, dir: string): boolean => dir === '/' || path === d
  * at the top, /data, is itself the tmpfs: the engine makes the mount point); a changed
  * or deleted file needs its own folder, which then held files of the image. A folder
  * listed as changed only because something below it changed is no write of its own.
+ * A path added at the top with nothing added under it may be a file (/app.pid), where
+ * no tmpfs can go: its folder is `/`, and readOnlyProfile gives no profile.
  */
-export function tmpfsFolders(changes: readonly Change[]): { folders: string[]; hidesImageFiles: string[] } {
+export function tmpfsFolders(changes: readonly Change[]): { folders: string[]; hidesImageFiles: string[]; imageFolders: string[] } {
   const added = new Set(changes.filter((c) => c.kind === 'added').map((c) => c.path));
   const isAncestor = (c: Change) => c.kind === 'modified' && changes.some((o) => o.path.startsWith(`${c.path}/`));
   const needed = new Set<string>();
@@ -57,7 +62,8 @@ export function tmpfsFolders(changes: readonly Change[]): { folders: string[]; h
     if (c.kind === 'added') {
       let top = c.path;
       while (added.has(parent(top)) && parent(top) !== '/') top = parent(top);
-      needed.add(parent(top) === '/' ? top : parent(top));
+      const holdsAdded = changes.some((o) => o.path.startsWith(`${top}/`));
+      needed.add(parent(top) === '/' && holdsAdded ? top : parent(top));
     } else {
       needed.add(parent(c.path));
       imageFolders.add(parent(c.path));
@@ -66,7 +72,7 @@ export function tmpfsFolders(changes: readonly Change[]): { folders: string[]; h
   const sorted = [...needed].sort();
   const folders = sorted.filter((f) => !sorted.some((o) => o !== f && within(f, o)));
   const hidesImageFiles = folders.filter((f) => [...imageFolders].some((i) => within(i, f)));
-  return { folders, hidesImageFiles };
+  return { folders, hidesImageFiles, imageFolders: folders.filter((f) => !added.has(f)) };
 }
 
 /** The read-only profile of a running container that is not read-only yet, or null when
@@ -74,13 +80,14 @@ export function tmpfsFolders(changes: readonly Change[]): { folders: string[]; h
  *  than MAX_TMPFS_FOLDERS folders. Writes under its mounts never show in its drift. */
 export function readOnlyProfile(c: ContainerFacts, history: DriftHistory | null): ReadOnlyProfile | null {
   if (c.readonlyRootfs || c.state !== 'running' || history === null || history.checks === 0) return null;
-  const { folders, hidesImageFiles } = tmpfsFolders(history.changes);
+  const { folders, hidesImageFiles, imageFolders } = tmpfsFolders(history.changes);
   if (folders.length > MAX_TMPFS_FOLDERS || folders.some((f) => f === '/' || isSystemPath(f))) return null;
   return {
     containerId: c.id,
     name: c.name,
     flags: ['--read-only', ...folders.flatMap((f) => ['--tmpfs', f])],
     hidesImageFiles,
+    imageFolders,
     writableMounts: c.security.writableMounts,
     checks: history.checks,
     since: history.since,
@@ -95,7 +102,14 @@ export function profileFinding(p: ReadOnlyProfile): Finding {
   const folders = p.flags.filter((_, i) => p.flags[i - 1] === '--tmpfs');
   const wrote = folders.length === 0 ? 'changed nothing in its own filesystem' : `wrote only under ${list(folders)} in its own filesystem`;
   const mounts = p.writableMounts.length > 0 ? `; its writable mounts (${p.writableMounts.join(', ')}) stay writable` : '';
-  const hidden = p.hidesImageFiles.length > 0 ? `; a tmpfs starts empty, and the image has files in ${list(p.hidesImageFiles)} that it changed: copy them in at start or mount a volume there instead` : '';
+  // A tmpfs starts empty: certain loss where it changed the image's files, a check to
+  // make where the image has the folder.
+  const hidden =
+    p.hidesImageFiles.length > 0
+      ? `; a tmpfs starts empty, and the image has files in ${list(p.hidesImageFiles)} that it changed: copy them in at start or mount a volume there instead`
+      : p.imageFolders.length > 0
+        ? `; a tmpfs starts empty: check the image keeps nothing it needs in ${list(p.imageFolders)}`
+        : '';
   return {
     code: 'WRITABLE_ROOTFS',
     severity: 'info',

@@ -34,7 +34,16 @@ describe('HOST_ROOT_MOUNT', () => {
     ['-v /run/docker.sock', bind('/run/docker.sock', '/s', true), ['critical:HOST_ROOT_MOUNT']],
     ['-v /var/run:/var/run:ro (holds the socket)', bind('/var/run', '/var/run', true), ['critical:HOST_ROOT_MOUNT']],
     ['a trailing slash and a dot', bind('/etc/./', '/x'), ['critical:HOST_ROOT_MOUNT']],
-    ['a writable folder inside /etc', bind('/etc/cron.d', '/x'), ['warning:HOST_ROOT_MOUNT']],
+    ['a writable folder inside /etc: root runs what is there', bind('/etc/cron.d', '/x'), ['critical:HOST_ROOT_MOUNT']],
+    ["a writable folder inside root's home", bind('/root/.ssh', '/keys'), ['critical:HOST_ROOT_MOUNT']],
+    ['/bin, writable', bind('/bin', '/x'), ['critical:HOST_ROOT_MOUNT']],
+    ['/lib64, read-only', bind('/lib64', '/x', true), ['warning:HOST_ROOT_MOUNT']],
+    ["the host's /proc (core_pattern)", bind('/proc', '/host/proc'), ['critical:HOST_ROOT_MOUNT']],
+    ["the host's /proc read-only, as node-exporter has it", bind('/proc', '/host/proc', true), ['warning:HOST_ROOT_MOUNT']],
+    ['/sys, writable', bind('/sys', '/sys'), ['critical:HOST_ROOT_MOUNT']],
+    ["root's crontabs", bind('/var/spool/cron', '/cron'), ['critical:HOST_ROOT_MOUNT']],
+    ["containerd's socket, read-only", bind('/run/containerd/containerd.sock', '/c.sock', true), ['critical:HOST_ROOT_MOUNT']],
+    ['/library is not /lib', bind('/library', '/x'), []],
     ['a read-only file inside /etc', bind('/etc/localtime', '/etc/localtime', true), []],
     ['a writable folder inside DockerRootDir', bind('/var/lib/docker/containers', '/c'), ['warning:HOST_ROOT_MOUNT']],
     ["a volume's own data", bind('/var/lib/docker/volumes/db/_data', '/data'), []],
@@ -88,6 +97,8 @@ describe('PRIVILEGED_CONTAINER', () => {
     ['--security-opt seccomp:unconfined (old syntax)', { securityOpt: ['seccomp:unconfined'] }, ['warning']],
     ['--security-opt apparmor=unconfined', { securityOpt: ['apparmor=unconfined'] }, ['warning']],
     ['--security-opt label=disable', { securityOpt: ['label=disable'] }, ['warning']],
+    ["--security-opt label=type:spc_t, SELinux's unconfined type", { securityOpt: ['label=type:spc_t'] }, ['warning']],
+    ['--security-opt label=type:container_t is confined', { securityOpt: ['label=type:container_t'] }, []],
     // The engine adds label=disable itself for --pid host and --ipc host.
     ['--pid host, as the engine records it', { pidMode: 'host', securityOpt: ['label=disable'] }, ['warning']],
     ['--ipc host, as the engine records it', { ipcMode: 'host', securityOpt: ['label=disable'] }, ['warning']],
@@ -131,6 +142,8 @@ describe('DOCKER_GROUP_MEMBERS', () => {
     ['root:docker 0640: read is not enough to connect', { mode: 0o640 }, []],
     ['root:docker 0666: every user', { mode: 0o666 }, ['critical:/var/run/docker.sock', 'warning:alice', 'warning:bob', 'warning:dave']],
     ['alice:docker 0660: the owner too', { uid: 1000 }, ['warning:alice', 'warning:bob', 'warning:dave']],
+    ['alice:root 0060: the owner, who may chmod it, whatever its mode', { uid: 1000, gid: 0, mode: 0o060 }, ['warning:alice']],
+    ['a group split over two lines with its gid: both count', { groups: parseGroupFile('docker:x:998:alice\ndocker:x:998:bob\n') }, ['warning:alice', 'warning:bob', 'warning:dave']],
     ['root:root 0660: nobody in group root', { gid: 0 }, []],
     ['a group with no name in the database', { gid: 4242 }, []],
     ['no group database', { groups: null }, ['warning:dave']],
@@ -280,6 +293,10 @@ describe('the host files', () => {
   it("reads a daemon.json's log settings, and refuses what dockerd would", () => {
     expect(parseDaemonJson('{"log-driver": "local", "log-opts": {"max-size": "10m", "max-file": 3}, "debug": true}')).toEqual({ logDriver: 'local', logOpts: { 'max-size': '10m', 'max-file': '3' } });
     expect(parseDaemonJson('{}')).toEqual({ logDriver: null, logOpts: {} });
+    // dockerd starts with these (it drops a byte-order mark, and an empty file sets nothing).
+    expect(parseDaemonJson('')).toEqual({ logDriver: null, logOpts: {} });
+    expect(parseDaemonJson(' \n')).toEqual({ logDriver: null, logOpts: {} });
+    expect(parseDaemonJson('\uFEFF{"log-opts": {"max-size": "5m"}}\n')).toEqual({ logDriver: null, logOpts: { 'max-size': '5m' } });
     expect(() => parseDaemonJson('{"log-opts": ')).toThrow(/not valid JSON/);
     expect(() => parseDaemonJson('[]')).toThrow(/not a JSON object/);
   });

@@ -2,7 +2,7 @@
 // group and user databases, a /proc with dockerd command lines, daemon.json files. No
 // engine: the host's own /etc/group, /proc and /etc/docker are never read here.
 
-import { chmodSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -61,6 +61,17 @@ describe('collectAudit', () => {
     // No dockerd serves this socket, and it is not the default one: unknown, not /etc/docker.
     expect(audit.logDefaults).toEqual({ driver: 'json-file', source: { kind: 'unknown', reason: `no dockerd process visible here serves unix://${socket}` } });
     expect(hostAuditFindings(audit).filter((f) => f.code === 'DOCKER_GROUP_MEMBERS').map((f) => f.subject)).toEqual(['alice']);
+  });
+
+  it('skips a dockerd in another mount namespace (Docker in Docker), whose paths are not these', () => {
+    const procDir = proc(['dockerd', '--config-file', '/nonexistent/dind.json', `--host=unix://${socket}`], ['dockerd', '--config-file', join(dir, 'daemon.json'), `--host=unix://${socket}`]);
+    for (const [pid, ns] of [['self', 'mnt:[4026531841]'], ['100', 'mnt:[4026532999]'], ['101', 'mnt:[4026531841]']] as const) {
+      mkdirSync(join(procDir, pid, 'ns'), { recursive: true });
+      symlinkSync(ns, join(procDir, pid, 'ns', 'mnt'));
+    }
+    const { audit, failures } = collectAudit(unix(socket), { LoggingDriver: 'json-file' }, { ...sources, procDir });
+    expect(failures).toEqual([]);
+    expect(audit.logDefaults?.source).toMatchObject({ kind: 'file', path: join(dir, 'daemon.json'), foundBy: `the --config-file of dockerd (pid 101), which serves unix://${socket}` });
   });
 
   it('finds the daemon.json of the dockerd whose -H names the socket, with its own log flags', () => {
@@ -136,12 +147,14 @@ describe('containerSecurity', () => {
         NetworkMode: 'none',
         SecurityOpt: ['seccomp=unconfined'],
         Devices: [{ PathOnHost: '/dev/fuse', PathInContainer: '/dev/fuse', CgroupPermissions: 'rwm' }],
-        Binds: ['/:/host', '/var/run/docker.sock:/var/run/docker.sock:ro,z', 'named:/data', '/etc:/host/etc:ro'],
+        Binds: ['/:/host', '/var/run/docker.sock:/var/run/docker.sock:ro,z', 'named:/data', '/etc/:/host/etc:ro'],
         Mounts: [{ Type: 'bind', Source: '/usr', Target: '/host/usr', ReadOnly: true }, { Type: 'volume', Source: 'v', Target: '/v' }, { Type: 'tmpfs', Target: '/cache' }],
         Tmpfs: { '/run': 'rw,size=64m' },
       },
-      // A created container's mount points, as the engine registered them.
+      // A created container's mount points, as the engine registered them (paths cleaned:
+      // the /etc/ of Binds is /etc here, and one mount).
       Mounts: [
+        { Type: 'bind', Source: '/etc', Destination: '/host/etc', RW: false },
         { Type: 'bind', Source: '/', Destination: '/host', RW: true },
         { Type: 'volume', Source: '/var/lib/docker/volumes/named/_data', Destination: '/data', RW: true },
       ],
@@ -156,9 +169,9 @@ describe('containerSecurity', () => {
       devices: [{ pathOnHost: '/dev/fuse', pathInContainer: '/dev/fuse', permissions: 'rwm' }],
       deviceCgroupRules: [],
       binds: [
+        { source: '/etc', destination: '/host/etc', readOnly: true },
         { source: '/', destination: '/host', readOnly: false },
         { source: '/var/run/docker.sock', destination: '/var/run/docker.sock', readOnly: true },
-        { source: '/etc', destination: '/host/etc', readOnly: true },
         { source: '/usr', destination: '/host/usr', readOnly: true },
       ],
       // --tmpfs and --mount type=tmpfs; the writable volumes and binds among the mount points.

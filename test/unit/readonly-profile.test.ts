@@ -16,15 +16,15 @@ const running = (parts: Parameters<typeof facts>[0] = {}) => facts({ id: 'c1', n
 describe('tmpfsFolders', () => {
   it('needs the folder a file was added in, not the folder docker diff lists as changed above it', () => {
     // `docker diff` of `touch /tmp/a; mkdir -p /run/app; touch /run/app/pid` on an image with /tmp and /run.
-    expect(tmpfsFolders([C('/tmp'), A('/tmp/a'), C('/run'), A('/run/app'), A('/run/app/pid')])).toEqual({ folders: ['/run', '/tmp'], hidesImageFiles: [] });
+    expect(tmpfsFolders([C('/tmp'), A('/tmp/a'), C('/run'), A('/run/app'), A('/run/app/pid')])).toEqual({ folders: ['/run', '/tmp'], hidesImageFiles: [], imageFolders: ['/run', '/tmp'] });
   });
 
   it('makes a folder created at the top its own tmpfs (the engine makes the mount point)', () => {
-    expect(tmpfsFolders([A('/data'), A('/data/x'), A('/data/y/z')])).toEqual({ folders: ['/data'], hidesImageFiles: [] });
+    expect(tmpfsFolders([A('/data'), A('/data/x'), A('/data/y/z')])).toEqual({ folders: ['/data'], hidesImageFiles: [], imageFolders: [] });
   });
 
   it("needs a changed or deleted file's own folder, and says the image had files there", () => {
-    expect(tmpfsFolders([C('/var'), C('/var/cache'), C('/var/cache/app'), C('/var/cache/app/index'), D('/var/cache/app/old')])).toEqual({ folders: ['/var/cache/app'], hidesImageFiles: ['/var/cache/app'] });
+    expect(tmpfsFolders([C('/var'), C('/var/cache'), C('/var/cache/app'), C('/var/cache/app/index'), D('/var/cache/app/old')])).toEqual({ folders: ['/var/cache/app'], hidesImageFiles: ['/var/cache/app'], imageFolders: ['/var/cache/app'] });
   });
 
   it('keeps only the outermost of nested folders', () => {
@@ -32,7 +32,7 @@ describe('tmpfsFolders', () => {
   });
 
   it('is empty for no changes', () => {
-    expect(tmpfsFolders([])).toEqual({ folders: [], hidesImageFiles: [] });
+    expect(tmpfsFolders([])).toEqual({ folders: [], hidesImageFiles: [], imageFolders: [] });
   });
 });
 
@@ -45,7 +45,8 @@ describe('readOnlyProfile', () => {
       severity: 'info',
       containerId: 'c1',
       subject: 'web',
-      message: 'web: wrote only under /run and /tmp in its own filesystem over 3 drift checks since 2026-11-29T10:00:00.000Z: re-create it with --read-only --tmpfs /run --tmpfs /tmp, so a process broken into cannot change its programs',
+      // /run it created itself; /tmp the image has.
+      message: 'web: wrote only under /run and /tmp in its own filesystem over 3 drift checks since 2026-11-29T10:00:00.000Z: re-create it with --read-only --tmpfs /run --tmpfs /tmp, so a process broken into cannot change its programs; a tmpfs starts empty: check the image keeps nothing it needs in /tmp',
     });
   });
 
@@ -72,8 +73,11 @@ describe('readOnlyProfile', () => {
     expect(readOnlyProfile(running(), history([C('/etc'), A('/etc/x')]))).toBeNull();
     expect(readOnlyProfile(running(), history([C('/usr'), C('/usr/local'), A('/usr/local/x')]))).toBeNull();
     expect(readOnlyProfile(running(), history([C('/motd')]))).toBeNull();
-    expect(readOnlyProfile(running(), history(['/a', '/b', '/c', '/d', '/e'].map(A)))).toBeNull();
-    expect(readOnlyProfile(running(), history(['/a', '/b', '/c', '/d'].map(A)))?.flags).toHaveLength(9);
+    const folders = (names: string[]) => names.flatMap((n) => [A(n), A(`${n}/x`)]);
+    expect(readOnlyProfile(running(), history(folders(['/a', '/b', '/c', '/d', '/e'])))).toBeNull();
+    expect(readOnlyProfile(running(), history(folders(['/a', '/b', '/c', '/d'])))?.flags).toHaveLength(9);
+    // Added at the top with nothing under it: maybe a file, where no tmpfs can go.
+    expect(readOnlyProfile(running(), history([A('/app.pid')]))).toBeNull();
   });
 });
 

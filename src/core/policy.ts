@@ -44,6 +44,8 @@ export interface DriftPolicy {
   /** Globs of paths a container may change. */
   allow: string[];
   onSuspicious: 'hold' | 'export-and-prune';
+  /** SETUID_DRIFT: at most this many changed files' modes read per container. */
+  maxModeChecks: number;
 }
 
 /** Stricter ages under disk pressure. */
@@ -76,5 +78,5 @@ export interface EmailSettings {
  *  findings, and per-code severities that replace the audit's own. */
 export interface AuditPolicy {
   enabled: boolean;
-  severity: Partial<Record<'DOCKER_GROUP_MEMBERS' | 'HOST_ROOT_MOUNT' | 'PRIVILEGED_CONTAINER' | 'NO_MAC' | 'DAEMON_LOG_DEFAULTS', 'info' | 'warning' | 'critical'>>;
+  severity: Partial<Record<'DOCKER_GROUP_MEMBERS' | 'HOST_ROOT_MOUNT' | 'PRIVILEGED_CONTAINER' | 'NO_MAC' | 'DAEMON_LOG_DEFAULTS' | 'SETUID_DRIFT', 'info' | 'warning' | 'critical'>>;
 }

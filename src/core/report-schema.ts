@@ -42,6 +42,8 @@ export const findingCodeSchema = z.enum([
   'PRIVILEGED_CONTAINER',
   'NO_MAC',
   'DAEMON_LOG_DEFAULTS',
+  // A setuid or setgid file in a container's drift (its changed or added files).
+  'SETUID_DRIFT',
 ]);
 
 /** Which of the engine's spaces a space finding is about: alerts are keyed by it. */
@@ -64,6 +66,11 @@ export const findingSchema = z.strictObject({
   bytesPerDay: z.number().optional(),
   /** RUNAWAY_LOG, SPACE_RUNAWAY: the growth over the last minute. */
   bytesPerSecond: z.number().optional(),
+  /** SETUID_DRIFT: how many setuid or setgid files were found (0 when the finding only
+   *  says that some paths were not checked). */
+  setuidFiles: z.number().int().min(0).optional(),
+  /** SETUID_DRIFT: changed paths whose mode was not checked (drift.maxModeChecks). */
+  modesUnchecked: z.number().int().min(0).optional(),
 });
 
 export const engineSchema = z.strictObject({

@@ -146,10 +146,13 @@ export function allowFor(policyAllow: string[], labels: Record<string, string>, 
 
 /** The drift finding of each suspicious container a plan met (critical when a system
  *  path changed), of each whose label globs were refused, and SETUID_DRIFT of each with
- *  a setuid or setgid file (its severity as audit.severity says, if it says). */
+ *  a setuid or setgid file (its severity as audit.severity says, if it says) or with
+ *  paths left unchecked (info). */
 export function driftFindings(items: Array<{ containerId: string; name: string; drift: Drift | null }>, severity: AuditPolicy['severity'] = {}): Finding[] {
   return items.flatMap(({ containerId, name, drift }): Finding[] => [
-    ...setuidFindings(containerId, name, drift?.modes).map((f) => (severity.SETUID_DRIFT ? { ...f, severity: severity.SETUID_DRIFT } : f)),
+    // audit.severity is about the files found; the info finding (paths left unchecked) is
+    // no evidence, and stays info.
+    ...setuidFindings(containerId, name, drift?.modes).map((f) => (severity.SETUID_DRIFT && f.setuidFiles ? { ...f, severity: severity.SETUID_DRIFT } : f)),
     ...(drift?.status === 'suspicious'
       ? [{ code: 'DRIFT_SUSPICIOUS', severity: drift.critical.length > 0 ? 'critical' : 'warning', containerId, subject: name, message: `${name}: ${drift.reason}` } satisfies Finding]
       : []),

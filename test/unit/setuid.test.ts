@@ -140,6 +140,9 @@ describe('SETUID_DRIFT and the drift it makes suspicious', () => {
     const items = [{ containerId: 'id-x', name: 'x', drift }];
     expect(driftFindings(items).map((f) => `${f.severity}:${f.code}`)).toEqual(['critical:SETUID_DRIFT', 'warning:DRIFT_SUSPICIOUS']);
     expect(driftFindings(items, { SETUID_DRIFT: 'warning', NO_MAC: 'info' }).map((f) => `${f.severity}:${f.code}`)).toEqual(['warning:SETUID_DRIFT', 'warning:DRIFT_SUSPICIOUS']);
+    // The info one (paths not checked) is no evidence: it stays info.
+    const capped = classifyDrift(changesFrom([{ Path: '/tmp/a', Kind: 1 }, { Path: '/tmp/b', Kind: 1 }]), ALLOW, false, checkOf([['/tmp/a', 0o644]], 1, 1));
+    expect(driftFindings([{ containerId: 'id-y', name: 'y', drift: capped }], { SETUID_DRIFT: 'critical' }).map((f) => `${f.severity}:${f.code}`)).toEqual(['info:SETUID_DRIFT']);
   });
 });
 

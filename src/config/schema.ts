@@ -221,7 +221,8 @@ const schemaFor = (host: ConfigHost | null) => z.strictObject({
     })
     .prefault({}),
   /** The audit (issue #13): DOCKER_GROUP_MEMBERS, HOST_ROOT_MOUNT, PRIVILEGED_CONTAINER,
-   *  NO_MAC and DAEMON_LOG_DEFAULTS in `report`, `check` and the daemon. */
+   *  NO_MAC and DAEMON_LOG_DEFAULTS in `report`, `check` and the daemon; SETUID_DRIFT
+   *  wherever drift is read (its severity is set here too). */
   audit: z
     .strictObject({
       enabled: z.boolean().default(true),

@@ -26,6 +26,8 @@ const CONTAINERS: Record<string, string> = {
   'setuid-sb': 'mkdir -p /usr/local/bin && cp /bin/busybox /usr/local/bin/sb && chmod 4755 /usr/local/bin/sb',
   'setuid-sg-tmp': 'cp /bin/busybox /tmp/sg && chmod 2755 /tmp/sg',
   'setuid-plain': 'echo a > /tmp/plain1 && echo b > /tmp/plain2 && echo c > /srv-plain && chmod 755 /tmp/plain2',
+  // Clean drift: a prune would remove it.
+  'setuid-clean': 'echo a > /tmp/scratch',
 };
 
 let configs = 0;
@@ -84,9 +86,9 @@ describe('SETUID_DRIFT', () => {
     ]);
     expect(setuidOf(findings, 'setuid-sg-tmp')).toEqual([expect.objectContaining({ severity: 'critical', message: expect.stringContaining(': /tmp/sg 2755 (setgid);') })]);
     // Nothing at all for the plain one: the audit adds only SETUID_DRIFT of drift.
-    expect(findings.filter((f) => f.containerId === ids['setuid-plain'])).toEqual([]);
+    expect(findings.filter((f) => f.containerId === ids['setuid-plain'] || f.containerId === ids['setuid-clean'])).toEqual([]);
     // One stat per file, none for the directories /usr/local and /usr/local/bin.
-    expect(statPaths()).toEqual(['/srv-plain', '/tmp/plain1', '/tmp/plain2', '/tmp/sg', '/usr/local/bin/sb']);
+    expect(statPaths()).toEqual(['/srv-plain', '/tmp/plain1', '/tmp/plain2', '/tmp/scratch', '/tmp/sg', '/usr/local/bin/sb']);
 
     // Again: the exited containers' modes come from the state store.
     proxy.reset();
@@ -120,6 +122,20 @@ describe('SETUID_DRIFT', () => {
     expect(codes('setuid-sb')).toEqual(['critical:SETUID_DRIFT', 'critical:DRIFT_SUSPICIOUS']);
     expect(codes('setuid-sg-tmp')).toEqual(['critical:SETUID_DRIFT', 'warning:DRIFT_SUSPICIOUS']);
     expect(codes('setuid-plain')).toEqual(['warning:DRIFT_SUSPICIOUS']);
+  });
+
+  it('makes a prune hold the container with a setgid file under /tmp, and plan to remove the clean one', async () => {
+    // Old enough for containers.exited.maxAge 1s.
+    const finished = await Promise.all(Object.values(ids).map(async (id) => Date.parse((await engine.docker.getContainer(id).inspect()).State.FinishedAt)));
+    await new Promise((r) => setTimeout(r, Math.max(0, Math.max(...finished) + 1100 - Date.now())));
+    // A dry run: the shared engine's other containers are planned too, never touched.
+    const { out } = await watchdog(['prune', '--dry-run'], 'prune', config('', 'containers:\n  exited:\n    maxAge: 1s\n    keepLast: 0\n'));
+    const plan = (name: string) => out.plan.find((i: { containerId: string }) => i.containerId === ids[name]);
+    expect(plan('setuid-sg-tmp')).toMatchObject({ action: 'hold', code: 'drift-suspicious', reason: 'held: setuid or setgid files (allowed paths do not excuse them): /tmp/sg 2755 (setgid)' });
+    expect(plan('setuid-sb')).toMatchObject({ action: 'hold', reason: expect.stringContaining('setuid or setgid files: /usr/local/bin/sb 4755 (setuid)') });
+    expect(plan('setuid-clean')).toMatchObject({ action: 'prune', reason: expect.stringMatching(/; changes only in allowed paths$/) });
+    expect(out.findings.filter((f: Finding) => f.containerId === ids['setuid-sg-tmp']).map((f: Finding) => `${f.severity}:${f.code}`)).toEqual(['critical:SETUID_DRIFT', 'warning:DRIFT_SUSPICIOUS']);
+    expect(out.results).toEqual([]);
   });
 
   it('says how many paths it did not check past drift.maxModeChecks, and audit.severity sets its severity', async () => {

@@ -24,7 +24,7 @@ export interface Drift {
   /** Globs of the container's watchdog.drift.allow label that were refused (see labelGlobs). */
   labelIgnored: string[];
   /** The modes of its changed files (SETUID_DRIFT, core/setuid.ts); absent where they
-   *  were not read (the prune's re-check of a container gone since, older callers). */
+   *  were not read (a read-only root filesystem, a caller that did not ask). */
   modes?: ModeCheck;
 }
 

@@ -134,7 +134,7 @@ export function buildProgram(io: Io, done: (outcome: Outcome) => void): Command 
   program
     .command('audit')
     .description(
-      "Show what on this host is one step from root: users who may use the engine's socket (DOCKER_GROUP_MEMBERS), containers, running or not, that bind-mount the host's /, /etc, /root, /boot, /usr, DockerRootDir or the engine's socket (HOST_ROOT_MOUNT), --privileged and dangerous additions (PRIVILEGED_CONTAINER), an engine without SELinux or AppArmor (NO_MAC), and default log options that cap nothing (DAEMON_LOG_DEFAULTS). Each finding gives its evidence and the fix. Changes nothing; report and check include the same findings while audit.enabled.",
+      "Show what on this host is one step from root: users who may use the engine's socket (DOCKER_GROUP_MEMBERS), containers, running or not, that bind-mount the host's /, /etc, /root, /boot, /usr, DockerRootDir or the engine's socket (HOST_ROOT_MOUNT), --privileged and dangerous additions (PRIVILEGED_CONTAINER), an engine without SELinux or AppArmor (NO_MAC), default log options that cap nothing (DAEMON_LOG_DEFAULTS), and exited containers that wrote a setuid or setgid file in their own filesystem (SETUID_DRIFT). Each finding gives its evidence and the fix. Changes nothing; report and check include the same findings while audit.enabled (SETUID_DRIFT: check, for the containers a prune would remove).",
     )
     .argument('[container...]', 'audit only these (names, ids or id prefixes), not the host')
     .option('--json', "print the findings as JSON (each in the report's finding shape)", false)

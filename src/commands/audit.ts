@@ -1,20 +1,38 @@
 // `watchdog audit [CONTAINER...]` (issue #13): what on this host is one step from root.
 // Gather (with the host's audit facts, whatever audit.enabled says: it governs report
-// and check), decide (core/audit.ts), print. Changes nothing and records nothing. With
-// CONTAINERs named, only they are audited, not the host.
+// and check), decide (core/audit.ts), print. With CONTAINERs named, only they are
+// audited, not the host. The drift of the exited containers audited is read too, for
+// SETUID_DRIFT (cached in the state store like every drift; nothing else is recorded,
+// and nothing is changed): a running container's drift is not read here.
 
 import { auditFindings } from '../core/audit.js';
+import { driftFindings, unreadableDriftFindings } from '../core/drift.js';
 import { collectorFailures, sortFindings } from '../core/evaluate.js';
+import { isExited, type ContainerFacts, type Finding } from '../core/model.js';
 import type { Outcome } from '../core/outcome.js';
 import { renderAudit } from '../core/render/audit.js';
+import { driftOf } from '../pipeline/drift.js';
 import { gather, namedContainers, runFindings } from '../pipeline/gather.js';
 import { writeJson, type Io } from '../pipeline/io.js';
-import { withRun, type RunOptions } from '../pipeline/run.js';
+import { withRun, type Run, type RunOptions } from '../pipeline/run.js';
 
 export interface AuditOptions extends RunOptions {
   containers: string[];
   json: boolean;
   color: boolean;
+}
+
+/** SETUID_DRIFT of the exited containers among those audited, and COLLECTOR_FAILED for
+ *  each whose drift could not be read (its check did not run). Only that: whether the
+ *  rest of their drift is suspicious is `watchdog drift`'s to say. */
+async function setuidOfExited(run: Run, containers: readonly ContainerFacts[]): Promise<Finding[]> {
+  const exited = containers.filter((c) => isExited(c.state));
+  const drifts = await driftOf(run, exited);
+  const rows = exited.map((c) => {
+    const found = drifts.get(c.id);
+    return { containerId: c.id, name: c.name, drift: found && !(found instanceof Error) ? found.drift : null, error: found instanceof Error ? found.message : found ? null : 'the engine did not answer' };
+  });
+  return [...driftFindings(rows, run.config.audit.severity).filter((f) => f.code === 'SETUID_DRIFT'), ...unreadableDriftFindings(rows)];
 }
 
 export function auditCommand(options: AuditOptions, io: Io): Promise<Outcome> {
@@ -23,7 +41,8 @@ export function auditCommand(options: AuditOptions, io: Io): Promise<Outcome> {
     const host = options.containers.length === 0;
     const containers = host ? pass.snapshot.containers : namedContainers(pass.snapshot, options.containers);
     const failed = collectorFailures(pass.snapshot, host ? ['engine', 'audit'] : ['engine']);
-    const findings = sortFindings([...runFindings(run, pass), ...failed, ...auditFindings(pass.snapshot, run.config.audit, containers, host)]);
+    const setuid = await setuidOfExited(run, containers);
+    const findings = sortFindings([...runFindings(run, pass), ...failed, ...auditFindings(pass.snapshot, run.config.audit, containers, host), ...setuid]);
     const { snapshot } = pass;
     if (options.json) writeJson(io, { schemaVersion: 1, generatedAt: pass.now.toISOString(), engine: snapshot.engine, host, containers: containers.length, findings });
     else io.stdout.write(renderAudit({ generatedAt: pass.now.toISOString(), engine: snapshot.engine, audit: host ? snapshot.audit : undefined, host, containers: containers.length, findings }, options.color && io.colorCapable));

@@ -1,5 +1,6 @@
 // `watchdog drift [CONTAINER...]`: what `docker diff` says about exited containers (or
-// the ones named): clean, suspicious (changes outside drift.allow) or not applicable.
+// the ones named): clean, suspicious (changes outside drift.allow, or a setuid or setgid
+// file anywhere: SETUID_DRIFT) or not applicable.
 // Suspicious ones get their forensic bundle unless --dry-run.
 
 import { actionFindings } from '../core/actions.js';
@@ -24,7 +25,7 @@ export function driftCommand(options: DriftOptions, io: Io): Promise<Outcome> {
     const pass = await gather(run, 'skip');
     const targets = options.containers.length > 0 ? namedContainers(pass.snapshot, options.containers) : pass.snapshot.containers.filter((c) => isExited(c.state));
     const { rows, actions } = await driftWithBundles(run, targets, options.dryRun);
-    const findings = sortFindings([...runFindings(run, pass), ...driftFindings(rows), ...unreadableDriftFindings(rows), ...actionFindings(actions)]);
+    const findings = sortFindings([...runFindings(run, pass), ...driftFindings(rows, run.config.audit.severity), ...unreadableDriftFindings(rows), ...actionFindings(actions)]);
 
     if (options.json) writeJson(io, { dryRun: options.dryRun, containers: rows, findings });
     else io.stdout.write(renderDrift(rows, findings));

@@ -190,6 +190,9 @@ const schemaFor = (host: ConfigHost | null) => z.strictObject({
     .strictObject({
       allow: z.array(z.string().startsWith('/', 'must be an absolute path glob, e.g. /tmp/**')).default(() => ['/tmp/**', '/run/**', '/var/run/**', '/var/tmp/**']),
       onSuspicious: z.enum(['hold', 'export-and-prune']).default('hold'),
+      /** SETUID_DRIFT: at most this many changed files per container are stat-ed (one
+       *  request each, under the container's lock); the rest are said to be unchecked. */
+      maxModeChecks: z.number().int().min(0).default(1000),
     })
     .prefault({}),
   /** Under disk pressure, prune sooner. */
@@ -218,7 +221,8 @@ const schemaFor = (host: ConfigHost | null) => z.strictObject({
     })
     .prefault({}),
   /** The audit (issue #13): DOCKER_GROUP_MEMBERS, HOST_ROOT_MOUNT, PRIVILEGED_CONTAINER,
-   *  NO_MAC and DAEMON_LOG_DEFAULTS in `report`, `check` and the daemon. */
+   *  NO_MAC and DAEMON_LOG_DEFAULTS in `report`, `check` and the daemon; SETUID_DRIFT
+   *  wherever drift is read (its severity is set here too). */
   audit: z
     .strictObject({
       enabled: z.boolean().default(true),

@@ -29,6 +29,7 @@ containers:
 drift:
   allow: [/tmp/**, /run/**, /var/run/**, /var/tmp/**]   # plus the watchdog.drift.allow label
   onSuspicious: hold        # or export-and-prune
+  maxModeChecks: 1000       # changed files stat-ed per container for SETUID_DRIFT
 
 escalation:                 # under disk pressure, prune sooner
   warning:  { maxAge: 6h }

@@ -96,6 +96,10 @@ function alertKeyOf(finding: Finding): string | null {
       return `privileged:${finding.containerId}`;
     case 'DOCKER_GROUP_MEMBERS':
       return `socket-user:${finding.subject}`;
+    // One key per container for all its setuid files (a critical one only: the info one,
+    // paths not checked, alerts nobody).
+    case 'SETUID_DRIFT':
+      return `setuid:${finding.containerId}`;
     case 'NO_MAC':
       return 'no-mac';
     case 'DAEMON_LOG_DEFAULTS':

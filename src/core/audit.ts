@@ -15,7 +15,7 @@ import type { BindMount, ContainerFacts, Finding, FindingCode, HostAudit, Severi
 import type { AuditPolicy } from './policy.js';
 import { readOnlyReminder } from './readonly-profile.js';
 
-export const AUDIT_CODES = ['DOCKER_GROUP_MEMBERS', 'HOST_ROOT_MOUNT', 'PRIVILEGED_CONTAINER', 'NO_MAC', 'DAEMON_LOG_DEFAULTS', 'WRITABLE_ROOTFS'] as const satisfies readonly FindingCode[];
+export const AUDIT_CODES = ['DOCKER_GROUP_MEMBERS', 'HOST_ROOT_MOUNT', 'PRIVILEGED_CONTAINER', 'NO_MAC', 'DAEMON_LOG_DEFAULTS', 'SETUID_DRIFT', 'WRITABLE_ROOTFS'] as const satisfies readonly FindingCode[];
 export type AuditCode = (typeof AUDIT_CODES)[number];
 
 export const isAuditCode = (code: FindingCode): code is AuditCode => (AUDIT_CODES as readonly string[]).includes(code);

@@ -2,7 +2,9 @@
 // changes elsewhere (an intrusion indicator, and evidence a prune would destroy). Pure.
 
 import picomatch from 'picomatch';
+import type { AuditPolicy } from './policy.js';
 import type { Finding } from './model.js';
+import { setuidEvidence, setuidFindings, type ModeCheck } from './setuid.js';
 
 export interface Change {
   path: string;
@@ -21,6 +23,9 @@ export interface Drift {
   reason: string;
   /** Globs of the container's watchdog.drift.allow label that were refused (see labelGlobs). */
   labelIgnored: string[];
+  /** The modes of its changed files (SETUID_DRIFT, core/setuid.ts); absent where they
+   *  were not read (a read-only root filesystem, a caller that did not ask). */
+  modes?: ModeCheck;
 }
 
 /** The globs a container is allowed to change: the policy's (the administrator's), and
@@ -93,13 +98,14 @@ export const describeChange = (c: Change): string => `${SYMBOL[c.kind]} ${c.path
  * because something changed beneath it is not a change of its own: `docker diff` lists
  * /var and /var/tmp when /var/tmp/x is added.
  */
-export function classifyDrift(changes: Change[], allow: string[] | Allow, readonlyRootfs: boolean): Drift {
+export function classifyDrift(changes: Change[], allow: string[] | Allow, readonlyRootfs: boolean, modes?: ModeCheck): Drift {
   const { policy, label, ignored } = Array.isArray(allow) ? { policy: allow, label: [], ignored: [] } : allow;
   const labelIgnored = [...ignored];
+  const withModes = modes ? { modes } : {};
   if (readonlyRootfs) {
     // tmpfs writes of a read-only container never show in `docker diff`: say so
-    // rather than call it clean.
-    return { status: 'not-applicable', outside: [], critical: [], reason: 'drift not applicable: read-only root filesystem (writes to its tmpfs mounts do not show)', labelIgnored };
+    // rather than call it clean. (Nor can a file be chmod-ed in its layer: no mode check.)
+    return { status: 'not-applicable', outside: [], critical: [], reason: 'drift not applicable: read-only root filesystem (writes to its tmpfs mounts do not show)', labelIgnored, ...withModes };
   }
   const byPolicy = matcher(policy);
   const byLabel = matcher(label);
@@ -108,21 +114,28 @@ export function classifyDrift(changes: Change[], allow: string[] | Allow, readon
   const isAncestor = (c: Change) => c.kind === 'modified' && paths.some((p) => p.startsWith(`${c.path}/`));
   const outside = changes.filter((c) => !isAncestor(c) && !allowed(c.path));
   const critical = outside.filter((c) => isSystemPath(c.path));
-  if (outside.length === 0) return { status: 'clean', outside, critical, reason: changes.length === 0 ? 'no changes' : 'changes only in allowed paths', labelIgnored };
+  // A setuid or setgid file is suspicious wherever it is, even under an allowed path:
+  // /tmp is allowed for scratch files, not for a root shell kept for later. So a prune
+  // holds the container and writes its forensic bundle, as for any suspicious drift.
+  const setuid = modes?.setuid ?? [];
+  const setuidReason = setuid.length > 0 ? `setuid or setgid files${outside.length === 0 ? ' (allowed paths do not excuse them)' : ''}: ${setuidEvidence(setuid)}` : null;
+  if (outside.length === 0 && setuidReason === null) return { status: 'clean', outside, critical, reason: changes.length === 0 ? 'no changes' : 'changes only in allowed paths', labelIgnored, ...withModes };
+  if (outside.length === 0) return { status: 'suspicious', outside, critical, reason: setuidReason!, labelIgnored, ...withModes };
   const shown = (critical.length > 0 ? critical : outside).slice(0, 3).map(describeChange).join(', ');
   const more = outside.length > 3 ? ` and ${outside.length - 3} more` : '';
   return {
     status: 'suspicious',
     outside,
     critical,
-    reason: `${critical.length > 0 ? 'changes to system paths' : 'changes outside allowed paths'}: ${shown}${more}`,
+    reason: `${critical.length > 0 ? 'changes to system paths' : 'changes outside allowed paths'}: ${shown}${more}${setuidReason ? `; ${setuidReason}` : ''}`,
     labelIgnored,
+    ...withModes,
   };
 }
 
 /** A container's drift: its changes against the policy's globs and its own label. */
-export function containerDrift(changes: Change[], container: { labels?: Record<string, string>; readonlyRootfs: boolean }, policyAllow: string[]): Drift {
-  return classifyDrift(changes, allowFor(policyAllow, container.labels ?? {}), container.readonlyRootfs);
+export function containerDrift(changes: Change[], container: { labels?: Record<string, string>; readonlyRootfs: boolean }, policyAllow: string[], modes?: ModeCheck): Drift {
+  return classifyDrift(changes, allowFor(policyAllow, container.labels ?? {}), container.readonlyRootfs, modes);
 }
 
 /** The allowed globs for one container: the policy's, plus those of its label
@@ -132,9 +145,14 @@ export function allowFor(policyAllow: string[], labels: Record<string, string>, 
 }
 
 /** The drift finding of each suspicious container a plan met (critical when a system
- *  path changed), and of each whose label globs were refused. */
-export function driftFindings(items: Array<{ containerId: string; name: string; drift: Drift | null }>): Finding[] {
+ *  path changed), of each whose label globs were refused, and SETUID_DRIFT of each with
+ *  a setuid or setgid file (its severity as audit.severity says, if it says) or with
+ *  paths left unchecked (info). */
+export function driftFindings(items: Array<{ containerId: string; name: string; drift: Drift | null }>, severity: AuditPolicy['severity'] = {}): Finding[] {
   return items.flatMap(({ containerId, name, drift }): Finding[] => [
+    // audit.severity is about the files found; the info finding (paths left unchecked) is
+    // no evidence, and stays info.
+    ...setuidFindings(containerId, name, drift?.modes).map((f) => (severity.SETUID_DRIFT && f.setuidFiles ? { ...f, severity: severity.SETUID_DRIFT } : f)),
     ...(drift?.status === 'suspicious'
       ? [{ code: 'DRIFT_SUSPICIOUS', severity: drift.critical.length > 0 ? 'critical' : 'warning', containerId, subject: name, message: `${name}: ${drift.reason}` } satisfies Finding]
       : []),

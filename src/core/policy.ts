@@ -3,6 +3,8 @@
 // declares only what it uses, so it never depends on how the settings are written down.
 // Durations are milliseconds, sizes bytes, percentages fractions (0..1).
 
+import type { AuditCode } from './audit.js';
+
 export interface Level {
   warning: number;
   critical: number;
@@ -44,6 +46,8 @@ export interface DriftPolicy {
   /** Globs of paths a container may change. */
   allow: string[];
   onSuspicious: 'hold' | 'export-and-prune';
+  /** SETUID_DRIFT: at most this many changed files' modes read per container. */
+  maxModeChecks: number;
 }
 
 /** Stricter ages under disk pressure. */
@@ -76,5 +80,5 @@ export interface EmailSettings {
  *  findings, and per-code severities that replace the audit's own. */
 export interface AuditPolicy {
   enabled: boolean;
-  severity: Partial<Record<'DOCKER_GROUP_MEMBERS' | 'HOST_ROOT_MOUNT' | 'PRIVILEGED_CONTAINER' | 'NO_MAC' | 'DAEMON_LOG_DEFAULTS' | 'WRITABLE_ROOTFS', 'info' | 'warning' | 'critical'>>;
+  severity: Partial<Record<AuditCode, 'info' | 'warning' | 'critical'>>;
 }

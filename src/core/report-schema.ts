@@ -45,6 +45,8 @@ export const findingCodeSchema = z.enum([
   // A running container that could run read-only, or one that does (its tmpfs writes
   // are out of drift's sight).
   'WRITABLE_ROOTFS',
+  // A setuid or setgid file in a container's drift (its changed or added files).
+  'SETUID_DRIFT',
 ]);
 
 /** Which of the engine's spaces a space finding is about: alerts are keyed by it. */
@@ -67,6 +69,11 @@ export const findingSchema = z.strictObject({
   bytesPerDay: z.number().optional(),
   /** RUNAWAY_LOG, SPACE_RUNAWAY: the growth over the last minute. */
   bytesPerSecond: z.number().optional(),
+  /** SETUID_DRIFT: how many setuid or setgid files were found (0 when the finding only
+   *  says that some paths were not checked). */
+  setuidFiles: z.number().int().min(0).optional(),
+  /** SETUID_DRIFT: changed paths whose mode was not checked (drift.maxModeChecks). */
+  modesUnchecked: z.number().int().min(0).optional(),
 });
 
 export const engineSchema = z.strictObject({

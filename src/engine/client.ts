@@ -7,6 +7,7 @@ import http from 'node:http';
 import https from 'node:https';
 import { join } from 'node:path';
 import Docker from 'dockerode';
+import type { PathStat } from '../core/setuid.js';
 import type { SystemDfResponse } from '../core/usage.js';
 import { ConfigError, EngineUnreachableError, WatchdogError } from '../errors.js';
 import type { EngineAddress } from './host.js';
@@ -30,6 +31,10 @@ export interface EngineClient {
   containerChanges(id: string): Promise<Array<{ Path: string; Kind: number }> | null>;
   /** `GET /containers/{id}/archive`: a tar of one path in the container. */
   containerArchive(id: string, path: string): Promise<NodeJS.ReadableStream>;
+  /** `HEAD /containers/{id}/archive`: the engine's lstat of one path in the container
+   *  (its mode for SETUID_DRIFT); null when the path (or the container) is gone. Takes
+   *  the container's lock like every archive request: ask one path at a time. */
+  containerPathStat(id: string, path: string): Promise<PathStat | null>;
   removeContainer(id: string, removeVolumes: boolean): Promise<void>;
   /** Freezes every process of a running container (cgroup freezer). */
   pauseContainer(id: string): Promise<void>;
@@ -132,6 +137,35 @@ function pingForApiVersion(docker: Docker, signal: AbortSignal): Promise<string 
   });
 }
 
+/** The header HEAD /containers/{id}/archive answers with (moby's
+ *  ContainerArchiveInfo): base64 of JSON {name, size, mode, mtime, linkTarget}, mode
+ *  being Go's os.FileMode. Throws, quoting the value, on anything else: an answer this
+ *  code does not understand must not pass for a file without the setuid bit. */
+export const PATH_STAT_HEADER = 'x-docker-container-path-stat';
+
+export function parsePathStatHeader(value: string | string[] | undefined): PathStat {
+  const header = Array.isArray(value) ? value[0] : value;
+  if (header === undefined) throw new Error(`the engine's answer has no ${PATH_STAT_HEADER} header; is it an engine older than API 1.20?`);
+  let parsed: unknown = null;
+  try {
+    parsed = JSON.parse(Buffer.from(header, 'base64').toString('utf8'));
+  } catch {
+    // Said below, with the value.
+  }
+  const p = parsed as Partial<Record<keyof PathStat, unknown>> | null;
+  // A FileMode is a uint32: anything else is not one.
+  if (!p || typeof p !== 'object' || typeof p.mode !== 'number' || !Number.isInteger(p.mode) || p.mode < 0 || p.mode >= 2 ** 32) {
+    throw new Error(`the engine's ${PATH_STAT_HEADER} "${header.slice(0, 200)}" is not base64 of JSON with a numeric mode; report it with the engine's version`);
+  }
+  return {
+    name: typeof p.name === 'string' ? p.name : '',
+    size: typeof p.size === 'number' ? p.size : 0,
+    mode: p.mode,
+    mtime: typeof p.mtime === 'string' ? p.mtime : '',
+    linkTarget: typeof p.linkTarget === 'string' ? p.linkTarget : '',
+  };
+}
+
 /** A hung engine must not hang a timer run for ever: requests give up after this. df
  *  can legitimately take minutes on a big host, so it is generous. */
 const REQUEST_TIMEOUT_MS = 120_000;
@@ -210,6 +244,21 @@ export function connectEngine(address: EngineAddress): EngineClient {
         return Array.isArray(parsed) ? (parsed as Array<{ Path: string; Kind: number }>) : [];
       }),
     containerArchive: (id, path) => call(`GET /containers/${id.slice(0, 12)}/archive`, () => docker.getContainer(id).getArchive({ path }) as Promise<NodeJS.ReadableStream>),
+    containerPathStat: async (id, path) => {
+      let answer: http.IncomingMessage;
+      try {
+        // dockerode's infoArchive: HEAD, the path as a query parameter (encoded by the
+        // modem), the answer handed back unread with its headers.
+        answer = (await docker.getContainer(id).infoArchive({ path })) as http.IncomingMessage;
+      } catch (error) {
+        // The path is gone since `docker diff` (or the container is): nothing to check.
+        if ((error as ModemError).statusCode === 404) return null;
+        throw translate(address, `HEAD /containers/${id.slice(0, 12)}/archive`, error);
+      }
+      // No body to a HEAD, but the socket goes back to the pool only once it is read.
+      answer.resume();
+      return parsePathStatHeader(answer.headers[PATH_STAT_HEADER]);
+    },
     removeContainer: (id, removeVolumes) => call(`DELETE /containers/${id.slice(0, 12)}`, async () => void (await docker.getContainer(id).remove({ v: removeVolumes }))),
     pauseContainer: (id) => call(`POST /containers/${id.slice(0, 12)}/pause`, async () => void (await docker.getContainer(id).pause())),
     unpauseContainer: (id) => call(`POST /containers/${id.slice(0, 12)}/unpause`, async () => void (await docker.getContainer(id).unpause())),

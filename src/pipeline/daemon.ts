@@ -383,7 +383,7 @@ export async function runDaemon(options: DaemonOptions, io: Io, say: Say, hooks:
       // is written again), and were told in its log.
       const { rows, actions } = await driftWithBundles(run, ended, inherited);
       for (const row of rows) {
-        const found = driftFindings([row]);
+        const found = driftFindings([row], run.config.audit.severity);
         if (found.length > 0) suspicious.set(row.containerId, found);
         if (inherited) continue;
         const verdict = row.error ? `its drift could not be read (${row.error})` : row.drift?.status === 'suspicious' ? `suspicious: ${row.drift.reason}` : (row.drift?.reason ?? 'no drift');

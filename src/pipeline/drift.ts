@@ -1,14 +1,16 @@
 // Drift: what `docker diff` says of containers, against drift.allow and each one's
-// watchdog.drift.allow label. Shared by prune planning (the candidates) and `watchdog
-// drift` (which also writes the forensic bundles of suspicious ones).
+// watchdog.drift.allow label, and the modes of their changed files (SETUID_DRIFT).
+// Shared by prune planning (the candidates), `watchdog drift` (which also writes the
+// forensic bundles of suspicious ones) and `watchdog audit`.
 
 import { writeForensicBundle } from '../act/forensics.js';
 import { collectChanges } from '../collect/drift.js';
+import { collectModes } from '../collect/modes.js';
 import type { Action, DriftRow } from '../core/actions.js';
 import { containerDrift, type Change, type Drift } from '../core/drift.js';
 import type { ContainerFacts } from '../core/model.js';
 import { EngineUnreachableError } from '../errors.js';
-import { sqliteChangesCache } from '../state/cache.js';
+import { sqliteChangesCache, sqliteModesCache } from '../state/cache.js';
 import { storeWrite } from './store-writes.js';
 import type { Run } from './run.js';
 
@@ -22,10 +24,22 @@ export async function driftOf(run: Run, containers: ContainerFacts[]): Promise<D
     // A cache that cannot be written (a full disk) costs the next run a `docker diff`.
     save: (id, token, found) => void storeWrite(run, 'the drift cache', () => cache.save(id, token, found)),
   });
+  // Here, not in a caller: whoever asks for drift (running containers' too) gets the
+  // mode check with it.
+  const modesCache = sqliteModesCache(run.db);
+  const modes = await collectModes(run.client, containers, changes, run.config.drift.maxModeChecks, {
+    lookup: modesCache.lookup,
+    save: (id, token, check) => void storeWrite(run, 'the drift cache', () => modesCache.save(id, token, check)),
+  });
   const result = new Map<string, { changes: Change[]; drift: Drift } | Error>();
   for (const c of containers) {
     const found = changes.get(c.id) ?? new Error('the engine did not answer');
-    result.set(c.id, found instanceof Error ? found : { changes: found, drift: containerDrift(found, c, run.config.drift.allow) });
+    const check = modes.get(c.id);
+    // Changes whose modes could not be read are not a drift: a prune holds the container
+    // as for one whose changes could not be read.
+    if (found instanceof Error) result.set(c.id, found);
+    else if (check instanceof Error) result.set(c.id, check);
+    else result.set(c.id, { changes: found, drift: containerDrift(found, c, run.config.drift.allow, check) });
   }
   return result;
 }

@@ -3,6 +3,7 @@
 // (act/prune.ts, each item re-checked just before), journal.
 
 import { applyPruneItem } from '../act/prune.js';
+import { collectModes } from '../collect/modes.js';
 import type { PruneResult } from '../core/actions.js';
 import { changesFrom, containerDrift, driftFindings, type Drift } from '../core/drift.js';
 import { containerListFindings } from '../core/evaluate.js';
@@ -33,7 +34,7 @@ export async function planPrune(run: Run, pass: Pass): Promise<PrunePlan> {
   const drift = await driftOf(run, containers.filter((c) => wanted.has(c.id)));
   const classified = new Map<string, Drift | Error>([...drift].map(([id, found]) => [id, found instanceof Error ? found : found.drift]));
   const items = decidePrune(candidates, classified, config.drift);
-  return { items, drift, findings: driftFindings(items) };
+  return { items, drift, findings: driftFindings(items, config.audit.severity) };
 }
 
 /**
@@ -61,7 +62,13 @@ export async function pruneContainers(run: Run, pass: Pass, plan: PrunePlan, opt
     client,
     archiveDir: config.logs.archiveDir,
     removeVolumes: config.containers.exited.removeVolumes,
-    recheckDrift: async (c: ContainerFacts) => containerDrift(changesFrom(await client.containerChanges(c.id)), c, config.drift.allow),
+    recheckDrift: async (c: ContainerFacts) => {
+      const changes = changesFrom(await client.containerChanges(c.id));
+      // Modes too, uncached: a setuid file copied in since the plan makes it suspicious.
+      const modes = (await collectModes(client, [c], new Map([[c.id, changes]]), config.drift.maxModeChecks, null)).get(c.id);
+      if (modes instanceof Error) throw modes;
+      return containerDrift(changes, c, config.drift.allow, modes);
+    },
   };
   const results: PruneResult[] = [];
   const acting = options.dryRun ? [] : plan.items.filter((i) => i.action !== 'keep' && i.action !== 'candidate');

@@ -6,6 +6,7 @@
 import type { Change } from '../core/drift.js';
 import type { ContainerFacts, ExitedFacts, Footprint, LogFiles, Usage } from '../core/model.js';
 import { isExited } from '../core/model.js';
+import type { ModeCheck } from '../core/setuid.js';
 import type { Db } from './store.js';
 
 /** Reads the whole cache once: one query instead of one per container. The shape is
@@ -37,13 +38,29 @@ export function sqliteExitedCache(db: Db): { lookup(id: string, changeToken: str
  *  collect/drift.ts asks for. */
 export function sqliteChangesCache(db: Db): { lookup(id: string, changeToken: string): Change[] | null; save(id: string, changeToken: string, changes: Change[]): void } {
   const select = db.prepare('SELECT changes FROM changes_cache WHERE container_id = ? AND change_token = ?');
-  const upsert = db.prepare('INSERT OR REPLACE INTO changes_cache VALUES (?, ?, ?)');
+  // Named columns: the row's modes (step 9) start empty again with new changes.
+  const upsert = db.prepare('INSERT OR REPLACE INTO changes_cache (container_id, change_token, changes) VALUES (?, ?, ?)');
   return {
     lookup: (id, changeToken) => {
       const row = select.get(id, changeToken) as { changes: string } | undefined;
       return row ? (JSON.parse(row.changes) as Change[]) : null;
     },
     save: (id, changeToken, changes) => void upsert.run(id, changeToken, JSON.stringify(changes)),
+  };
+}
+
+/** The modes of exited containers' changed files while their change token holds: the
+ *  cache collect/modes.ts asks for. Kept on the row of their changes, so a check is
+ *  only ever saved for the changes it was made of. */
+export function sqliteModesCache(db: Db): { lookup(id: string, changeToken: string): ModeCheck | null; save(id: string, changeToken: string, check: ModeCheck): void } {
+  const select = db.prepare('SELECT modes FROM changes_cache WHERE container_id = ? AND change_token = ? AND modes IS NOT NULL');
+  const update = db.prepare('UPDATE changes_cache SET modes = ? WHERE container_id = ? AND change_token = ?');
+  return {
+    lookup: (id, changeToken) => {
+      const row = select.get(id, changeToken) as { modes: string } | undefined;
+      return row ? (JSON.parse(row.modes) as ModeCheck) : null;
+    },
+    save: (id, changeToken, check) => void update.run(JSON.stringify(check), id, changeToken),
   };
 }
 

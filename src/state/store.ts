@@ -106,6 +106,11 @@ const MIGRATIONS: string[] = [
   -- The metrics' counters are the journal's counts by action and outcome (issue #12).
   CREATE INDEX journal_action ON journal(action, outcome);
   `,
+  `
+  -- SETUID_DRIFT (issue #13): the modes of an exited container's changed files, beside
+  -- its changes and valid with them (a new change token replaces the row).
+  ALTER TABLE changes_cache ADD COLUMN modes TEXT;
+  `,
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;

@@ -33,6 +33,7 @@ function fakeEngine(overrides: Partial<EngineClient> = {}): EngineClient {
     containerArchive: async () => {
       throw new Error('not used');
     },
+    containerPathStat: async () => null,
     removeContainer: async () => {},
     pauseContainer: async () => {},
     unpauseContainer: async () => {},

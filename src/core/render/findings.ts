@@ -35,12 +35,14 @@ const GROUP_TITLE: Record<FindingCode, string> = {
   NO_MAC: 'engines without SELinux or AppArmor',
   DAEMON_LOG_DEFAULTS: 'engine log defaults without a cap',
   WRITABLE_ROOTFS: 'running containers that could run read-only, or run read-only out of drift\'s sight (watchdog audit shows each)',
+  SETUID_DRIFT: 'setuid or setgid files written inside containers',
 };
 
 /** Where one severity of a code means something of its own. */
 const GROUP_TITLE_OF_SEVERITY: Partial<Record<`${FindingCode}:${Severity}`, string>> = {
   'UNBOUNDED_LOG:info': "stopped containers' json-file logs have no max-size (they grow again if restarted)",
   'DOCKER_GROUP_MEMBERS:info': "users may use a rootless engine's socket (each acts as the user who runs it)",
+  'SETUID_DRIFT:info': 'containers with more changed files than drift.maxModeChecks (the rest were not checked for setuid)',
 };
 
 /** How big a case is, to list the biggest first. */

@@ -3,7 +3,10 @@
 // and check), decide (core/audit.ts), print. Changes nothing and records nothing. With
 // CONTAINERs named, only they are audited, not the host.
 
-import { auditFindings } from '../core/audit.js';
+import { auditFindings, withSeverities } from '../core/audit.js';
+import { isActive } from '../core/model.js';
+import { runningDriftFindings, type RunningDriftCheck } from '../core/running-drift.js';
+import { lastRunningDriftChecks } from '../state/running-drift.js';
 import { collectorFailures, sortFindings } from '../core/evaluate.js';
 import type { Outcome } from '../core/outcome.js';
 import { renderAudit } from '../core/render/audit.js';
@@ -23,9 +26,17 @@ export function auditCommand(options: AuditOptions, io: Io): Promise<Outcome> {
     const host = options.containers.length === 0;
     const containers = host ? pass.snapshot.containers : namedContainers(pass.snapshot, options.containers);
     const failed = collectorFailures(pass.snapshot, host ? ['engine', 'audit'] : ['engine']);
-    const findings = sortFindings([...runFindings(run, pass), ...failed, ...auditFindings(pass.snapshot, run.config.audit, containers, host)]);
+    // RUNNING_DRIFT as the last check of each running container found it (issue #13):
+    // the audit runs no `docker diff`, check and the daemon do.
+    const lastChecks = pass.foreignStore ? new Map<string, RunningDriftCheck>() : lastRunningDriftChecks(run.db);
+    const running = withSeverities(runningDriftFindings(lastChecks, containers), run.config.audit.severity);
+    const findings = sortFindings([...runFindings(run, pass), ...failed, ...auditFindings(pass.snapshot, run.config.audit, containers, host), ...running]);
     const { snapshot } = pass;
-    if (options.json) writeJson(io, { schemaVersion: 1, generatedAt: pass.now.toISOString(), engine: snapshot.engine, host, containers: containers.length, findings });
+    const runningDrift = containers.flatMap((c) => {
+      const last = isActive(c.state) ? lastChecks.get(c.id) : undefined;
+      return last ? [{ containerId: c.id, name: c.name, checkedAt: last.checkedAt, durationMs: last.durationMs, changes: last.changes, status: last.status }] : [];
+    });
+    if (options.json) writeJson(io, { schemaVersion: 1, generatedAt: pass.now.toISOString(), engine: snapshot.engine, host, containers: containers.length, runningDrift, findings });
     else io.stdout.write(renderAudit({ generatedAt: pass.now.toISOString(), engine: snapshot.engine, audit: host ? snapshot.audit : undefined, host, containers: containers.length, findings }, options.color && io.colorCapable));
     return { findings };
   });

@@ -190,6 +190,11 @@ const schemaFor = (host: ConfigHost | null) => z.strictObject({
     .strictObject({
       allow: z.array(z.string().startsWith('/', 'must be an absolute path glob, e.g. /tmp/**')).default(() => ['/tmp/**', '/run/**', '/var/run/**', '/var/tmp/**']),
       onSuspicious: z.enum(['hold', 'export-and-prune']).default('hold'),
+      /** RUNNING_DRIFT (issue #13): a running container's `docker diff` at most this
+       *  often; it walks the whole layer and holds the container's lock. */
+      runningInterval: durationAtLeast(60_000, '1m').prefault('1h'),
+      /** What a suspicious running container gets besides its alert and bundle. */
+      onSuspiciousRunning: z.enum(['alert', 'pause']).default('alert'),
     })
     .prefault({}),
   /** Under disk pressure, prune sooner. */

@@ -29,6 +29,8 @@ containers:
 drift:
   allow: [/tmp/**, /run/**, /var/run/**, /var/tmp/**]   # plus the watchdog.drift.allow label
   onSuspicious: hold        # or export-and-prune
+  runningInterval: 1h       # RUNNING_DRIFT: a running container's docker diff at most this often (at least 1m)
+  onSuspiciousRunning: alert   # or pause: freeze a running container that drifted
 
 escalation:                 # under disk pressure, prune sooner
   warning:  { maxAge: 6h }

@@ -100,6 +100,9 @@ function alertKeyOf(finding: Finding): string | null {
       return 'no-mac';
     case 'DAEMON_LOG_DEFAULTS':
       return 'log-defaults';
+    // One alert per container while its last check is suspicious (issue #13).
+    case 'RUNNING_DRIFT':
+      return `running-drift:${finding.containerId}`;
     case 'COLLECTOR_FAILED':
     case 'ACTION_FAILED':
       return 'watchdog';

@@ -14,7 +14,7 @@ import { DEFAULT_SOCKETS } from './host-config.js';
 import type { BindMount, ContainerFacts, Finding, FindingCode, HostAudit, Severity, Snapshot, SocketAccess } from './model.js';
 import type { AuditPolicy } from './policy.js';
 
-export const AUDIT_CODES = ['DOCKER_GROUP_MEMBERS', 'HOST_ROOT_MOUNT', 'PRIVILEGED_CONTAINER', 'NO_MAC', 'DAEMON_LOG_DEFAULTS'] as const satisfies readonly FindingCode[];
+export const AUDIT_CODES = ['DOCKER_GROUP_MEMBERS', 'HOST_ROOT_MOUNT', 'PRIVILEGED_CONTAINER', 'NO_MAC', 'DAEMON_LOG_DEFAULTS', 'RUNNING_DRIFT'] as const satisfies readonly FindingCode[];
 export type AuditCode = (typeof AUDIT_CODES)[number];
 
 export const isAuditCode = (code: FindingCode): code is AuditCode => (AUDIT_CODES as readonly string[]).includes(code);

@@ -44,6 +44,10 @@ export interface DriftPolicy {
   /** Globs of paths a container may change. */
   allow: string[];
   onSuspicious: 'hold' | 'export-and-prune';
+  /** How often a running container's drift is checked at most (ms), and what a
+   *  suspicious one gets besides its alert and bundle (issue #13). */
+  runningInterval: number;
+  onSuspiciousRunning: 'alert' | 'pause';
 }
 
 /** Stricter ages under disk pressure. */
@@ -76,5 +80,5 @@ export interface EmailSettings {
  *  findings, and per-code severities that replace the audit's own. */
 export interface AuditPolicy {
   enabled: boolean;
-  severity: Partial<Record<'DOCKER_GROUP_MEMBERS' | 'HOST_ROOT_MOUNT' | 'PRIVILEGED_CONTAINER' | 'NO_MAC' | 'DAEMON_LOG_DEFAULTS', 'info' | 'warning' | 'critical'>>;
+  severity: Partial<Record<'DOCKER_GROUP_MEMBERS' | 'HOST_ROOT_MOUNT' | 'PRIVILEGED_CONTAINER' | 'NO_MAC' | 'DAEMON_LOG_DEFAULTS' | 'RUNNING_DRIFT', 'info' | 'warning' | 'critical'>>;
 }

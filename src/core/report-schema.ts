@@ -42,6 +42,8 @@ export const findingCodeSchema = z.enum([
   'PRIVILEGED_CONTAINER',
   'NO_MAC',
   'DAEMON_LOG_DEFAULTS',
+  // Drift of a running container, checked at most every drift.runningInterval (issue #13).
+  'RUNNING_DRIFT',
 ]);
 
 /** Which of the engine's spaces a space finding is about: alerts are keyed by it. */
@@ -201,6 +203,20 @@ export const auditOutputSchema = z.strictObject({
   host: z.boolean(),
   /** How many containers were audited. */
   containers: z.number().int().min(0),
+  /** The last running-drift check (RUNNING_DRIFT) of each audited container that is
+   *  running and was checked; `watchdog audit` runs no diff of its own. */
+  runningDrift: z.array(
+    z.strictObject({
+      containerId: z.string(),
+      name: z.string(),
+      checkedAt: isoTime,
+      /** How long its `docker diff` took. */
+      durationMs: z.number().min(0),
+      /** How many changes it listed. */
+      changes: z.number().int().min(0),
+      status: z.enum(['clean', 'suspicious', 'not-applicable']),
+    }),
+  ),
   /** Worst first. */
   findings: z.array(findingSchema),
 });

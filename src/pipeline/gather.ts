@@ -4,6 +4,9 @@
 
 import { collectSnapshot } from '../collect/index.js';
 import { deliveryFindings } from '../core/alerts.js';
+import { withSeverities } from '../core/audit.js';
+import { runningDriftFindings } from '../core/running-drift.js';
+import { lastRunningDriftChecks } from '../state/running-drift.js';
 import { DAY } from '../core/durations.js';
 import { containerListFindings, evaluate, sortFindings, stateFindings } from '../core/evaluate.js';
 import type { CollectorTiming, ContainerFacts, Finding, History, Snapshot, Usage } from '../core/model.js';
@@ -81,7 +84,11 @@ export async function gather(run: Run, usage: UsageWanted, options: { audit?: bo
   const trends = trendsOf(snapshot, history, now.getTime());
   // Alerts that could not be delivered are a finding of their own, so that `report`
   // shows them even on a host where nobody reads the mail.
-  const findings = sortFindings([...thawed, ...evaluate(snapshot, config, trends), ...deliveryFindings(undelivered(db))]);
+  // RUNNING_DRIFT (issue #13) as the last recorded check of each running container
+  // found it: `report` and `watchdog audit` run no diff; a full pass replaces those of
+  // the containers it checks again.
+  const running = config.audit.enabled && !foreignStore ? withSeverities(runningDriftFindings(lastRunningDriftChecks(db), snapshot.containers), config.audit.severity) : [];
+  const findings = sortFindings([...thawed, ...evaluate(snapshot, config, trends), ...running, ...deliveryFindings(undelivered(db))]);
   return { now, snapshot, foreignStore, timings, history, trends, findings, thawed, pressure: pressureOf(findings), reusedUsage };
 }
 

@@ -106,6 +106,35 @@ const MIGRATIONS: string[] = [
   -- The metrics' counters are the journal's counts by action and outcome (issue #12).
   CREATE INDEX journal_action ON journal(action, outcome);
   `,
+  // Step 9 is reserved for the setuid-drift cache column (issue #13, branch setuid),
+  // which is written in parallel with this branch; steps are renumbered when both merge.
+  `
+  -- reserved
+  `,
+  `
+  -- RUNNING_DRIFT (issue #13): each docker diff of a running container, with what it
+  -- cost and what it found. outside: the changes outside drift.allow (the first 100);
+  -- written: every change that is not only an ancestor of another (the first 2,000),
+  -- for a WRITABLE_ROOTFS suggestion; outside_key: one forensic bundle per set of
+  -- outside paths; bundle: its folder. Thinned to the last 48 checks per container.
+  CREATE TABLE running_drift (
+    id INTEGER PRIMARY KEY,
+    container_id TEXT NOT NULL,
+    name TEXT NOT NULL,
+    checked_at INTEGER NOT NULL,           -- ms since the epoch
+    duration_ms REAL NOT NULL,
+    changes INTEGER NOT NULL,
+    status TEXT NOT NULL,                  -- clean, suspicious, not-applicable
+    outside TEXT NOT NULL,
+    outside_count INTEGER NOT NULL,
+    critical_count INTEGER NOT NULL,
+    written TEXT NOT NULL,
+    written_count INTEGER NOT NULL,
+    outside_key TEXT,
+    bundle TEXT
+  );
+  CREATE INDEX running_drift_container ON running_drift(container_id, checked_at);
+  `,
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;

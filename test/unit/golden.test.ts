@@ -129,7 +129,7 @@ describe('golden files', () => {
     const found = sortFindings(auditFindings(auditedHost, policy.audit));
     const view = { generatedAt: NOW.toISOString(), engine: auditedHost.engine, audit: auditedHost.audit, host: true, containers: auditedHost.containers.length, findings: found };
     await expect(renderAudit(view, false)).toMatchFileSnapshot(golden('audit.txt'));
-    const json = { schemaVersion: 1, generatedAt: view.generatedAt, engine: view.engine, host: true, containers: view.containers, findings: found };
+    const json = { schemaVersion: 1, generatedAt: view.generatedAt, engine: view.engine, host: true, containers: view.containers, runningDrift: [], findings: found };
     expect(auditOutputSchema.parse(json)).toEqual(json);
     await expect(`${JSON.stringify(json, null, 2)}\n`).toMatchFileSnapshot(golden('audit.json'));
     // Named containers: no host part.

@@ -34,6 +34,7 @@ const GROUP_TITLE: Record<FindingCode, string> = {
   PRIVILEGED_CONTAINER: 'privileges that reach past the container (watchdog audit shows each), in',
   NO_MAC: 'engines without SELinux or AppArmor',
   DAEMON_LOG_DEFAULTS: 'engine log defaults without a cap',
+  RUNNING_DRIFT: 'running containers changed outside drift.allow',
 };
 
 /** Where one severity of a code means something of its own. */

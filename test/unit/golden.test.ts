@@ -8,7 +8,8 @@ import { describe, expect, it } from 'vitest';
 import { actionFindings, pruneActions, rotationActions, type Pruning, type Rotation } from '../../src/core/actions.js';
 import { alertContext, composeDigest, decideAlerts } from '../../src/core/alerts.js';
 import { evaluate, sortFindings } from '../../src/core/evaluate.js';
-import { driftFindings } from '../../src/core/drift.js';
+import { containerDrift, driftFindings, type Change } from '../../src/core/drift.js';
+import { planRunningDrift, runningDriftCheck, runningDriftFinding } from '../../src/core/running-drift.js';
 import { decidePrune, pressureOf, pruneCandidates } from '../../src/core/plan-prune.js';
 import { planRotations } from '../../src/core/plan-rotate.js';
 import { renderCheck, renderPruning } from '../../src/core/render/actions.js';
@@ -123,6 +124,18 @@ describe('golden files', () => {
     await expect(renderCheck({ rotation, pruning, actions, findings: checkFindings, dryRun: false, daemon: null, maxSize: policy.logs.maxSize, top: 5 })).toMatchFileSnapshot(golden('check.txt'));
     const dry = { plan: rotation.plan, results: [], archivesRemoved: [] };
     await expect(renderCheck({ rotation: dry, pruning: { plan, results: [] }, actions: [], findings, dryRun: true, daemon: null, maxSize: policy.logs.maxSize, top: 5 })).toMatchFileSnapshot(golden('check-dry-run.txt'));
+  });
+
+  it('the check output of a dry run with running-drift checks (RUNNING_DRIFT, issue #13)', async () => {
+    const box = { id: idOf('shell'), name: 'shell', readonlyRootfs: false, labels: {} };
+    const changes: Change[] = [{ path: '/etc', kind: 'modified' }, { path: '/etc/evil', kind: 'added' }, { path: '/tmp/x', kind: 'added' }];
+    const suspicious = runningDriftCheck(box, changes, containerDrift(changes, box, policy.drift.allow), NOW, 38.4, null);
+    const clean = runningDriftCheck({ ...box, id: idOf('web'), name: 'web' }, [], containerDrift([], box, policy.drift.allow), NOW, 4.2, null);
+    const plan = [planRunningDrift(suspicious, { seen: false, bundle: null }, 'pause')!];
+    const drifted = [runningDriftFinding(suspicious)!];
+    await expect(renderCheck({ rotation: null, pruning: { plan: [], results: [] }, actions: [], findings: drifted, dryRun: true, daemon: null, maxSize: policy.logs.maxSize, top: 5, runningDrift: { checks: [suspicious, clean], plan } })).toMatchFileSnapshot(
+      golden('check-running-drift.txt'),
+    );
   });
 
   it('watchdog audit, text and JSON, and the report of the same host (issue #13)', async () => {

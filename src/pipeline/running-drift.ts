@@ -76,7 +76,8 @@ export async function checkRunningDrift(run: Run, pass: Pass, options: { dryRun:
     const finding = runningDriftFinding(check);
     if (finding) result.findings.push(...withSeverities([finding], config.audit.severity));
   }
-  if (acting) {
+  // Only when something was recorded: a pass that checked nothing has nothing to thin.
+  if (acting && result.checks.length > 0) {
     // A stopped container keeps its checks (it may run again, and what it wrote is what a
     // WRITABLE_ROOTFS suggestion reads); a removed one's go, its bundles stay on disk.
     const listComplete = !pass.snapshot.failures.some((f) => f.collector === 'containers');

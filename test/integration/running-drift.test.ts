@@ -15,6 +15,7 @@ import { auditOutputSchema } from '../../src/core/report-schema.js';
 import { reportJson, runWatchdog } from '../helpers/cli.js';
 import { runContainer, startEngine, type TestEngine } from '../helpers/engine.js';
 import { countingProxy, type CountingProxy } from '../helpers/proxy.js';
+import { startDaemon, stopAllDaemons } from '../helpers/daemon.js';
 import { startSmtp, type TestSmtp } from '../helpers/smtp.js';
 
 let engine: TestEngine;
@@ -73,6 +74,7 @@ beforeAll(async () => {
 }, 60_000);
 
 afterAll(async () => {
+  await stopAllDaemons();
   await proxy?.close();
   await smtp?.close();
   await engine?.stop();
@@ -163,5 +165,18 @@ describe('RUNNING_DRIFT', () => {
     expect(forensics().filter((f) => f.startsWith('evil2-'))).toHaveLength(1);
     // The first container's drift is not new: it is not paused.
     expect((await engine.docker.getContainer(ids.evil!).inspect()).State.Paused).toBe(false);
+  });
+
+  it('the daemon checks in its full pass: a line per check with its cost, the bundle as an action', async () => {
+    await started('evil3', 'echo planted > /usr/evil3', '/usr/evil3');
+    const daemon = startDaemon(['watch', '--host', engine.host, '-c', config('daemon'), '--state', state, '--log-format', 'json']);
+    const line = await daemon.waitFor('`running-drift` line of evil3', (l) => l.event === 'running-drift' && l.containerId === ids.evil3, 30_000);
+    expect(line).toMatchObject({ container: 'evil3', status: 'suspicious' });
+    expect(line.durationMs).toBeGreaterThan(0);
+    await daemon.waitFor('`action` line of evil3', (l) => l.event === 'action' && l.containerId === ids.evil3 && l.action === 'bundle', 10_000);
+    // The others were checked within drift.runningInterval: no line for them.
+    expect(daemon.lines.filter((l) => l.event === 'running-drift').map((l) => l.container)).toEqual(['evil3']);
+    await daemon.stop();
+    expect(forensics().filter((f) => f.startsWith('evil3-'))).toHaveLength(1);
   });
 });

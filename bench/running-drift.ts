@@ -67,6 +67,24 @@ async function main(): Promise<void> {
     console.log(row('no changes (baseline)', samples.idle));
     const ratio = median(samples.busy.map((x) => x.ms)) / median(samples.idle.map((x) => x.ms));
     console.log(`a layer of ${FILES} files: ${ratio.toFixed(1)} x the baseline; checked once per drift.runningInterval (default 1h) per container, one at a time`);
+
+    // What the diff's lock costs others: an inspect of the same container sent while its
+    // diff runs, against one sent alone.
+    const inspect = async (): Promise<number> => {
+      const t0 = performance.now();
+      await client.inspectContainer(busy);
+      return performance.now() - t0;
+    };
+    const alone: number[] = [];
+    const during: number[] = [];
+    for (let i = 0; i < RUNS; i++) {
+      alone.push(await inspect());
+      const diff = client.containerChanges(busy);
+      await new Promise((resolve) => setTimeout(resolve, 5));
+      during.push(await inspect());
+      await diff;
+    }
+    console.log(`inspect of that container, medians: alone ${median(alone).toFixed(1)} ms, sent 5 ms into its diff ${median(during).toFixed(1)} ms`);
   } finally {
     await engine.stop();
   }

@@ -16,8 +16,12 @@ import type { EngineClient } from '../engine/client.js';
 import type { ContainerInspect } from '../engine/shapes.js';
 import { fsyncTree, renameDurably } from '../files/durable.js';
 
-export function bundleFolder(archiveDir: string, c: ContainerFacts): string {
-  return join(archiveDir, 'forensics', `${containerFileName(c.name, c.id)}-${c.finishedAt ? fileTime(c.finishedAt) : 'never-ran'}`);
+/** `runningAt`: the time of a running container's drift check (RUNNING_DRIFT, issue
+ *  #13). Its finishedAt is null or the end of an earlier run, the same for every check:
+ *  each new drift of a running container gets a folder of its own. */
+export function bundleFolder(archiveDir: string, c: ContainerFacts, runningAt?: Date): string {
+  const when = runningAt ? `running-${fileTime(runningAt)}` : c.finishedAt ? fileTime(c.finishedAt) : 'never-ran';
+  return join(archiveDir, 'forensics', `${containerFileName(c.name, c.id)}-${when}`);
 }
 
 /** Paths to take into the tar: every added or modified path, but not one whose parent
@@ -70,8 +74,9 @@ export async function writeForensicBundle(
   inspect: ContainerInspect,
   changes: Change[],
   archiveDir: string,
+  runningAt?: Date,
 ): Promise<{ folder: string; created: boolean }> {
-  const folder = bundleFolder(archiveDir, container);
+  const folder = bundleFolder(archiveDir, container, runningAt);
   if (existsSync(join(folder, 'inspect.json'))) return { folder, created: false };
   const partial = `${folder}.partial`;
   rmSync(partial, { recursive: true, force: true });

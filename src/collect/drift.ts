@@ -4,7 +4,7 @@
 
 import pMap from 'p-map';
 import { changesFrom, type Change } from '../core/drift.js';
-import type { ContainerFacts } from '../core/model.js';
+import { isExited, type ContainerFacts } from '../core/model.js';
 import type { EngineClient } from '../engine/client.js';
 import { EngineUnreachableError } from '../errors.js';
 
@@ -20,11 +20,14 @@ export async function collectChanges(client: EngineClient, containers: Container
   await pMap(
     containers,
     async (c) => {
-      const cached = c.changeToken && cache ? cache.lookup(c.id, c.changeToken) : null;
+      // A running (or paused, restarting) container's drift changes without its change
+      // token changing: only an exited one's answer may be kept (RUNNING_DRIFT, issue #13).
+      const cacheable = c.changeToken && cache && isExited(c.state);
+      const cached = cacheable ? cache.lookup(c.id, c.changeToken!) : null;
       if (cached) return void result.set(c.id, cached);
       try {
         const changes = changesFrom(await client.containerChanges(c.id));
-        if (c.changeToken && cache) cache.save(c.id, c.changeToken, changes);
+        if (cacheable) cache.save(c.id, c.changeToken!, changes);
         result.set(c.id, changes);
       } catch (error) {
         if (error instanceof EngineUnreachableError) throw error;

@@ -5,8 +5,13 @@
 // SETUID_DRIFT (cached in the state store like every drift; nothing else is recorded,
 // and nothing is changed): a running container's drift is not read here.
 
-import { auditFindings } from '../core/audit.js';
+import { auditFindings, withSeverities } from '../core/audit.js';
 import { driftFindings, unreadableDriftFindings } from '../core/drift.js';
+import { isActive } from '../core/model.js';
+import { runningDriftFindings, type RunningDriftCheck } from '../core/running-drift.js';
+import { profileFinding } from '../core/readonly-profile.js';
+import { recordedProfiles } from '../pipeline/running-drift.js';
+import { lastRunningDriftChecks } from '../state/running-drift.js';
 import { collectorFailures, sortFindings } from '../core/evaluate.js';
 import { isExited, type ContainerFacts, type Finding } from '../core/model.js';
 import type { Outcome } from '../core/outcome.js';
@@ -42,9 +47,19 @@ export function auditCommand(options: AuditOptions, io: Io): Promise<Outcome> {
     const containers = host ? pass.snapshot.containers : namedContainers(pass.snapshot, options.containers);
     const failed = collectorFailures(pass.snapshot, host ? ['engine', 'audit'] : ['engine']);
     const setuid = await setuidOfExited(run, containers);
-    const findings = sortFindings([...runFindings(run, pass), ...failed, ...auditFindings(pass.snapshot, run.config.audit, containers, host), ...setuid]);
+    // RUNNING_DRIFT as the last check of each running container found it (issue #13):
+    // the audit runs no `docker diff`, check and the daemon do.
+    const lastChecks = pass.foreignStore ? new Map<string, RunningDriftCheck>() : lastRunningDriftChecks(run.db);
+    // WRITABLE_ROOTFS: the read-only profiles those checks allow.
+    const profiles = pass.foreignStore ? [] : recordedProfiles(run, containers);
+    const running = withSeverities([...runningDriftFindings(lastChecks, containers), ...profiles.map(profileFinding)], run.config.audit.severity);
+    const findings = sortFindings([...runFindings(run, pass), ...failed, ...auditFindings(pass.snapshot, run.config.audit, containers, host), ...setuid, ...running]);
     const { snapshot } = pass;
-    if (options.json) writeJson(io, { schemaVersion: 1, generatedAt: pass.now.toISOString(), engine: snapshot.engine, host, containers: containers.length, findings });
+    const runningDrift = containers.flatMap((c) => {
+      const last = isActive(c.state) ? lastChecks.get(c.id) : undefined;
+      return last ? [{ containerId: c.id, name: c.name, checkedAt: last.checkedAt, durationMs: last.durationMs, changes: last.changes, status: last.status }] : [];
+    });
+    if (options.json) writeJson(io, { schemaVersion: 1, generatedAt: pass.now.toISOString(), engine: snapshot.engine, host, containers: containers.length, runningDrift, profiles, findings });
     else io.stdout.write(renderAudit({ generatedAt: pass.now.toISOString(), engine: snapshot.engine, audit: host ? snapshot.audit : undefined, host, containers: containers.length, findings }, options.color && io.colorCapable));
     return { findings };
   });

@@ -193,6 +193,11 @@ const schemaFor = (host: ConfigHost | null) => z.strictObject({
       /** SETUID_DRIFT: at most this many changed files per container are stat-ed (one
        *  request each, under the container's lock); the rest are said to be unchecked. */
       maxModeChecks: z.number().int().min(0).default(1000),
+      /** RUNNING_DRIFT (issue #13): a running container's `docker diff` at most this
+       *  often; it walks the whole layer and holds the container's lock. */
+      runningInterval: durationAtLeast(60_000, '1m').prefault('1h'),
+      /** What a suspicious running container gets besides its alert and bundle. */
+      onSuspiciousRunning: z.enum(['alert', 'pause']).default('alert'),
     })
     .prefault({}),
   /** Under disk pressure, prune sooner. */

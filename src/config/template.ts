@@ -30,6 +30,8 @@ drift:
   allow: [/tmp/**, /run/**, /var/run/**, /var/tmp/**]   # plus the watchdog.drift.allow label
   onSuspicious: hold        # or export-and-prune
   maxModeChecks: 1000       # changed files stat-ed per container for SETUID_DRIFT
+  runningInterval: 1h       # RUNNING_DRIFT: a running container's docker diff at most this often (at least 1m)
+  onSuspiciousRunning: alert   # or pause: freeze a running container that drifted
 
 escalation:                 # under disk pressure, prune sooner
   warning:  { maxAge: 6h }

@@ -73,7 +73,7 @@ export interface DriftRow {
 
 /** One thing a pass did (or tried), as the check's output and the alert mail tell it. */
 export interface Action {
-  action: 'rotate' | 'prune' | 'hold' | 'bundle';
+  action: 'rotate' | 'prune' | 'hold' | 'bundle' | 'pause';
   target: string;
   containerId: string;
   outcome: 'done' | 'held' | 'skipped' | 'failed';

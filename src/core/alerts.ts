@@ -107,6 +107,9 @@ function alertKeyOf(finding: Finding): string | null {
     // Info by default, so it alerts only when audit.severity raises it.
     case 'WRITABLE_ROOTFS':
       return `readonly:${finding.containerId}`;
+    // One alert per container while its last check is suspicious (issue #13).
+    case 'RUNNING_DRIFT':
+      return `running-drift:${finding.containerId}`;
     case 'COLLECTOR_FAILED':
     case 'ACTION_FAILED':
       return 'watchdog';

@@ -15,7 +15,7 @@ import type { BindMount, ContainerFacts, Finding, FindingCode, HostAudit, Severi
 import type { AuditPolicy } from './policy.js';
 import { readOnlyReminder } from './readonly-profile.js';
 
-export const AUDIT_CODES = ['DOCKER_GROUP_MEMBERS', 'HOST_ROOT_MOUNT', 'PRIVILEGED_CONTAINER', 'NO_MAC', 'DAEMON_LOG_DEFAULTS', 'SETUID_DRIFT', 'WRITABLE_ROOTFS'] as const satisfies readonly FindingCode[];
+export const AUDIT_CODES = ['DOCKER_GROUP_MEMBERS', 'HOST_ROOT_MOUNT', 'PRIVILEGED_CONTAINER', 'NO_MAC', 'DAEMON_LOG_DEFAULTS', 'SETUID_DRIFT', 'RUNNING_DRIFT', 'WRITABLE_ROOTFS'] as const satisfies readonly FindingCode[];
 export type AuditCode = (typeof AUDIT_CODES)[number];
 
 export const isAuditCode = (code: FindingCode): code is AuditCode => (AUDIT_CODES as readonly string[]).includes(code);
@@ -321,7 +321,10 @@ export function hostAuditFindings(audit: HostAudit): Finding[] {
 /** Per-code severities from the configuration (audit.severity). */
 export function withSeverities(findings: Finding[], severity: AuditPolicy['severity']): Finding[] {
   return findings.map((f) => {
-    const wanted = isAuditCode(f.code) ? severity[f.code] : undefined;
+    // The info SETUID_DRIFT says only that some paths were not checked: not a finding of
+    // setuid files, whose severity audit.severity sets.
+    const informational = f.code === 'SETUID_DRIFT' && !f.setuidFiles;
+    const wanted = isAuditCode(f.code) && !informational ? severity[f.code] : undefined;
     return wanted ? { ...f, severity: wanted } : f;
   });
 }

@@ -48,6 +48,10 @@ export interface DriftPolicy {
   onSuspicious: 'hold' | 'export-and-prune';
   /** SETUID_DRIFT: at most this many changed files' modes read per container. */
   maxModeChecks: number;
+  /** How often a running container's drift is checked at most (ms), and what a
+   *  suspicious one gets besides its alert and bundle (issue #13). */
+  runningInterval: number;
+  onSuspiciousRunning: 'alert' | 'pause';
 }
 
 /** Stricter ages under disk pressure. */

@@ -15,6 +15,8 @@ export interface DriftHistory {
   since: string;
   /** Every path changed in any of them (deduplicated). */
   changes: Change[];
+  /** A check kept fewer paths than it found: the folders cannot all be known. */
+  truncated: boolean;
 }
 
 /** A suggestion: the flags, and what the operator must know before using them. */
@@ -76,10 +78,11 @@ export function tmpfsFolders(changes: readonly Change[]): { folders: string[]; h
 }
 
 /** The read-only profile of a running container that is not read-only yet, or null when
- *  its history gives none: no check recorded, writes under `/` or a system path, or more
- *  than MAX_TMPFS_FOLDERS folders. Writes under its mounts never show in its drift. */
+ *  its history gives none: no check recorded, a check that kept only part of what it
+ *  found, writes under `/` or a system path, or more than MAX_TMPFS_FOLDERS folders.
+ *  Writes under its mounts never show in its drift. */
 export function readOnlyProfile(c: ContainerFacts, history: DriftHistory | null): ReadOnlyProfile | null {
-  if (c.readonlyRootfs || c.state !== 'running' || history === null || history.checks === 0) return null;
+  if (c.readonlyRootfs || c.state !== 'running' || history === null || history.checks === 0 || history.truncated) return null;
   const { folders, hidesImageFiles, imageFolders } = tmpfsFolders(history.changes);
   if (folders.length > MAX_TMPFS_FOLDERS || folders.some((f) => f === '/' || isSystemPath(f))) return null;
   return {
@@ -131,4 +134,12 @@ export function readOnlyReminder(c: ContainerFacts): Finding | null {
     subject: c.name,
     message: `${c.name}: runs read-only, so drift checks see nothing: what it writes to ${where} and its volumes never shows in docker diff; watch those paths another way (a file-integrity check inside it) if they matter`,
   };
+}
+
+/** The profiles of the running containers among these whose recorded drift allows one. */
+export function readOnlyProfiles(containers: readonly ContainerFacts[], historyOf: (id: string) => DriftHistory | null): ReadOnlyProfile[] {
+  return containers.flatMap((c) => {
+    const profile = c.state === 'running' && !c.readonlyRootfs ? readOnlyProfile(c, historyOf(c.id)) : null;
+    return profile ? [profile] : [];
+  });
 }

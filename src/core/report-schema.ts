@@ -47,6 +47,8 @@ export const findingCodeSchema = z.enum([
   'WRITABLE_ROOTFS',
   // A setuid or setgid file in a container's drift (its changed or added files).
   'SETUID_DRIFT',
+  // Drift of a running container, checked at most every drift.runningInterval (issue #13).
+  'RUNNING_DRIFT',
 ]);
 
 /** Which of the engine's spaces a space finding is about: alerts are keyed by it. */
@@ -211,8 +213,41 @@ export const auditOutputSchema = z.strictObject({
   host: z.boolean(),
   /** How many containers were audited. */
   containers: z.number().int().min(0),
+  /** The last running-drift check (RUNNING_DRIFT) of each audited container that is
+   *  running and was checked; `watchdog audit` runs no diff of its own. */
+  runningDrift: z.array(
+    z.strictObject({
+      containerId: z.string(),
+      name: z.string(),
+      checkedAt: isoTime,
+      /** How long its `docker diff` took. */
+      durationMs: z.number().min(0),
+      /** How many changes it listed. */
+      changes: z.number().int().min(0),
+      status: z.enum(['clean', 'suspicious', 'not-applicable']),
+    }),
+  ),
   /** Worst first. */
   findings: z.array(findingSchema),
+  /** WRITABLE_ROOTFS: for each running container its recorded drift allows to run
+   *  read-only, the flags (core/readonly-profile.ts). */
+  profiles: z.array(
+    z.strictObject({
+      containerId: z.string(),
+      name: z.string(),
+      /** `--read-only`, then `--tmpfs DIR` for each folder it writes. */
+      flags: z.array(z.string()),
+      /** Tmpfs folders where the image has files it changed: a tmpfs starts empty. */
+      hidesImageFiles: z.array(z.string()),
+      /** Tmpfs folders the image has: a tmpfs hides what it keeps there. */
+      imageFolders: z.array(z.string()),
+      /** Its writable volumes and bind mounts, which stay writable. */
+      writableMounts: z.array(z.string()),
+      /** How many drift checks the suggestion rests on, since when. */
+      checks: z.number().int().min(1),
+      since: isoTime,
+    }),
+  ),
 });
 
 /** The published JSON Schema (docs/report.schema.json), as text. */

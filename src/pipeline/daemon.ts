@@ -365,6 +365,10 @@ export async function runDaemon(options: DaemonOptions, io: Io, say: Say, hooks:
     if (!full) return;
     engine = full.pass.snapshot.engine ?? engine;
     storage = full.pass.snapshot.storage ?? storage;
+    // Each running-drift check with what it cost (RUNNING_DRIFT, issue #13).
+    for (const c of full.runningDrift.checks) {
+      say('running-drift', `running drift ${c.name}: ${c.status}, ${c.changes} change${c.changes === 1 ? '' : 's'}, docker diff took ${Math.round(c.durationMs)} ms`, { container: c.name, containerId: c.containerId, status: c.status, changes: c.changes, durationMs: c.durationMs });
+    }
     for (const a of full.actions.filter((a) => a.news)) say('action', `${a.action} ${a.target}: ${a.message}`, { action: a.action, container: a.target, containerId: a.containerId, outcome: a.outcome });
     const sent = full.notified?.notifications ?? [];
     if (sent.length > 0) say('alert', `alerted: ${sent.map((n) => `${n.kind} ${n.key}`).join(', ')}`, { sent: full.notified?.delivery?.sent ?? 0, keys: sent.map((n) => n.key) });

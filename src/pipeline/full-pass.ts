@@ -14,6 +14,7 @@ import { planPrune, pruneContainers } from './pruning.js';
 import { record } from './record.js';
 import { planRotation, rotateLogs } from './rotation.js';
 import type { Run } from './run.js';
+import { checkRunningDrift, type RunningDrift } from './running-drift.js';
 import { storeWrite } from './store-writes.js';
 import { recordFullPass } from '../state/metrics.js';
 
@@ -32,6 +33,8 @@ export interface FullPass {
   pass: Pass;
   rotation: Rotation | null;
   pruning: Pruning;
+  /** The running containers' drift checks of this pass (issue #13). */
+  runningDrift: RunningDrift;
   actions: Action[];
   findings: Finding[];
   /** What went into the outbox; null when the pass did not mail. */
@@ -41,6 +44,9 @@ export interface FullPass {
 export async function fullPass(run: Run, options: FullPassOptions): Promise<FullPass> {
   const dryRun = options.dryRun || !options.act;
   const pass = await gather(run, 'reuse');
+  // RUNNING_DRIFT (issue #13): the running containers due for a check, one at a time.
+  const runningDrift = await checkRunningDrift(run, pass, { dryRun, act: options.act });
+  const checked = new Set(runningDrift.checks.map((c) => c.containerId));
   // On a remote engine logs cannot be rotated: the rest of the pass still runs.
   const rotation = options.rotate && options.act && pass.snapshot.engine?.local ? await rotateLogs(run, pass.snapshot, planRotation(run, pass.snapshot, null, true), dryRun) : null;
   const prunePlan = await planPrune(run, pass);
@@ -49,8 +55,10 @@ export async function fullPass(run: Run, options: FullPassOptions): Promise<Full
   // For the metrics (issue #12): a pass that acted; `check` under a daemon, or a dry run, did not.
   if (!dryRun) storeWrite(run, 'the time of this full pass', () => recordFullPass(run.db, pass.now));
 
-  const actions = [...rotationActions(rotation?.results ?? []), ...pruneActions(pruning.results)];
-  const findings = sortFindings([...pass.findings, ...(options.extraFindings ?? []), ...prunePlan.findings, ...actionFindings(actions), ...stateFindings(run.storeProblems)]);
+  const actions = [...runningDrift.actions, ...rotationActions(rotation?.results ?? []), ...pruneActions(pruning.results)];
+  // What the store said of a container checked again now gives way to the new check.
+  const stored = pass.findings.filter((f) => !(f.code === 'RUNNING_DRIFT' && f.containerId !== undefined && checked.has(f.containerId)));
+  const findings = sortFindings([...stored, ...runningDrift.findings, ...(options.extraFindings ?? []), ...prunePlan.findings, ...actionFindings(actions), ...stateFindings(run.storeProblems)]);
   const notified = dryRun ? null : await notify(run, { at: pass.now, host: pass.snapshot.engine?.hostName ?? '', findings, actions, context: alertContext(pass.snapshot, pass.trends) });
-  return { pass, rotation, pruning, actions, findings, notified };
+  return { pass, runningDrift, rotation, pruning, actions, findings, notified };
 }

@@ -4,6 +4,11 @@
 
 import { collectSnapshot } from '../collect/index.js';
 import { deliveryFindings } from '../core/alerts.js';
+import { withSeverities } from '../core/audit.js';
+import { profileFinding } from '../core/readonly-profile.js';
+import { runningDriftFindings } from '../core/running-drift.js';
+import { recordedProfiles } from './running-drift.js';
+import { lastRunningDriftChecks } from '../state/running-drift.js';
 import { DAY } from '../core/durations.js';
 import { containerListFindings, evaluate, sortFindings, stateFindings } from '../core/evaluate.js';
 import type { CollectorTiming, ContainerFacts, Finding, History, Snapshot, Usage } from '../core/model.js';
@@ -81,7 +86,13 @@ export async function gather(run: Run, usage: UsageWanted, options: { audit?: bo
   const trends = trendsOf(snapshot, history, now.getTime());
   // Alerts that could not be delivered are a finding of their own, so that `report`
   // shows them even on a host where nobody reads the mail.
-  const findings = sortFindings([...thawed, ...evaluate(snapshot, config, trends), ...deliveryFindings(undelivered(db))]);
+  // RUNNING_DRIFT (issue #13) as the last recorded check of each running container
+  // found it: `report` and `watchdog audit` run no diff; a full pass replaces those of
+  // the containers it checks again.
+  // WRITABLE_ROOTFS too: the read-only profiles those checks allow.
+  const recorded = config.audit.enabled && !foreignStore ? [...runningDriftFindings(lastRunningDriftChecks(db), snapshot.containers), ...recordedProfiles(run, snapshot.containers).map(profileFinding)] : [];
+  const running = withSeverities(recorded, config.audit.severity);
+  const findings = sortFindings([...thawed, ...evaluate(snapshot, config, trends), ...running, ...deliveryFindings(undelivered(db))]);
   return { now, snapshot, foreignStore, timings, history, trends, findings, thawed, pressure: pressureOf(findings), reusedUsage };
 }
 

@@ -111,6 +111,31 @@ const MIGRATIONS: string[] = [
   -- its changes and valid with them (a new change token replaces the row).
   ALTER TABLE changes_cache ADD COLUMN modes TEXT;
   `,
+  `
+  -- RUNNING_DRIFT (issue #13): each docker diff of a running container, with what it
+  -- cost and what it found. outside: the changes outside drift.allow (the first 100);
+  -- written: every change that is not only an ancestor of another (the first 2,000),
+  -- for a WRITABLE_ROOTFS suggestion; outside_key: one forensic bundle per set of
+  -- outside paths; bundle: its folder. Thinned to the last 48 checks per container.
+  CREATE TABLE running_drift (
+    id INTEGER PRIMARY KEY,
+    container_id TEXT NOT NULL,
+    name TEXT NOT NULL,
+    checked_at INTEGER NOT NULL,           -- ms since the epoch
+    duration_ms REAL NOT NULL,
+    changes INTEGER NOT NULL,
+    status TEXT NOT NULL,                  -- clean, suspicious, not-applicable
+    outside TEXT NOT NULL,
+    outside_count INTEGER NOT NULL,
+    critical_count INTEGER NOT NULL,
+    written TEXT NOT NULL,
+    written_count INTEGER NOT NULL,
+    outside_key TEXT,
+    bundle TEXT,
+    modes TEXT                             -- SETUID_DRIFT's mode check, JSON; NULL: none
+  );
+  CREATE INDEX running_drift_container ON running_drift(container_id, checked_at);
+  `,
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;

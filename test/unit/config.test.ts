@@ -17,7 +17,7 @@ describe('parseConfig', () => {
     expect(d.thresholds).toEqual({ data: { warning: 0.8, critical: 0.9 }, metadata: { warning: 0.8, critical: 0.9 }, inodes: { warning: 0.8, critical: 0.9 } });
     expect(d.logs).toEqual({ maxSize: 100_000_000, keep: 5, archiveDir: '/var/lib/docker-watchdog/archive', archiveBudget: 5_000_000_000, maxGrowthPerDay: 1_000_000_000 });
     expect(d.containers.exited).toEqual({ maxAge: 24 * 3_600_000, keepLast: 1, protectLabel: 'watchdog.keep', protect: [], removeVolumes: false });
-    expect(d.drift).toEqual({ allow: ['/tmp/**', '/run/**', '/var/run/**', '/var/tmp/**'], onSuspicious: 'hold', maxModeChecks: 1000 });
+    expect(d.drift).toEqual({ allow: ['/tmp/**', '/run/**', '/var/run/**', '/var/tmp/**'], onSuspicious: 'hold', maxModeChecks: 1000, runningInterval: 3_600_000, onSuspiciousRunning: 'alert' });
     expect(d.escalation).toEqual({ warning: { maxAge: 6 * 3_600_000 }, critical: { maxAge: 3_600_000 } });
     expect(d.usage.maxAge).toBe(3_600_000);
     expect(d.alerts).toEqual({ email: null, cooldown: 6 * 3_600_000, heartbeat: null });
@@ -53,6 +53,14 @@ describe('parseConfig', () => {
       'watch.horizon: must be at least 1m',
     ]);
     expect(parseConfig('watch:\n  minRotateInterval: 2s\n', 'x.yaml').watch.minRotateInterval).toBe(2_000);
+  });
+
+  it('reads drift.runningInterval (at least 1m) and drift.onSuspiciousRunning (issue #13)', () => {
+    const config = parseConfig('drift:\n  runningInterval: 10m\n  onSuspiciousRunning: pause\n', 'x.yaml');
+    expect(config.drift.runningInterval).toBe(600_000);
+    expect(config.drift.onSuspiciousRunning).toBe('pause');
+    expect(() => parseConfig('drift:\n  runningInterval: 30s\n', 'x.yaml')).toThrow(/drift\.runningInterval: must be at least 1m/);
+    expect(() => parseConfig('drift:\n  onSuspiciousRunning: kill\n', 'x.yaml')).toThrow(/drift\.onSuspiciousRunning/);
   });
 
   it('reads thresholds as percentages and sizes as decimal bytes', () => {

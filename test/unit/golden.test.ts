@@ -8,7 +8,9 @@ import { describe, expect, it } from 'vitest';
 import { actionFindings, pruneActions, rotationActions, type Pruning, type Rotation } from '../../src/core/actions.js';
 import { alertContext, composeDigest, decideAlerts } from '../../src/core/alerts.js';
 import { evaluate, sortFindings } from '../../src/core/evaluate.js';
-import { driftFindings } from '../../src/core/drift.js';
+import { containerDrift, driftFindings, type Change } from '../../src/core/drift.js';
+import { planRunningDrift, runningDriftCheck, runningDriftFinding } from '../../src/core/running-drift.js';
+import { profileFinding, readOnlyProfiles } from '../../src/core/readonly-profile.js';
 import { decidePrune, pressureOf, pruneCandidates } from '../../src/core/plan-prune.js';
 import { planRotations } from '../../src/core/plan-rotate.js';
 import { renderCheck, renderPruning } from '../../src/core/render/actions.js';
@@ -125,11 +127,27 @@ describe('golden files', () => {
     await expect(renderCheck({ rotation: dry, pruning: { plan, results: [] }, actions: [], findings, dryRun: true, daemon: null, maxSize: policy.logs.maxSize, top: 5 })).toMatchFileSnapshot(golden('check-dry-run.txt'));
   });
 
+  it('the check output of a dry run with running-drift checks (RUNNING_DRIFT, issue #13)', async () => {
+    const box = { id: idOf('shell'), name: 'shell', readonlyRootfs: false, labels: {} };
+    const changes: Change[] = [{ path: '/etc', kind: 'modified' }, { path: '/etc/evil', kind: 'added' }, { path: '/tmp/x', kind: 'added' }];
+    const suspicious = runningDriftCheck(box, changes, containerDrift(changes, box, policy.drift.allow), NOW, 38.4, null);
+    const clean = runningDriftCheck({ ...box, id: idOf('web'), name: 'web' }, [], containerDrift([], box, policy.drift.allow), NOW, 4.2, null);
+    const plan = [planRunningDrift(suspicious, { seen: false, bundle: null }, 'pause')!];
+    const drifted = [runningDriftFinding(suspicious)!];
+    await expect(renderCheck({ rotation: null, pruning: { plan: [], results: [] }, actions: [], findings: drifted, dryRun: true, daemon: null, maxSize: policy.logs.maxSize, top: 5, runningDrift: { checks: [suspicious, clean], plan } })).toMatchFileSnapshot(
+      golden('check-running-drift.txt'),
+    );
+  });
+
   it('watchdog audit, text and JSON, and the report of the same host (issue #13)', async () => {
-    const found = sortFindings(auditFindings(auditedHost, policy.audit));
+    // WRITABLE_ROOTFS: ci-runner's recorded checks saw it write only /tmp and a /run/app it made.
+    const ciRunner = auditedHost.containers.find((c) => c.name === 'ci-runner')!;
+    const written = [{ path: '/tmp', kind: 'modified' as const }, { path: '/tmp/build.log', kind: 'added' as const }, { path: '/run/app', kind: 'added' as const }, { path: '/run/app/pid', kind: 'added' as const }];
+    const profiles = readOnlyProfiles(auditedHost.containers, (id) => (id === ciRunner.id ? { checks: 3, since: '2026-11-28T16:55:27.234Z', changes: written, truncated: false } : null));
+    const found = sortFindings([...auditFindings(auditedHost, policy.audit), ...profiles.map(profileFinding)]);
     const view = { generatedAt: NOW.toISOString(), engine: auditedHost.engine, audit: auditedHost.audit, host: true, containers: auditedHost.containers.length, findings: found };
     await expect(renderAudit(view, false)).toMatchFileSnapshot(golden('audit.txt'));
-    const json = { schemaVersion: 1, generatedAt: view.generatedAt, engine: view.engine, host: true, containers: view.containers, findings: found };
+    const json = { schemaVersion: 1, generatedAt: view.generatedAt, engine: view.engine, host: true, containers: view.containers, runningDrift: [], profiles, findings: found };
     expect(auditOutputSchema.parse(json)).toEqual(json);
     await expect(`${JSON.stringify(json, null, 2)}\n`).toMatchFileSnapshot(golden('audit.json'));
     // Named containers: no host part.

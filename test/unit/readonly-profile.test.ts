@@ -10,7 +10,7 @@ const A = (path: string): Change => ({ path, kind: 'added' });
 const C = (path: string): Change => ({ path, kind: 'modified' });
 const D = (path: string): Change => ({ path, kind: 'deleted' });
 
-const history = (changes: Change[], checks = 3) => ({ checks, since: '2026-11-29T10:00:00.000Z', changes });
+const history = (changes: Change[], checks = 3) => ({ checks, since: '2026-11-29T10:00:00.000Z', changes, truncated: false });
 const running = (parts: Parameters<typeof facts>[0] = {}) => facts({ id: 'c1', name: 'web', state: 'running', ...parts });
 
 describe('tmpfsFolders', () => {
@@ -67,6 +67,8 @@ describe('readOnlyProfile', () => {
     expect(readOnlyProfile(running(), history([], 0))).toBeNull();
     expect(readOnlyProfile(running({ state: 'exited' }), history([]))).toBeNull();
     expect(readOnlyProfile(running({ readonlyRootfs: true }), history([]))).toBeNull();
+    // A check that kept only part of what it found: the folders are not all known.
+    expect(readOnlyProfile(running(), { ...history([C('/tmp'), A('/tmp/a')]), truncated: true })).toBeNull();
   });
 
   it('gives none for writes under a system path, at the top, or in more than four folders', () => {

@@ -230,7 +230,7 @@ describe('collectModes', () => {
 describe('the modes cache (store schema step 9)', () => {
   it('keeps a check on the row of the changes it was made of, and forgets it with new changes', () => {
     const { db } = openStore(join(mkdtempSync(join(tmpdir(), 'wdt-setuid-')), 'state.db'), () => {}, new Date());
-    expect(SCHEMA_VERSION).toBe(9);
+    expect(SCHEMA_VERSION).toBeGreaterThanOrEqual(9);
     const changesCache = sqliteChangesCache(db);
     const modesCache = sqliteModesCache(db);
     const check = checkOf([['/tmp/sg', GO_MODE_SETGID + 0o755]]);

@@ -5,8 +5,9 @@ import prettyBytes from 'pretty-bytes';
 import type { Action, DriftRow, Pruning, Rotation } from '../actions.js';
 import { freedLine } from '../actions.js';
 import type { Finding } from '../model.js';
+import type { RunningDriftCheck, RunningDriftPlan } from '../running-drift.js';
 import { findingLines } from './findings.js';
-import { block, table } from './text.js';
+import { block, table, visible } from './text.js';
 
 /** Collector failures: the one kind of finding a plan does not show by itself. */
 const collectorLines = (findings: readonly Finding[]): string[] =>
@@ -36,6 +37,18 @@ function pruneLines(pruning: Pruning, actions: Action[], showActive: boolean): s
 }
 
 const DRY_RUN = 'dry run: nothing changed';
+
+/** A dry run's running-drift checks: each with what it cost, what a suspicious one would
+ *  get (a bundle, a pause), and the RUNNING_DRIFT findings. */
+function runningDriftLines(running: { checks: RunningDriftCheck[]; plan: RunningDriftPlan[] }, findings: readonly Finding[]): string[] {
+  const lines = running.checks.map((c) => `running drift ${visible(c.name)}: ${c.status}, ${c.changes} change${c.changes === 1 ? '' : 's'}, docker diff took ${Math.round(c.durationMs)} ms`);
+  for (const p of running.plan) {
+    const would = [...(p.bundle ? ['write its forensic bundle'] : []), ...(p.pause ? ['pause it'] : [])].join(' and ');
+    lines.push(`${visible(p.name)}: would ${would}: ${p.reason}`);
+  }
+  const drifted = findings.filter((f) => f.code === 'RUNNING_DRIFT');
+  return [...lines, ...findingLines(drifted, { top: 5, layout: 'plain' })];
+}
 
 /** A dry run says so on each rotation it would have done. */
 export function renderRotation(rotation: Rotation, findings: readonly Finding[], options: { showKept: boolean; maxSize: number }): string {
@@ -68,10 +81,13 @@ export function renderCheck(check: {
   daemon: { pid: number; since: string } | null;
   maxSize: number;
   top: number;
+  /** The running containers' drift checks of this pass (RUNNING_DRIFT, issue #13). */
+  runningDrift?: { checks: RunningDriftCheck[]; plan: RunningDriftPlan[] };
 }): string {
   if (check.dryRun) {
     const daemon = check.daemon ? [`watchdog watch (pid ${check.daemon.pid}, since ${check.daemon.since}) acts and mails for this host: check would do neither`] : [];
-    return block([...daemon, ...(check.rotation ? rotationLines(check.rotation, false, check.maxSize) : []), ...pruneLines(check.pruning, check.actions, false), ...collectorLines(check.findings), DRY_RUN]);
+    const running = check.runningDrift ? runningDriftLines(check.runningDrift, check.findings) : [];
+    return block([...daemon, ...(check.rotation ? rotationLines(check.rotation, false, check.maxSize) : []), ...pruneLines(check.pruning, check.actions, false), ...running, ...collectorLines(check.findings), DRY_RUN]);
   }
   const news = check.actions.filter((a) => a.news);
   if (news.length === 0) return '';

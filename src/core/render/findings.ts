@@ -36,6 +36,7 @@ const GROUP_TITLE: Record<FindingCode, string> = {
   DAEMON_LOG_DEFAULTS: 'engine log defaults without a cap',
   WRITABLE_ROOTFS: 'running containers that could run read-only, or run read-only out of drift\'s sight (watchdog audit shows each)',
   SETUID_DRIFT: 'setuid or setgid files written inside containers',
+  RUNNING_DRIFT: 'running containers changed outside drift.allow',
 };
 
 /** Where one severity of a code means something of its own. */

@@ -1,0 +1,133 @@
+// RUNNING_DRIFT (issue #13): the `docker diff` of running containers, in `check` and
+// the daemon's full pass. `docker diff` walks the container's whole writable layer and
+// holds its lock meanwhile, so: only containers whose last check is at least
+// drift.runningInterval old, one at a time (never two diffs at once), each timed and
+// recorded with its cost. A suspicious one gets its alert (the finding), a forensic
+// bundle taken from the running container (one per new set of outside paths), and with
+// drift.onSuspiciousRunning pause, a pause. A dry run (and `check` under a daemon)
+// checks and shows, but writes no bundle, pauses nothing and records nothing: the next
+// pass that acts must still find the container due and act on what it finds.
+
+import { performance } from 'node:perf_hooks';
+import { writeForensicBundle } from '../act/forensics.js';
+import type { Action } from '../core/actions.js';
+import { withSeverities } from '../core/audit.js';
+import { unreadableDriftFindings } from '../core/drift.js';
+import type { Finding } from '../core/model.js';
+import { dueForDriftCheck, planRunningDrift, runningCheckFindings, runningDriftCheck, type RunningDriftCheck, type RunningDriftPlan } from '../core/running-drift.js';
+import { EngineUnreachableError } from '../errors.js';
+import { readOnlyProfiles, type ReadOnlyProfile } from '../core/readonly-profile.js';
+import type { ContainerFacts } from '../core/model.js';
+import { earlierOutsideSet, lastRunningDriftChecks, recordRunningDriftCheck, runningDriftWrites, thinRunningDrift } from '../state/running-drift.js';
+import { driftOf } from './drift.js';
+import type { Pass } from './gather.js';
+import type { Run } from './run.js';
+import { journal, storeWrite } from './store-writes.js';
+
+export interface RunningDrift {
+  /** The checks this pass made, in the order it made them. */
+  checks: RunningDriftCheck[];
+  /** What a suspicious check called for (a bundle, a pause); under a dry run, what
+   *  would have been done. */
+  plan: RunningDriftPlan[];
+  actions: Action[];
+  /** RUNNING_DRIFT of the containers checked now, and COLLECTOR_FAILED of those whose
+   *  diff failed; replace what the store said of them in the pass's findings. */
+  findings: Finding[];
+}
+
+export const NO_RUNNING_DRIFT: RunningDrift = { checks: [], plan: [], actions: [], findings: [] };
+
+/** `act`: false when a daemon acts for this store (check then only reports). */
+export async function checkRunningDrift(run: Run, pass: Pass, options: { dryRun: boolean; act: boolean }): Promise<RunningDrift> {
+  const { config } = run;
+  // Part of the audit: off with it, as the other audit findings are (issue #13).
+  if (!config.audit.enabled || pass.foreignStore) return NO_RUNNING_DRIFT;
+  const acting = options.act && !options.dryRun;
+  const last = lastRunningDriftChecks(run.db);
+  const lastAt = new Map([...last].map(([id, c]) => [id, c.checkedAt]));
+  const due = dueForDriftCheck(pass.snapshot.containers, lastAt, pass.now, config.drift.runningInterval);
+  const result: RunningDrift = { checks: [], plan: [], actions: [], findings: [] };
+  // One at a time: each diff holds its container's lock and walks its layer, and two at
+  // once would double the I/O the check is meant to keep small.
+  for (const c of due) {
+    const checkedAt = run.io.now();
+    const started = performance.now();
+    const found = (await driftOf(run, [c])).get(c.id)!;
+    const durationMs = performance.now() - started;
+    if (found instanceof Error) {
+      result.findings.push(...unreadableDriftFindings([{ containerId: c.id, name: c.name, error: found.message }]));
+      continue;
+    }
+    let check = runningDriftCheck(c, found.changes, found.drift, checkedAt, durationMs, null);
+    const earlier = earlierOutsideSet(run.db, c.id, check.outsideKey);
+    const plan = planRunningDrift(check, earlier, config.drift.onSuspiciousRunning);
+    // The same drift as before keeps pointing at the bundle written for it.
+    check = { ...check, bundle: earlier.bundle };
+    if (plan) {
+      result.plan.push(plan);
+      if (acting) check = { ...check, bundle: (await actOn(run, c, plan, found.changes, checkedAt, result.actions)) ?? check.bundle };
+      else if (options.act) {
+        for (const action of [...(plan.bundle ? ['bundle'] : []), ...(plan.pause ? ['pause'] : [])]) {
+          journal(run, { at: checkedAt.toISOString(), action, target: c.name, containerId: c.id, reason: plan.reason, outcome: 'dry-run', bytesFreed: null, details: null });
+        }
+      }
+    }
+    result.checks.push(check);
+    if (acting) storeWrite(run, 'the running-drift check', () => recordRunningDriftCheck(run.db, check));
+    result.findings.push(...withSeverities(runningCheckFindings(check), config.audit.severity));
+  }
+  // Only when something was recorded: a pass that checked nothing has nothing to thin.
+  if (acting && result.checks.length > 0) {
+    // A stopped container keeps its checks (it may run again, and what it wrote is what a
+    // WRITABLE_ROOTFS suggestion reads); a removed one's go, its bundles stay on disk.
+    const listComplete = !pass.snapshot.failures.some((f) => f.collector === 'containers');
+    storeWrite(run, 'the thinning of running-drift checks', () => thinRunningDrift(run.db, listComplete ? pass.snapshot.containers.map((c) => c.id) : null));
+  }
+  return result;
+}
+
+/** The bundle first (evidence before anything happens to the container), then the
+ *  pause. Each journalled; a failure is an ACTION_FAILED. Returns the bundle's folder. */
+async function actOn(run: Run, c: Pass['snapshot']['containers'][number], plan: RunningDriftPlan, changes: Parameters<typeof writeForensicBundle>[3], checkedAt: Date, actions: Action[]): Promise<string | null> {
+  let folder: string | null = null;
+  const entry = { containerId: c.id, target: c.name, bytesFreed: null } as const;
+  if (plan.bundle) {
+    try {
+      const inspect = await run.client.inspectContainer(c.id);
+      // Removed since the list: there is nothing left to keep.
+      if (inspect) {
+        folder = (await writeForensicBundle(run.client, c, inspect, changes, run.config.logs.archiveDir, checkedAt)).folder;
+        actions.push({ action: 'bundle', ...entry, outcome: 'done', message: `${plan.reason}: forensic bundle in ${folder}`, news: true, finding: null });
+        journal(run, { at: run.io.now().toISOString(), action: 'bundle', target: c.name, containerId: c.id, reason: plan.reason, outcome: 'done', bytesFreed: null, details: folder });
+      }
+    } catch (error) {
+      if (error instanceof EngineUnreachableError) throw error;
+      const message = `its forensic bundle could not be written (${(error as Error).message})`;
+      actions.push({ action: 'bundle', ...entry, outcome: 'failed', message, news: true, finding: { code: 'ACTION_FAILED', severity: 'warning' } });
+      journal(run, { at: run.io.now().toISOString(), action: 'bundle', target: c.name, containerId: c.id, reason: plan.reason, outcome: 'failed', bytesFreed: null, details: message });
+    }
+  }
+  if (plan.pause) {
+    try {
+      await run.client.pauseContainer(c.id);
+      actions.push({ action: 'pause', ...entry, outcome: 'done', message: `${plan.reason}: paused; docker unpause ${c.name} once it has been looked at`, news: true, finding: null });
+      journal(run, { at: run.io.now().toISOString(), action: 'pause', target: c.name, containerId: c.id, reason: plan.reason, outcome: 'done', bytesFreed: null, details: null });
+    } catch (error) {
+      if (error instanceof EngineUnreachableError) throw error;
+      const message = `it could not be paused (${(error as Error).message})`;
+      actions.push({ action: 'pause', ...entry, outcome: 'failed', message, news: true, finding: { code: 'ACTION_FAILED', severity: 'warning' } });
+      journal(run, { at: run.io.now().toISOString(), action: 'pause', target: c.name, containerId: c.id, reason: plan.reason, outcome: 'failed', bytesFreed: null, details: message });
+    }
+  }
+  return folder;
+}
+
+/** WRITABLE_ROOTFS (issue #13): the read-only profiles the recorded checks of these
+ *  containers allow. Reads the store only: no diff. */
+export function recordedProfiles(run: Run, containers: readonly ContainerFacts[]): ReadOnlyProfile[] {
+  return readOnlyProfiles(containers, (id) => {
+    const writes = runningDriftWrites(run.db, id);
+    return writes && { checks: writes.checks, since: writes.firstCheckedAt, changes: writes.written, truncated: writes.truncated };
+  });
+}

@@ -179,4 +179,22 @@ describe('RUNNING_DRIFT', () => {
     await daemon.stop();
     expect(forensics().filter((f) => f.startsWith('evil3-'))).toHaveLength(1);
   });
+
+  it('SETUID_DRIFT from a running container: a setuid copy of busybox under /tmp (allowed, so no RUNNING_DRIFT) is critical, gets its bundle, and report shows it from the store', async () => {
+    await started('suid', 'cp /bin/busybox /tmp/sh && chmod 4755 /tmp/sh', '/tmp/sh');
+    const cfg = config('suid');
+    const { out } = await check(cfg);
+    const of = (findings: Finding[]) => findings.filter((f) => f.containerId === ids.suid && /DRIFT/.test(f.code)).map((f) => `${f.severity}:${f.code}`);
+    expect(of(out.findings)).toEqual(['critical:SETUID_DRIFT']);
+    expect(out.findings.find((f: Finding) => f.code === 'SETUID_DRIFT' && f.containerId === ids.suid).message).toMatch(/^suid: setuid file written in its own filesystem: \/tmp\/sh 4755 \(setuid\)/);
+    // Its own set of suspicious paths: a bundle holding the file.
+    const folder = forensics().find((f) => f.startsWith(`suid-${ids.suid!.slice(0, 12)}-running-`));
+    expect(folder).toBeDefined();
+    expect(execFileSync('tar', ['-tf', `${engine.dir}/archive/forensics/${folder}/changed-files.tar`]).toString()).toContain('tmp/sh');
+    // report runs no diff: the finding comes from the recorded check.
+    proxy.reset();
+    const { report } = await reportJson(proxy.host, ['--state', state, '-c', cfg]);
+    expect(of(report.findings)).toEqual(['critical:SETUID_DRIFT']);
+    expect(changesRequests()).toEqual([]);
+  });
 });

@@ -196,6 +196,10 @@ const schemaFor = (host: ConfigHost | null) => z.strictObject({
       /** RUNNING_DRIFT (issue #13): a running container's `docker diff` at most this
        *  often; it walks the whole layer and holds the container's lock. */
       runningInterval: durationAtLeast(60_000, '1m').prefault('1h'),
+      /** A pass starts no further running-drift check once its checks took this long:
+       *  the rest stay due for the next pass (oldest first), and the daemon's rotations,
+       *  which wait for its pass, are not held up by a host of many containers. */
+      runningBudget: durationAtLeast(1_000, '1s').prefault('10s'),
       /** What a suspicious running container gets besides its alert and bundle. */
       onSuspiciousRunning: z.enum(['alert', 'pause']).default('alert'),
     })

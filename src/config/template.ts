@@ -31,6 +31,7 @@ drift:
   onSuspicious: hold        # or export-and-prune
   maxModeChecks: 1000       # changed files stat-ed per container for SETUID_DRIFT
   runningInterval: 1h       # RUNNING_DRIFT: a running container's docker diff at most this often (at least 1m)
+  runningBudget: 10s        # no further check in a pass once its checks took this long (the rest wait)
   onSuspiciousRunning: alert   # or pause: freeze a running container that drifted
 
 escalation:                 # under disk pressure, prune sooner

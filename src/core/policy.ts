@@ -51,6 +51,8 @@ export interface DriftPolicy {
   /** How often a running container's drift is checked at most (ms), and what a
    *  suspicious one gets besides its alert and bundle (issue #13). */
   runningInterval: number;
+  /** A pass starts no further check once its checks took this long (ms). */
+  runningBudget: number;
   onSuspiciousRunning: 'alert' | 'pause';
 }
 

@@ -55,26 +55,51 @@ const within = (path: string, dir: string): boolean => dir === '/' || path === d
  * no tmpfs can go: its folder is `/`, and readOnlyProfile gives no profile.
  */
 export function tmpfsFolders(changes: readonly Change[]): { folders: string[]; hidesImageFiles: string[]; imageFolders: string[] } {
+  // Linear in the paths' segments: a history may hold thousands of paths, and a test of
+  // each against all others took 4 s for 10,000 (the review of #13).
   const added = new Set(changes.filter((c) => c.kind === 'added').map((c) => c.path));
-  const isAncestor = (c: Change) => c.kind === 'modified' && changes.some((o) => o.path.startsWith(`${c.path}/`));
+  const ancestors = selfAndAncestors(changes.map((c) => c.path), false);
   const needed = new Set<string>();
-  const imageFolders = new Set<string>();
+  const changedImageFolders = new Set<string>();
   for (const c of changes) {
-    if (isAncestor(c)) continue;
+    if (c.kind === 'modified' && ancestors.has(c.path)) continue;
     if (c.kind === 'added') {
       let top = c.path;
       while (added.has(parent(top)) && parent(top) !== '/') top = parent(top);
-      const holdsAdded = changes.some((o) => o.path.startsWith(`${top}/`));
-      needed.add(parent(top) === '/' && holdsAdded ? top : parent(top));
+      needed.add(parent(top) === '/' && ancestors.has(top) ? top : parent(top));
+    } else if (c.kind === 'modified' && parent(c.path) === '/') {
+      // `C /tmp` with nothing listed below it: files were made and removed there since
+      // the container started. A top-level path is a folder (a file beside /bin and /etc
+      // is rare), and the image has it (imageFolders, below), though not that the
+      // container changed the image's files in it.
+      needed.add(c.path);
     } else {
       needed.add(parent(c.path));
-      imageFolders.add(parent(c.path));
+      changedImageFolders.add(parent(c.path));
     }
   }
-  const sorted = [...needed].sort();
-  const folders = sorted.filter((f) => !sorted.some((o) => o !== f && within(f, o)));
-  const hidesImageFiles = folders.filter((f) => [...imageFolders].some((i) => within(i, f)));
-  return { folders, hidesImageFiles, imageFolders: folders.filter((f) => !added.has(f)) };
+  const outermost = (path: string): boolean => ![...selfAndAncestors([path], false)].some((a) => needed.has(a));
+  const folders = [...needed].filter(outermost).sort();
+  const chosen = new Set(folders);
+  // The folder a changed image file's folder falls under (itself, or an ancestor).
+  const hides = new Set<string>();
+  for (const folder of changedImageFolders) for (const a of selfAndAncestors([folder], true)) if (chosen.has(a)) hides.add(a);
+  return { folders, hidesImageFiles: folders.filter((f) => hides.has(f)), imageFolders: folders.filter((f) => !added.has(f)) };
+}
+
+/** Every proper ancestor of the paths (/a and /a/b for /a/b/c), and the paths themselves
+ *  when `self`; never `/`. */
+function selfAndAncestors(paths: readonly string[], self: boolean): Set<string> {
+  const found = new Set<string>();
+  for (const path of paths) {
+    if (self) found.add(path);
+    for (let i = path.lastIndexOf('/'); i > 0; i = path.lastIndexOf('/', i - 1)) {
+      const dir = path.slice(0, i);
+      if (found.has(dir) && !self) break;
+      found.add(dir);
+    }
+  }
+  return found;
 }
 
 /** The read-only profile of a running container that is not read-only yet, or null when

@@ -111,7 +111,8 @@ export function runningDriftCheck(
     durationMs: Math.round(durationMs * 10) / 10,
     changes: changes.length,
     status: drift.status,
-    outside: drift.outside.slice(0, OUTSIDE_CAP),
+    // System paths first: a critical finding must be able to show what made it critical.
+    outside: [...drift.critical, ...drift.outside.filter((o) => !drift.critical.includes(o))].slice(0, OUTSIDE_CAP),
     outsideCount: drift.outside.length,
     criticalCount: drift.critical.length,
     written: written.slice(0, WRITTEN_CAP),
@@ -127,7 +128,7 @@ const ms = (value: number): string => (value < 10 ? `${value.toFixed(1)} ms` : v
 /** The RUNNING_DRIFT finding of a suspicious check (critical when a system path
  *  changed), or null. Evidence: the first three outside changes (system paths first),
  *  what the check cost, and what to do. */
-export function runningDriftFinding(check: RunningDriftCheck): Finding | null {
+export function runningDriftFinding(check: RunningDriftCheck, running = true): Finding | null {
   // Suspicious only for a setuid file under an allowed path: that is SETUID_DRIFT's.
   if (check.status !== 'suspicious' || check.outsideCount === 0) return null;
   // System paths first, as classifyDrift's reason shows them; the record keeps only
@@ -143,26 +144,28 @@ export function runningDriftFinding(check: RunningDriftCheck): Finding | null {
     containerId: check.containerId,
     subject: check.name,
     message:
-      `${check.name}: running, it ${where}: ${shown}${more} (docker diff at ${check.checkedAt}, ${check.changes} changes, took ${ms(check.durationMs)}); ` +
+      `${check.name}: ${running ? 'running' : 'while it ran'}, it ${where}: ${shown}${more} (docker diff at ${check.checkedAt}, ${check.changes} changes, took ${ms(check.durationMs)}); ` +
       `${bundle}stop it and re-create it from its image, or if these writes are legitimate add the paths to drift.allow or its watchdog.drift.allow label`,
   };
 }
 
-/** The RUNNING_DRIFT findings of the last check of each container that is still
- *  running (or paused, or restarting): a container re-created from its image is a new
- *  container, and its old checks say nothing about it. */
+/** The findings of the last check of each container listed (a container re-created
+ *  from its image is a new container, and its old checks say nothing about it). One
+ *  that has stopped since keeps them: its layer, and what was found in it, is still
+ *  there, and a finding that vanished when it stopped would mail RESOLVED for a root
+ *  shell still in it (the review of #13). */
 export function runningDriftFindings(lastChecks: ReadonlyMap<string, RunningDriftCheck>, containers: ReadonlyArray<{ id: string; name: string; state: string }>): Finding[] {
   return containers.flatMap((c) => {
     const check = lastChecks.get(c.id);
-    if (!check || !['running', 'paused', 'restarting'].includes(c.state)) return [];
-    return runningCheckFindings({ ...check, name: c.name });
+    if (!check) return [];
+    return runningCheckFindings({ ...check, name: c.name }, ['running', 'paused', 'restarting'].includes(c.state));
   });
 }
 
 /** The findings of one check: RUNNING_DRIFT, and SETUID_DRIFT of the setuid or setgid
  *  files it found. */
-export function runningCheckFindings(check: RunningDriftCheck): Finding[] {
-  const finding = runningDriftFinding(check);
+export function runningCheckFindings(check: RunningDriftCheck, running = true): Finding[] {
+  const finding = runningDriftFinding(check, running);
   return [...(finding ? [finding] : []), ...setuidFindings(check.containerId, check.name, check.modes ?? undefined)];
 }
 

@@ -8,7 +8,7 @@ import { collectChanges } from '../collect/drift.js';
 import { collectModes } from '../collect/modes.js';
 import type { Action, DriftRow } from '../core/actions.js';
 import { containerDrift, type Change, type Drift } from '../core/drift.js';
-import type { ContainerFacts } from '../core/model.js';
+import { isActive, type ContainerFacts } from '../core/model.js';
 import { EngineUnreachableError } from '../errors.js';
 import { sqliteChangesCache, sqliteModesCache } from '../state/cache.js';
 import { storeWrite } from './store-writes.js';
@@ -61,7 +61,9 @@ export async function driftWithBundles(run: Run, containers: ContainerFacts[], d
       try {
         const inspect = await run.client.inspectContainer(c.id);
         // Removed since the list: there is nothing left to keep.
-        if (inspect) bundle = (await writeForensicBundle(run.client, c, inspect, found.changes, run.config.logs.archiveDir)).folder;
+        // A running container's bundle is named by the time it was taken: its finish time
+        // is an earlier run's, whose bundle (if any) holds an earlier drift.
+        if (inspect) bundle = (await writeForensicBundle(run.client, c, inspect, found.changes, run.config.logs.archiveDir, isActive(c.state) ? run.io.now() : undefined)).folder;
       } catch (error) {
         if (error instanceof EngineUnreachableError) throw error;
         actions.push({ action: 'bundle', target: c.name, containerId: c.id, outcome: 'failed', message: `its forensic bundle could not be written (${(error as Error).message})`, bytesFreed: null, news: true, finding: { code: 'ACTION_FAILED', severity: 'warning' } });

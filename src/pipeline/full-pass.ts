@@ -56,8 +56,10 @@ export async function fullPass(run: Run, options: FullPassOptions): Promise<Full
   if (!dryRun) storeWrite(run, 'the time of this full pass', () => recordFullPass(run.db, pass.now));
 
   const actions = [...runningDrift.actions, ...rotationActions(rotation?.results ?? []), ...pruneActions(pruning.results)];
-  // What the store said of a container checked again now gives way to the new check.
-  const stored = pass.findings.filter((f) => !(f.code === 'RUNNING_DRIFT' && f.containerId !== undefined && checked.has(f.containerId)));
+  // What the store said of a container checked again now gives way to the new check:
+  // its RUNNING_DRIFT and the SETUID_DRIFT of that check (a file removed since must not
+  // stay critical, nor one still there be counted twice).
+  const stored = pass.findings.filter((f) => !((f.code === 'RUNNING_DRIFT' || f.code === 'SETUID_DRIFT') && f.containerId !== undefined && checked.has(f.containerId)));
   const findings = sortFindings([...stored, ...runningDrift.findings, ...(options.extraFindings ?? []), ...prunePlan.findings, ...actionFindings(actions), ...stateFindings(run.storeProblems)]);
   const notified = dryRun ? null : await notify(run, { at: pass.now, host: pass.snapshot.engine?.hostName ?? '', findings, actions, context: alertContext(pass.snapshot, pass.trends) });
   return { pass, runningDrift, rotation, pruning, actions, findings, notified };

@@ -4,9 +4,9 @@
 // drift.runningInterval old, one at a time (never two diffs at once), each timed and
 // recorded with its cost. A suspicious one gets its alert (the finding), a forensic
 // bundle taken from the running container (one per new set of outside paths), and with
-// drift.onSuspiciousRunning pause, a pause. A dry run (and `check` under a daemon)
-// checks and shows, but writes no bundle, pauses nothing and records nothing: the next
-// pass that acts must still find the container due and act on what it finds.
+// drift.onSuspiciousRunning pause, a pause. A dry run checks and shows, but writes no
+// bundle, pauses nothing and records nothing: the next pass that acts must still find
+// the container due and act on what it finds. `check` under a daemon checks nothing.
 
 import { performance } from 'node:perf_hooks';
 import { writeForensicBundle } from '../act/forensics.js';
@@ -18,7 +18,7 @@ import { dueForDriftCheck, planRunningDrift, runningCheckFindings, runningDriftC
 import { EngineUnreachableError } from '../errors.js';
 import { readOnlyProfiles, type ReadOnlyProfile } from '../core/readonly-profile.js';
 import type { ContainerFacts } from '../core/model.js';
-import { earlierOutsideSet, lastRunningDriftChecks, recordRunningDriftCheck, runningDriftWrites, thinRunningDrift } from '../state/running-drift.js';
+import { earlierOutsideSet, lastRunningDriftChecks, recordRunningDriftCheck, runningDriftWrites, setRunningDriftBundle, thinRunningDrift } from '../state/running-drift.js';
 import { driftOf } from './drift.js';
 import type { Pass } from './gather.js';
 import type { Run } from './run.js';
@@ -34,23 +34,35 @@ export interface RunningDrift {
   /** RUNNING_DRIFT of the containers checked now, and COLLECTOR_FAILED of those whose
    *  diff failed; replace what the store said of them in the pass's findings. */
   findings: Finding[];
+  /** Due containers left for the next pass: this one's checks used drift.runningBudget. */
+  deferred: number;
 }
 
-export const NO_RUNNING_DRIFT: RunningDrift = { checks: [], plan: [], actions: [], findings: [] };
+export const NO_RUNNING_DRIFT: RunningDrift = { checks: [], plan: [], actions: [], findings: [], deferred: 0 };
 
 /** `act`: false when a daemon acts for this store (check then only reports). */
 export async function checkRunningDrift(run: Run, pass: Pass, options: { dryRun: boolean; act: boolean }): Promise<RunningDrift> {
   const { config } = run;
-  // Part of the audit: off with it, as the other audit findings are (issue #13).
-  if (!config.audit.enabled || pass.foreignStore) return NO_RUNNING_DRIFT;
+  // Part of the audit: off with it, as the other audit findings are (issue #13). Not in a
+  // `check` while a daemon acts for this store either: the daemon checks, and a check
+  // that records nothing would diff every due container again at every timer run.
+  if (!config.audit.enabled || pass.foreignStore || !options.act) return NO_RUNNING_DRIFT;
   const acting = options.act && !options.dryRun;
   const last = lastRunningDriftChecks(run.db);
   const lastAt = new Map([...last].map(([id, c]) => [id, c.checkedAt]));
   const due = dueForDriftCheck(pass.snapshot.containers, lastAt, pass.now, config.drift.runningInterval);
-  const result: RunningDrift = { checks: [], plan: [], actions: [], findings: [] };
+  const result: RunningDrift = { checks: [], plan: [], actions: [], findings: [], deferred: 0 };
+  const budgetFrom = performance.now();
   // One at a time: each diff holds its container's lock and walks its layer, and two at
   // once would double the I/O the check is meant to keep small.
-  for (const c of due) {
+  for (const [index, c] of due.entries()) {
+    // drift.runningBudget: a host of many running containers is checked over several
+    // passes, oldest first, and the daemon's rotations (which wait for its pass) are not
+    // held up for minutes (the review of #13: 1,000 containers took one pass).
+    if (performance.now() - budgetFrom >= config.drift.runningBudget) {
+      result.deferred = due.length - index;
+      break;
+    }
     const checkedAt = run.io.now();
     const started = performance.now();
     const found = (await driftOf(run, [c])).get(c.id)!;
@@ -59,14 +71,26 @@ export async function checkRunningDrift(run: Run, pass: Pass, options: { dryRun:
       result.findings.push(...unreadableDriftFindings([{ containerId: c.id, name: c.name, error: found.message }]));
       continue;
     }
-    let check = runningDriftCheck(c, found.changes, found.drift, checkedAt, durationMs, null);
-    const earlier = earlierOutsideSet(run.db, c.id, check.outsideKey);
-    const plan = planRunningDrift(check, earlier, config.drift.onSuspiciousRunning);
+    const fresh = runningDriftCheck(c, found.changes, found.drift, checkedAt, durationMs, null);
+    const earlier = earlierOutsideSet(run.db, c.id, fresh.outsideKey);
+    const plan = planRunningDrift(fresh, earlier, config.drift.onSuspiciousRunning);
     // The same drift as before keeps pointing at the bundle written for it.
-    check = { ...check, bundle: earlier.bundle };
+    let check = { ...fresh, bundle: earlier.bundle };
+    // No record, no bundle and no pause: a check the store cannot keep (held in memory, a
+    // full disk) makes the same drift new at every pass, a bundle every five minutes and
+    // a container paused again right after someone unpaused it. The finding still alerts.
+    let row: number | null = null;
+    if (acting && !run.db.memory) storeWrite(run, 'the running-drift check', () => void (row = recordRunningDriftCheck(run.db, check)));
     if (plan) {
       result.plan.push(plan);
-      if (acting) check = { ...check, bundle: (await actOn(run, c, plan, found.changes, checkedAt, result.actions)) ?? check.bundle };
+      if (acting && row !== null) {
+        const folder = await actOn(run, c, plan, found.changes, checkedAt, result.actions);
+        if (folder !== null) {
+          check = { ...check, bundle: folder };
+          const recorded = row;
+          storeWrite(run, 'the running-drift check', () => setRunningDriftBundle(run.db, recorded, folder));
+        }
+      } else if (acting) run.warn(`running drift: ${c.name}: no forensic bundle${plan.pause ? ' and no pause' : ''}, as the state store cannot record the check (see STATE_UNAVAILABLE)`);
       else if (options.act) {
         for (const action of [...(plan.bundle ? ['bundle'] : []), ...(plan.pause ? ['pause'] : [])]) {
           journal(run, { at: checkedAt.toISOString(), action, target: c.name, containerId: c.id, reason: plan.reason, outcome: 'dry-run', bytesFreed: null, details: null });
@@ -74,7 +98,6 @@ export async function checkRunningDrift(run: Run, pass: Pass, options: { dryRun:
       }
     }
     result.checks.push(check);
-    if (acting) storeWrite(run, 'the running-drift check', () => recordRunningDriftCheck(run.db, check));
     result.findings.push(...withSeverities(runningCheckFindings(check), config.audit.severity));
   }
   // Only when something was recorded: a pass that checked nothing has nothing to thin.

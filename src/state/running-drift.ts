@@ -40,8 +40,9 @@ const fromRow = (r: Row): RunningDriftCheck => ({
   modes: r.modes === null ? null : (JSON.parse(r.modes) as ModeCheck),
 });
 
-export function recordRunningDriftCheck(db: Db, check: RunningDriftCheck): void {
-  db.prepare(
+/** Records a check; returns its row, for the bundle written after it (setRunningDriftBundle). */
+export function recordRunningDriftCheck(db: Db, check: RunningDriftCheck): number {
+  const { lastInsertRowid } = db.prepare(
     'INSERT INTO running_drift (container_id, name, checked_at, duration_ms, changes, status, outside, outside_count, critical_count, written, written_count, outside_key, bundle, modes) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)',
   ).run(
     check.containerId,
@@ -59,6 +60,12 @@ export function recordRunningDriftCheck(db: Db, check: RunningDriftCheck): void 
     check.bundle,
     check.modes === null ? null : JSON.stringify(check.modes),
   );
+  return Number(lastInsertRowid);
+}
+
+/** The forensic bundle written for a recorded check. */
+export function setRunningDriftBundle(db: Db, row: number, folder: string): void {
+  db.prepare('UPDATE running_drift SET bundle = ? WHERE id = ?').run(folder, row);
 }
 
 /** The last check of each container, by container id. */

@@ -196,5 +196,23 @@ describe('RUNNING_DRIFT', () => {
     const { report } = await reportJson(proxy.host, ['--state', state, '-c', cfg]);
     expect(of(report.findings)).toEqual(['critical:SETUID_DRIFT']);
     expect(changesRequests()).toEqual([]);
+
+    // The file removed, and the container due again: the new check's word replaces the
+    // store's, so the finding goes (and its alert resolves) instead of staying critical.
+    await (await engine.docker.getContainer(ids.suid!).exec({ Cmd: ['rm', '/tmp/sh'] })).start({});
+    for (let tries = 0; tries < 50; tries++) {
+      const changes = ((await engine.docker.getContainer(ids.suid!).changes()) ?? []) as Array<{ Path: string }>;
+      if (!changes.some((c) => c.Path === '/tmp/sh')) break;
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+    const db = new Database(state);
+    try {
+      db.prepare('UPDATE running_drift SET checked_at = checked_at - 7200000 WHERE container_id = ?').run(ids.suid);
+    } finally {
+      db.close();
+    }
+    const again = await check(cfg);
+    expect(again.out.runningDrift.checks.map((c: { containerId: string }) => c.containerId)).toContain(ids.suid);
+    expect(of(again.out.findings)).toEqual([]);
   });
 });

@@ -17,7 +17,7 @@ describe('parseConfig', () => {
     expect(d.thresholds).toEqual({ data: { warning: 0.8, critical: 0.9 }, metadata: { warning: 0.8, critical: 0.9 }, inodes: { warning: 0.8, critical: 0.9 } });
     expect(d.logs).toEqual({ maxSize: 100_000_000, keep: 5, archiveDir: '/var/lib/docker-watchdog/archive', archiveBudget: 5_000_000_000, maxGrowthPerDay: 1_000_000_000 });
     expect(d.containers.exited).toEqual({ maxAge: 24 * 3_600_000, keepLast: 1, protectLabel: 'watchdog.keep', protect: [], removeVolumes: false });
-    expect(d.drift).toEqual({ allow: ['/tmp/**', '/run/**', '/var/run/**', '/var/tmp/**'], onSuspicious: 'hold', maxModeChecks: 1000, runningInterval: 3_600_000, onSuspiciousRunning: 'alert' });
+    expect(d.drift).toEqual({ allow: ['/tmp/**', '/run/**', '/var/run/**', '/var/tmp/**'], onSuspicious: 'hold', maxModeChecks: 1000, runningInterval: 3_600_000, runningBudget: 10_000, onSuspiciousRunning: 'alert' });
     expect(d.escalation).toEqual({ warning: { maxAge: 6 * 3_600_000 }, critical: { maxAge: 3_600_000 } });
     expect(d.usage.maxAge).toBe(3_600_000);
     expect(d.alerts).toEqual({ email: null, cooldown: 6 * 3_600_000, heartbeat: null });

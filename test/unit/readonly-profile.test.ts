@@ -31,6 +31,16 @@ describe('tmpfsFolders', () => {
     expect(tmpfsFolders([C('/run'), A('/run/x'), C('/run/lock'), A('/run/lock/y')]).folders).toEqual(['/run']);
   });
 
+  it('takes a top-level folder listed as changed with nothing below it for a folder whose files came and went (`C /tmp`)', () => {
+    expect(tmpfsFolders([C('/tmp')])).toEqual({ folders: ['/tmp'], hidesImageFiles: [], imageFolders: ['/tmp'] });
+    expect(tmpfsFolders([C('/tmp'), C('/run'), A('/run/x')])).toEqual({ folders: ['/run', '/tmp'], hidesImageFiles: [], imageFolders: ['/run', '/tmp'] });
+  });
+
+  it('stays linear: 20,000 paths in one folder', () => {
+    const many = [C('/tmp'), ...Array.from({ length: 20_000 }, (_, i) => A(`/tmp/session-${i}`))];
+    expect(tmpfsFolders(many).folders).toEqual(['/tmp']);
+  });
+
   it('is empty for no changes', () => {
     expect(tmpfsFolders([])).toEqual({ folders: [], hidesImageFiles: [], imageFolders: [] });
   });
@@ -74,7 +84,7 @@ describe('readOnlyProfile', () => {
   it('gives none for writes under a system path, at the top, or in more than four folders', () => {
     expect(readOnlyProfile(running(), history([C('/etc'), A('/etc/x')]))).toBeNull();
     expect(readOnlyProfile(running(), history([C('/usr'), C('/usr/local'), A('/usr/local/x')]))).toBeNull();
-    expect(readOnlyProfile(running(), history([C('/motd')]))).toBeNull();
+    expect(readOnlyProfile(running(), history([D('/motd')]))).toBeNull();
     const folders = (names: string[]) => names.flatMap((n) => [A(n), A(`${n}/x`)]);
     expect(readOnlyProfile(running(), history(folders(['/a', '/b', '/c', '/d', '/e'])))).toBeNull();
     expect(readOnlyProfile(running(), history(folders(['/a', '/b', '/c', '/d'])))?.flags).toHaveLength(9);

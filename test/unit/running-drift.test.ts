@@ -59,16 +59,17 @@ describe('the RUNNING_DRIFT finding', () => {
     expect(runningDriftFinding(checkOf(added('/data/x'), { labels: { 'watchdog.drift.allow': '/data/**' } }))).toBeNull();
   });
 
-  it('comes from the last check of containers still running, and audit.severity overrides it', () => {
+  it('comes from the last check of containers still there (one stopped since keeps it: its layer is still there), and audit.severity overrides it', () => {
     const last = new Map([
       ['a', checkOf(added('/etc/evil'), { id: 'a' })],
       ['b', checkOf(added('/etc/evil'), { id: 'b' })],
       ['c', checkOf(added('/tmp/x'), { id: 'c' })],
     ]);
     const found = runningDriftFindings(last, [box('a'), box('b', 'exited'), box('c'), box('d')]);
-    expect(found.map((f) => `${f.containerId}:${f.severity}`)).toEqual(['a:critical']);
+    expect(found.map((f) => `${f.containerId}:${f.severity}`)).toEqual(['a:critical', 'b:critical']);
+    expect(found[1]!.message).toMatch(/^c-b: while it ran, it changed system paths: A \/etc\/evil/);
     expect(withSeverities(found, { RUNNING_DRIFT: 'warning' })[0]!.severity).toBe('warning');
-    expect(decideAlerts([], found, NOW.getTime(), HOUR).notify.map((n) => `${n.key}:${n.level}`)).toEqual(['running-drift:a:critical']);
+    expect(decideAlerts([], found, NOW.getTime(), HOUR).notify.map((n) => `${n.key}:${n.level}`)).toEqual(['running-drift:a:critical', 'running-drift:b:critical']);
   });
 
   it('keeps what the container wrote (not the ancestors docker diff lists), capped', () => {

@@ -10,6 +10,7 @@
 import { execFileSync } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import Database from 'better-sqlite3';
+import tar from 'tar-stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { auditOutputSchema } from '../../src/core/report-schema.js';
 import { reportJson, runWatchdog } from '../helpers/cli.js';
@@ -181,7 +182,9 @@ describe('RUNNING_DRIFT', () => {
   });
 
   it('SETUID_DRIFT from a running container: a setuid copy of busybox under /tmp (allowed, so no RUNNING_DRIFT) is critical, gets its bundle, and report shows it from the store', async () => {
-    await started('suid', 'cp /bin/busybox /tmp/sh && chmod 4755 /tmp/sh', '/tmp/sh');
+    // It removes the file itself once told to (a file put into /run): no `docker exec`,
+    // which the chrooted 26.1 test engine does not run.
+    await started('suid', 'cp /bin/busybox /tmp/sh && chmod 4755 /tmp/sh; until [ -e /run/remove-sh ]; do sleep 1; done; rm /tmp/sh', '/tmp/sh');
     const cfg = config('suid');
     const { out } = await check(cfg);
     const of = (findings: Finding[]) => findings.filter((f) => f.containerId === ids.suid && /DRIFT/.test(f.code)).map((f) => `${f.severity}:${f.code}`);
@@ -199,10 +202,14 @@ describe('RUNNING_DRIFT', () => {
 
     // The file removed, and the container due again: the new check's word replaces the
     // store's, so the finding goes (and its alert resolves) instead of staying critical.
-    await (await engine.docker.getContainer(ids.suid!).exec({ Cmd: ['rm', '/tmp/sh'] })).start({});
-    for (let tries = 0; tries < 50; tries++) {
+    const signal = tar.pack();
+    signal.entry({ name: 'remove-sh' }, '');
+    signal.finalize();
+    await engine.docker.getContainer(ids.suid!).putArchive(signal as unknown as NodeJS.ReadableStream, { path: '/run' });
+    for (let tries = 0; ; tries++) {
       const changes = ((await engine.docker.getContainer(ids.suid!).changes()) ?? []) as Array<{ Path: string }>;
       if (!changes.some((c) => c.Path === '/tmp/sh')) break;
+      if (tries === 100) throw new Error('/tmp/sh is still in the container 10 s after rm');
       await new Promise((resolve) => setTimeout(resolve, 100));
     }
     const db = new Database(state);

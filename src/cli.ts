@@ -134,7 +134,7 @@ export function buildProgram(io: Io, done: (outcome: Outcome) => void): Command 
   program
     .command('audit')
     .description(
-      "Show what on this host is one step from root: users who may use the engine's socket (DOCKER_GROUP_MEMBERS), containers, running or not, that bind-mount the host's /, /etc, /root, /boot, /usr, DockerRootDir or the engine's socket (HOST_ROOT_MOUNT), --privileged and dangerous additions (PRIVILEGED_CONTAINER), an engine without SELinux or AppArmor (NO_MAC), default log options that cap nothing (DAEMON_LOG_DEFAULTS), and exited containers that wrote a setuid or setgid file in their own filesystem (SETUID_DRIFT). Each finding gives its evidence and the fix. Changes nothing; report and check include the same findings while audit.enabled (SETUID_DRIFT: check, for the containers a prune would remove).",
+      "Show what on this host is one step from root: users who may use the engine's socket (DOCKER_GROUP_MEMBERS), containers, running or not, that bind-mount the host's system paths, DockerRootDir or the engine's socket (HOST_ROOT_MOUNT), --privileged and dangerous additions (PRIVILEGED_CONTAINER), an engine without SELinux or AppArmor (NO_MAC), default log options that cap nothing (DAEMON_LOG_DEFAULTS), containers that wrote a setuid or setgid file in their own filesystem (SETUID_DRIFT), running containers whose last drift check found changes outside drift.allow (RUNNING_DRIFT), and the --read-only --tmpfs flags a running container's recorded drift allows (WRITABLE_ROOTFS). Each finding gives its evidence and the fix. Runs no docker diff of a running container (check and the daemon do, at most every drift.runningInterval) and changes nothing; report and check include the same findings while audit.enabled.",
     )
     .argument('[container...]', 'audit only these (names, ids or id prefixes), not the host')
     .option('--json', "print the findings as JSON (each in the report's finding shape)", false)
@@ -149,6 +149,10 @@ Configuration:
                       dockerd serving the socket, else /etc/docker/daemon.json)
   audit.severity      per-code severities, e.g. { NO_MAC: info }
   audit.enabled       the same findings in report, check and watch (default true)
+  drift.runningInterval  a running container's drift checked at most this often (1h)
+  drift.runningBudget    no further check in a pass once its checks took this long (10s)
+  drift.onSuspiciousRunning  alert (default) or pause
+  drift.maxModeChecks    changed files whose mode is read per container (1000)
 ${EXIT_CODES_HELP}`,
     )
     .action(async (containers: string[], opts: { json: boolean; color: boolean }) => {

@@ -2,6 +2,7 @@
 // changes elsewhere (an intrusion indicator, and evidence a prune would destroy). Pure.
 
 import picomatch from 'picomatch';
+import { onlyAnAncestor } from './ancestors.js';
 import type { AuditPolicy } from './policy.js';
 import type { Finding } from './model.js';
 import { setuidEvidence, setuidFindings, type ModeCheck } from './setuid.js';
@@ -110,8 +111,7 @@ export function classifyDrift(changes: Change[], allow: string[] | Allow, readon
   const byPolicy = matcher(policy);
   const byLabel = matcher(label);
   const allowed = (path: string) => byPolicy(path) || (!isSystemPath(path) && byLabel(path));
-  const paths = changes.map((c) => c.path);
-  const isAncestor = (c: Change) => c.kind === 'modified' && paths.some((p) => p.startsWith(`${c.path}/`));
+  const isAncestor = onlyAnAncestor(changes);
   const outside = changes.filter((c) => !isAncestor(c) && !allowed(c.path));
   const critical = outside.filter((c) => isSystemPath(c.path));
   // A setuid or setgid file is suspicious wherever it is, even under an allowed path:

@@ -5,6 +5,7 @@
 // container that already runs read-only gets the blog post's gotcha instead: what it
 // writes to its tmpfs mounts never shows in `docker diff`. Pure.
 
+import { ancestorsOf } from './ancestors.js';
 import { isSystemPath, type Change } from './drift.js';
 import type { ContainerFacts, Finding } from './model.js';
 
@@ -58,7 +59,7 @@ export function tmpfsFolders(changes: readonly Change[]): { folders: string[]; h
   // Linear in the paths' segments: a history may hold thousands of paths, and a test of
   // each against all others took 4 s for 10,000 (the review of #13).
   const added = new Set(changes.filter((c) => c.kind === 'added').map((c) => c.path));
-  const ancestors = selfAndAncestors(changes.map((c) => c.path), false);
+  const ancestors = ancestorsOf(changes.map((c) => c.path));
   const needed = new Set<string>();
   const changedImageFolders = new Set<string>();
   for (const c of changes) {
@@ -78,28 +79,13 @@ export function tmpfsFolders(changes: readonly Change[]): { folders: string[]; h
       changedImageFolders.add(parent(c.path));
     }
   }
-  const outermost = (path: string): boolean => ![...selfAndAncestors([path], false)].some((a) => needed.has(a));
+  const outermost = (path: string): boolean => ![...ancestorsOf([path])].some((a) => needed.has(a));
   const folders = [...needed].filter(outermost).sort();
   const chosen = new Set(folders);
   // The folder a changed image file's folder falls under (itself, or an ancestor).
   const hides = new Set<string>();
-  for (const folder of changedImageFolders) for (const a of selfAndAncestors([folder], true)) if (chosen.has(a)) hides.add(a);
+  for (const folder of changedImageFolders) for (const a of [folder, ...ancestorsOf([folder])]) if (chosen.has(a)) hides.add(a);
   return { folders, hidesImageFiles: folders.filter((f) => hides.has(f)), imageFolders: folders.filter((f) => !added.has(f)) };
-}
-
-/** Every proper ancestor of the paths (/a and /a/b for /a/b/c), and the paths themselves
- *  when `self`; never `/`. */
-function selfAndAncestors(paths: readonly string[], self: boolean): Set<string> {
-  const found = new Set<string>();
-  for (const path of paths) {
-    if (self) found.add(path);
-    for (let i = path.lastIndexOf('/'); i > 0; i = path.lastIndexOf('/', i - 1)) {
-      const dir = path.slice(0, i);
-      if (found.has(dir) && !self) break;
-      found.add(dir);
-    }
-  }
-  return found;
 }
 
 /** The read-only profile of a running container that is not read-only yet, or null when

@@ -4,6 +4,7 @@
 // a time, and the time each check took is kept with it. Pure: the pipeline
 // (pipeline/running-drift.ts) runs the diffs and the state store keeps the checks.
 
+import { onlyAnAncestor } from './ancestors.js';
 import { describeChange, isSystemPath, type Change, type Drift, type DriftStatus } from './drift.js';
 import type { Finding } from './model.js';
 import { setuidFindings, type ModeCheck } from './setuid.js';
@@ -100,10 +101,10 @@ export function runningDriftCheck(
   durationMs: number,
   bundle: string | null,
 ): RunningDriftCheck {
-  const paths = changes.map((c) => c.path);
   // The same rule as classifyDrift: a directory listed as modified only because
   // something beneath it changed is not a write of its own.
-  const written = changes.filter((c) => !(c.kind === 'modified' && paths.some((p) => p.startsWith(`${c.path}/`))));
+  const isAncestor = onlyAnAncestor(changes);
+  const written = changes.filter((c) => !isAncestor(c));
   return {
     containerId: container.id,
     name: container.name,

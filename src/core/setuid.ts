@@ -5,6 +5,7 @@
 // engine/client.ts and collect/modes.ts. Pure: which paths to ask about, what the
 // answers mean, and the finding.
 
+import { ancestorsOf } from './ancestors.js';
 import type { Change } from './drift.js';
 import type { Finding } from './model.js';
 
@@ -76,17 +77,7 @@ export interface ModeCheck {
  * directory is kept: a tar of the directory holds it, a stat does not.
  */
 export function modeCandidates(changes: Change[]): string[] {
-  // Every proper ancestor of a listed path, once: linear in the paths' segments, where a
-  // test of each path against all others would be quadratic (a layer may list 100 000).
-  const directories = new Set<string>();
-  for (const { path } of changes) {
-    for (let i = path.lastIndexOf('/'); i > 0; i = path.lastIndexOf('/', i - 1)) {
-      const parent = path.slice(0, i);
-      // Its own ancestors were added with it.
-      if (directories.has(parent)) break;
-      directories.add(parent);
-    }
-  }
+  const directories = ancestorsOf(changes.map((c) => c.path));
   return changes.filter((c) => c.kind !== 'deleted' && !directories.has(c.path)).map((c) => c.path);
 }
 

@@ -5,13 +5,9 @@
 // SETUID_DRIFT (cached in the state store like every drift; nothing else is recorded,
 // and nothing is changed): a running container's drift is not read here.
 
-import { auditFindings, withSeverities } from '../core/audit.js';
+import { auditFindings } from '../core/audit.js';
 import { driftFindings, unreadableDriftFindings } from '../core/drift.js';
 import { isActive } from '../core/model.js';
-import { runningDriftFindings, type RunningDriftCheck } from '../core/running-drift.js';
-import { profileFinding } from '../core/readonly-profile.js';
-import { recordedProfiles } from '../pipeline/running-drift.js';
-import { lastRunningDriftChecks } from '../state/running-drift.js';
 import { collectorFailures, sortFindings } from '../core/evaluate.js';
 import { isExited, type ContainerFacts, type Finding } from '../core/model.js';
 import type { Outcome } from '../core/outcome.js';
@@ -47,12 +43,12 @@ export function auditCommand(options: AuditOptions, io: Io): Promise<Outcome> {
     const containers = host ? pass.snapshot.containers : namedContainers(pass.snapshot, options.containers);
     const failed = collectorFailures(pass.snapshot, host ? ['engine', 'audit'] : ['engine']);
     const setuid = await setuidOfExited(run, containers);
-    // RUNNING_DRIFT as the last check of each running container found it (issue #13):
-    // the audit runs no `docker diff`, check and the daemon do.
-    const lastChecks = pass.foreignStore ? new Map<string, RunningDriftCheck>() : lastRunningDriftChecks(run.db);
-    // WRITABLE_ROOTFS: the read-only profiles those checks allow.
-    const profiles = pass.foreignStore ? [] : recordedProfiles(run, containers);
-    const running = withSeverities([...runningDriftFindings(lastChecks, containers), ...profiles.map(profileFinding)], run.config.audit.severity);
+    // Running containers' drift as their last check found it (gather read it): the audit
+    // runs no `docker diff`, check and the daemon do.
+    const audited = new Set(containers.map((c) => c.id));
+    const { lastChecks } = pass.recorded;
+    const profiles = pass.recorded.profiles.filter((p) => audited.has(p.containerId));
+    const running = pass.recorded.findings.filter((f) => f.containerId !== undefined && audited.has(f.containerId));
     const findings = sortFindings([...runFindings(run, pass), ...failed, ...auditFindings(pass.snapshot, run.config.audit, containers, host), ...setuid, ...running]);
     const { snapshot } = pass;
     const runningDrift = containers.flatMap((c) => {

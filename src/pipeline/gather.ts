@@ -4,11 +4,7 @@
 
 import { collectSnapshot } from '../collect/index.js';
 import { deliveryFindings } from '../core/alerts.js';
-import { withSeverities } from '../core/audit.js';
-import { profileFinding } from '../core/readonly-profile.js';
-import { runningDriftFindings } from '../core/running-drift.js';
-import { recordedProfiles } from './running-drift.js';
-import { lastRunningDriftChecks } from '../state/running-drift.js';
+import { NO_RECORDED_DRIFT, recordedDrift, type RecordedDrift } from './running-drift.js';
 import { DAY } from '../core/durations.js';
 import { containerListFindings, evaluate, sortFindings, stateFindings } from '../core/evaluate.js';
 import type { CollectorTiming, ContainerFacts, Finding, History, Snapshot, Usage } from '../core/model.js';
@@ -41,6 +37,8 @@ export interface Pass {
   findings: Finding[];
   /** Containers a killed run had left frozen, thawed by this one (also in findings). */
   thawed: Finding[];
+  /** The running containers' recorded drift, while the audit is on (also in findings). */
+  recorded: RecordedDrift;
   /** The worst of data, metadata and inodes: pruning is stricter under pressure. */
   pressure: Pressure;
   /** The df answer reused from the store, if one was. */
@@ -86,14 +84,11 @@ export async function gather(run: Run, usage: UsageWanted, options: { audit?: bo
   const trends = trendsOf(snapshot, history, now.getTime());
   // Alerts that could not be delivered are a finding of their own, so that `report`
   // shows them even on a host where nobody reads the mail.
-  // RUNNING_DRIFT (issue #13) as the last recorded check of each running container
-  // found it: `report` and `watchdog audit` run no diff; a full pass replaces those of
-  // the containers it checks again.
-  // WRITABLE_ROOTFS too: the read-only profiles those checks allow.
-  const recorded = config.audit.enabled && !foreignStore ? [...runningDriftFindings(lastRunningDriftChecks(db), snapshot.containers), ...recordedProfiles(run, snapshot.containers).map(profileFinding)] : [];
-  const running = withSeverities(recorded, config.audit.severity);
-  const findings = sortFindings([...thawed, ...evaluate(snapshot, config, trends), ...running, ...deliveryFindings(undelivered(db))]);
-  return { now, snapshot, foreignStore, timings, history, trends, findings, thawed, pressure: pressureOf(findings), reusedUsage };
+  // The running containers' drift as the store recorded it (issue #13): RUNNING_DRIFT,
+  // SETUID_DRIFT, WRITABLE_ROOTFS.
+  const recorded = audit && !foreignStore ? recordedDrift(run, snapshot.containers) : NO_RECORDED_DRIFT;
+  const findings = sortFindings([...thawed, ...evaluate(snapshot, config, trends), ...recorded.findings, ...deliveryFindings(undelivered(db))]);
+  return { now, snapshot, foreignStore, timings, history, trends, findings, thawed, recorded, pressure: pressureOf(findings), reusedUsage };
 }
 
 /** What the commands that look only at some containers (rotate, prune, drift) report

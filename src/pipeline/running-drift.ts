@@ -14,9 +14,9 @@ import type { Action } from '../core/actions.js';
 import { withSeverities } from '../core/audit.js';
 import { unreadableDriftFindings } from '../core/drift.js';
 import type { Finding } from '../core/model.js';
-import { dueForDriftCheck, planRunningDrift, runningCheckFindings, runningDriftCheck, type RunningDriftCheck, type RunningDriftPlan } from '../core/running-drift.js';
+import { dueForDriftCheck, planRunningDrift, runningCheckFindings, runningDriftCheck, runningDriftFindings, type RunningDriftCheck, type RunningDriftPlan } from '../core/running-drift.js';
 import { EngineUnreachableError } from '../errors.js';
-import { readOnlyProfiles, type ReadOnlyProfile } from '../core/readonly-profile.js';
+import { profileFinding, readOnlyProfiles, type ReadOnlyProfile } from '../core/readonly-profile.js';
 import type { ContainerFacts } from '../core/model.js';
 import { earlierOutsideSet, lastRunningDriftChecks, recordRunningDriftCheck, runningDriftWrites, setRunningDriftBundle, thinRunningDrift } from '../state/running-drift.js';
 import { driftOf } from './drift.js';
@@ -146,11 +146,28 @@ async function actOn(run: Run, c: Pass['snapshot']['containers'][number], plan: 
   return folder;
 }
 
-/** WRITABLE_ROOTFS (issue #13): the read-only profiles the recorded checks of these
- *  containers allow. Reads the store only: no diff. */
-export function recordedProfiles(run: Run, containers: readonly ContainerFacts[]): ReadOnlyProfile[] {
-  return readOnlyProfiles(containers, (id) => {
+/** What the store says of running containers' drift, without a diff. */
+export interface RecordedDrift {
+  /** The last check of each container, by id. */
+  lastChecks: ReadonlyMap<string, RunningDriftCheck>;
+  /** WRITABLE_ROOTFS: the read-only profiles their recorded checks allow. */
+  profiles: ReadOnlyProfile[];
+  /** RUNNING_DRIFT and SETUID_DRIFT of each last check, and the profiles' findings, with
+   *  audit.severity applied. */
+  findings: Finding[];
+}
+
+export const NO_RECORDED_DRIFT: RecordedDrift = { lastChecks: new Map(), profiles: [], findings: [] };
+
+/** The recorded drift of these containers (gather, for every command while the audit
+ *  is on): `report` and `watchdog audit` run no diff; a full pass replaces the findings
+ *  of the containers it checks again. Reads the store only. */
+export function recordedDrift(run: Run, containers: readonly ContainerFacts[]): RecordedDrift {
+  const lastChecks = lastRunningDriftChecks(run.db);
+  const profiles = readOnlyProfiles(containers, (id) => {
     const writes = runningDriftWrites(run.db, id);
     return writes && { checks: writes.checks, since: writes.firstCheckedAt, changes: writes.written, truncated: writes.truncated };
   });
+  const findings = withSeverities([...runningDriftFindings(lastChecks, containers), ...profiles.map(profileFinding)], run.config.audit.severity);
+  return { lastChecks, profiles, findings };
 }

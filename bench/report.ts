@@ -1,28 +1,42 @@
-// npm run bench: how `watchdog` compares with the docker CLI on a host with many exited
-// containers (issue #8's targets). Builds a throwaway engine (test/engine/test-engine.sh)
-// with BENCH_CONTAINERS exited containers (default 1000), times one cold report (empty
-// state store: every container inspected and measured), then times each command
-// BENCH_RUNS times (default 7), interleaved so machine noise hits all alike. Prints
-// medians of wall time and peak RSS (GNU time), with ratios against baselines measured
-// in the same run: `node -e 0` for start-up, `docker ps -a` for the warm report. Then
-// where the warm report's time goes, step by step, and the metrics of that host
-// (BENCH_RUNNING running containers beside the exited ones, default 50: issue #12).
+// npm run bench: how `watchdog` scales with the containers on a host, against the docker
+// CLI measured in the same run (issue #14; issue #8 before it). Builds a throwaway
+// engine (test/engine/test-engine.sh) with BENCH_RUNNING running containers (default 50)
+// and grows it through the sizes of BENCH_SIZES exited containers (default 1000,5000;
+// BENCH_10K=1 adds 10000). Containers up to 5,000 are run (`docker run`, each writes
+// three small files and exits); past 5,000 they are only created (`docker create`:
+// state "created", no writes of their own), which is much quicker to build. At each size:
+//   - cold `watchdog report --json` (empty state store), once with the page cache dropped
+//     (as root; BENCH_DROP_CACHES=0 skips it) and once with the filesystem's caches warm,
+//     with where the time went (the report's collectors);
+//   - BENCH_RUNS (default 7) interleaved rounds of `docker ps -a`, `docker system df -v`
+//     and the warm watchdog commands, so machine noise hits all alike: medians of wall
+//     time, peak RSS (GNU time), ratios against `docker ps -a`;
+//   - the engine API calls of a cold and of a warm run, counted at a proxy;
+//   - the daemon's peak RSS (VmHWM) after its first full pass.
+// Then a table across the sizes. At the first size also: start-up against `node -e 0`,
+// the footprint against du(1), the warm report step by step, and the cost of the metrics.
+// BENCH_ENGINE=NAME reuses the engine NAME of WDT_ENGINES_DIR and leaves it running.
 
-import { execFile } from 'node:child_process';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { execFile, execFileSync, spawn } from 'node:child_process';
+import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import pMap from 'p-map';
 import { BIN } from '../test/helpers/cli.js';
 import { duOfContainer } from '../test/helpers/du.js';
-import { ENGINE_KIND, containerdOf, runContainer, startEngine } from '../test/helpers/engine.js';
+import { ENGINE_KIND, TEST_IMAGE, containerdOf, engineNamed, runContainer, startEngine, type TestEngine } from '../test/helpers/engine.js';
+import { countingProxy } from '../test/helpers/proxy.js';
+import { DEFAULT_CONFIG_PATH } from '../src/config/load.js';
 import { renderMetrics } from '../src/core/metrics.js';
 
 const exec = promisify(execFile);
-const CONTAINERS = Number(process.env.BENCH_CONTAINERS ?? 1000);
+const SIZES = (process.env.BENCH_SIZES ?? (process.env.BENCH_10K === '1' ? '1000,5000,10000' : '1000,5000')).split(',').map(Number);
 const RUNS = Number(process.env.BENCH_RUNS ?? 7);
 /** Running containers beside the exited ones: the metrics' per-container series (issue #12). */
 const RUNNING = Number(process.env.BENCH_RUNNING ?? 50);
+/** Past this many, containers are created and never started (see above). */
+const RUN_UP_TO = 5000;
+const DROP_CACHES = process.env.BENCH_DROP_CACHES !== '0' && process.getuid?.() === 0;
 
 interface Sample {
   seconds: number;
@@ -48,79 +62,166 @@ const median = (values: number[]): number => {
   const mid = Math.floor(sorted.length / 2);
   return sorted.length % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
 };
-
 const ms = (seconds: number): string => `${(seconds * 1000).toFixed(0)} ms`;
+const mb = (kb: number): string => (kb / 1024).toFixed(1);
 
-async function main(): Promise<void> {
-  console.log(`bench: starting a throwaway engine ${ENGINE_KIND} (WDT_ENGINE) and ${CONTAINERS} exited containers...`);
-  const engine = await startEngine('bench', 2048);
+/** Adds exited containers until there are `target` (beside the running ones). */
+async function grow(engine: TestEngine, target: number): Promise<void> {
+  const have = (await engine.docker.listContainers({ all: true, filters: { name: ['bench-'] } })).filter((c) => !c.Names?.[0]?.startsWith('/bench-svc-')).length;
+  const started = Date.now();
+  await pMap(
+    Array.from({ length: Math.max(0, target - have) }, (_, i) => have + i),
+    async (i) => {
+      if (i < RUN_UP_TO) return runContainer(engine.docker, { name: `bench-${i}`, cmd: ['sh', '-c', 'echo a > /f1; echo b > /f2; echo c > /f3'] });
+      const created = await engine.docker.createContainer({ Image: TEST_IMAGE, name: `bench-${i}`, Cmd: ['true'], HostConfig: { NetworkMode: 'none' } });
+      return created.id;
+    },
+    { concurrency: 8 },
+  );
+  if (target > have) console.log(`bench: ${have} -> ${target} exited containers in ${((Date.now() - started) / 1000).toFixed(0)} s${target > RUN_UP_TO ? ` (past ${RUN_UP_TO}: docker create)` : ''}`);
+}
+
+/** The daemon's peak RSS once its first full pass is done. */
+async function daemonPeak(args: string[], env: NodeJS.ProcessEnv): Promise<{ peakKb: number; seconds: number }> {
+  const started = performance.now();
+  const child = spawn(process.execPath, [BIN, 'watch', ...args], { env, stdio: ['ignore', 'pipe', 'pipe'] });
   try {
-    const started = Date.now();
-    const ids = await pMap(
-      Array.from({ length: CONTAINERS }, (_, i) => i),
-      (i) => runContainer(engine.docker, { name: `bench-${i}`, cmd: ['sh', '-c', 'echo a > /f1; echo b > /f2; echo c > /f3'] }),
-      { concurrency: 4 },
-    );
-    await pMap(
-      Array.from({ length: RUNNING }, (_, i) => i),
-      (i) => runContainer(engine.docker, { name: `bench-svc-${i}`, cmd: ['sh', '-c', 'seq 1 1000; exec sleep 3600'], detach: true }),
-      { concurrency: 4 },
-    );
-    console.log(`bench: ${CONTAINERS} exited and ${RUNNING} running containers in ${((Date.now() - started) / 1000).toFixed(0)} s`);
+    await new Promise<void>((resolve, reject) => {
+      let out = '';
+      child.stdout.on('data', (d: Buffer) => {
+        out += d.toString();
+        if (out.includes('full pass (')) resolve();
+      });
+      child.on('exit', (code) => reject(new Error(`watchdog watch exited ${code} before its first full pass: ${out}`)));
+    });
+    const seconds = (performance.now() - started) / 1000;
+    const status = readFileSync(`/proc/${child.pid}/status`, 'utf8');
+    return { peakKb: Number(/^VmHWM:\s+(\d+) kB/m.exec(status)?.[1]), seconds };
+  } finally {
+    child.kill('SIGTERM');
+  }
+}
 
-    // The test engine's containerd is not where a stock engine's is (test/helpers/engine.ts).
-    const env = { ...process.env, DOCKER_HOST: engine.host, ...containerdOf(engine.dir) };
-    const report = [process.execPath, BIN, 'report', '--json', '--state', `${engine.dir}/state.db`];
-    const commands: Record<string, string[]> = {
-      'node -e 0': [process.execPath, '-e', '0'],
-      'watchdog --version': [process.execPath, BIN, '--version'],
-      'docker ps -a': ['docker', 'ps', '-a'],
-      'docker system df -v': ['docker', 'system', 'df', '-v'],
-      'watchdog report --json (warm)': report,
-    };
-    const samples: Record<string, Sample[]> = Object.fromEntries(Object.keys(commands).map((name) => [name, []]));
-    const cold = await measure(report, env);
-    console.log(`bench: cold watchdog report --json (empty state store): ${cold.seconds.toFixed(3)} s, ${(cold.maxRssKb / 1024).toFixed(1)} MB`);
+interface SizeResult {
+  size: number;
+  wall: Record<string, number>;
+  rssKb: Record<string, number>;
+  apiCold: number;
+  apiWarm: number;
+}
+
+async function benchSize(engine: TestEngine, size: number, first: boolean): Promise<SizeResult> {
+  // The test engine's containerd is not where a stock engine's is (test/helpers/engine.ts).
+  const env = { ...process.env, DOCKER_HOST: engine.host, ...containerdOf(engine.dir) };
+  const state = `${engine.dir}/bench-state.db`;
+  // The built-in defaults, as on a host without /etc/docker-watchdog/config.yaml: a
+  // configuration file adds loading its schema (zod and yaml), about 80 ms here, the
+  // same at every size. The audit is on: it reads this machine's group file (read only).
+  if (existsSync(DEFAULT_CONFIG_PATH)) throw new Error(`${DEFAULT_CONFIG_PATH} exists: the bench measures the built-in defaults; move it aside`);
+  const wd = (...args: string[]) => [process.execPath, BIN, ...args, '--state', state];
+  const forget = () => ['', '-wal', '-shm'].forEach((suffix) => rmSync(`${state}${suffix}`, { force: true }));
+  const commands: Record<string, string[]> = {
+    ...(first ? { 'node -e 0': [process.execPath, '-e', '0'], 'watchdog --version': [process.execPath, BIN, '--version'] } : {}),
+    'docker ps -a': ['docker', 'ps', '-a'],
+    'docker system df -v': ['docker', 'system', 'df', '-v'],
+    'watchdog report --json': wd('report', '--json'),
+    'watchdog report': wd('report'),
+    'watchdog check --dry-run': wd('check', '--dry-run'),
+  };
+
+  const collectors = (stdout: string) =>
+    (JSON.parse(stdout).collectors as Array<{ collector: string; seconds: number; measured?: number }>)
+      .filter((c) => c.seconds >= 0.05)
+      .map((c) => `${c.collector} ${c.seconds.toFixed(2)} s`)
+      .join(', ');
+  const wall: Record<string, number> = {};
+  const rssKb: Record<string, number> = {};
+  if (DROP_CACHES) {
+    forget();
+    execFileSync('sh', ['-c', 'sync; echo 3 > /proc/sys/vm/drop_caches']);
+    const cold = await measure(wd('report', '--json'), env);
+    wall['cold, page cache dropped'] = cold.seconds;
+    rssKb['cold, page cache dropped'] = cold.maxRssKb;
+    console.log(`bench: ${size}: cold report --json, page cache dropped: ${cold.seconds.toFixed(2)} s, ${mb(cold.maxRssKb)} MB (${collectors(cold.stdout)})`);
+  }
+  forget();
+  const cold = await measure(wd('report', '--json'), env);
+  wall['cold, caches warm'] = cold.seconds;
+  rssKb['cold, caches warm'] = cold.maxRssKb;
+  console.log(`bench: ${size}: cold report --json, caches warm: ${cold.seconds.toFixed(2)} s, ${mb(cold.maxRssKb)} MB (${collectors(cold.stdout)})`);
+  const exited = JSON.parse(cold.stdout).exited as { count: number; footprintBytes: number; footprintInodes: number; footprintMeasured: number; sizeRwBytes: number };
+  if (exited.count !== size) throw new Error(`the report counts ${exited.count} exited containers, not ${size}`);
+  console.log(`bench: ${size}: docker system df counts ${exited.sizeRwBytes} bytes for them; the watchdog finds ${exited.footprintBytes} bytes and ${exited.footprintInodes} inodes`);
+
+  if (first) {
     // The footprint against du(1) over the same containers, found without the watchdog
     // (issue #10's target: within 25 % on the containerd image store).
-    const exited = JSON.parse(cold.stdout).exited as { footprintBytes: number; footprintMeasured: number; sizeRwBytes: number };
+    const ids = (await engine.docker.listContainers({ all: true, filters: { status: ['exited', 'created'] } })).map((c) => c.Id);
     const du = (await pMap(ids, (id) => duOfContainer(engine, id), { concurrency: 8 })).reduce((a, b) => a + b, 0);
-    console.log(
-      `bench: footprint of ${exited.footprintMeasured} exited containers ${exited.footprintBytes} bytes, du ${du} bytes: ${((exited.footprintBytes / du - 1) * 100).toFixed(1)} % off (docker system df: ${exited.sizeRwBytes} bytes)`,
-    );
-    // One warm-up round (page cache, engine caches), then interleaved rounds.
-    for (const command of Object.values(commands)) await measure(command, env);
-    for (let run = 0; run < RUNS; run++) {
-      for (const [name, command] of Object.entries(commands)) samples[name]!.push(await measure(command, env));
-    }
+    console.log(`bench: footprint of ${exited.footprintMeasured} exited containers ${exited.footprintBytes} bytes, du ${du} bytes: ${((exited.footprintBytes / du - 1) * 100).toFixed(1)} % off`);
+  }
 
-    const wall = (name: string) => median(samples[name]!.map((s) => s.seconds));
-    const node = wall('node -e 0');
-    const ps = wall('docker ps -a');
-    console.log(`\n${CONTAINERS} exited containers, ${RUNS} runs each, medians:`);
-    console.log('command                          wall (s)  baseline          ratio  peak RSS (MB)');
-    for (const name of Object.keys(commands)) {
-      const startup = name === 'node -e 0' || name === 'watchdog --version';
-      const [baseline, base] = startup ? ['node -e 0', node] : ['docker ps -a', ps];
-      const rss = Math.max(...samples[name]!.map((s) => s.maxRssKb)) / 1024;
-      console.log(`${name.padEnd(31)}  ${wall(name).toFixed(3).padStart(8)}  ${baseline.padEnd(16)}  ${(wall(name) / base).toFixed(2).padStart(5)}  ${rss.toFixed(1).padStart(13)}`);
+  // API calls, at a proxy: a cold run (empty store) and a warm one.
+  const proxy = await countingProxy(`${engine.dir}/docker.sock`, `${engine.dir}/count.sock`);
+  const viaProxy = (...args: string[]) => wd(...args, '--host', proxy.host);
+  let apiCold: number;
+  let apiWarm: number;
+  try {
+    forget();
+    await measure(viaProxy('report', '--json'), env);
+    apiCold = proxy.requests().length;
+    proxy.reset();
+    await measure(viaProxy('report', '--json'), env);
+    apiWarm = proxy.requests().length;
+    const kinds = new Map<string, number>();
+    for (const line of proxy.requests()) {
+      const kind = line.replace(/[0-9a-f]{64}/, '{id}').replace(/\?.*$/, '');
+      kinds.set(kind, (kinds.get(kind) ?? 0) + 1);
     }
-    console.log('(peak RSS: the highest of the runs)');
+    console.log(`bench: ${size}: engine API calls: cold ${apiCold}, warm ${apiWarm} (${[...kinds].map(([k, n]) => `${n} ${k}`).join(', ')})`);
+  } finally {
+    await proxy.close();
+  }
 
-    const version = wall('watchdog --version');
-    const warm = wall('watchdog report --json (warm)');
+  // One warm-up round (page cache, engine caches, the store's df answer), then
+  // interleaved rounds.
+  const samples: Record<string, Sample[]> = Object.fromEntries(Object.keys(commands).map((name) => [name, []]));
+  for (const command of Object.values(commands)) await measure(command, env);
+  for (let run = 0; run < RUNS; run++) {
+    for (const [name, command] of Object.entries(commands)) samples[name]!.push(await measure(command, env));
+  }
+  for (const name of Object.keys(commands)) {
+    wall[name] = median(samples[name]!.map((s) => s.seconds));
+    rssKb[name] = Math.max(...samples[name]!.map((s) => s.maxRssKb));
+  }
+  ['', '-wal', '-shm'].forEach((suffix) => rmSync(`${engine.dir}/bench-daemon.db${suffix}`, { force: true }));
+  const daemon = await daemonPeak(['--state', `${engine.dir}/bench-daemon.db`], env);
+  rssKb['watchdog watch (first pass)'] = daemon.peakKb;
+  wall['watchdog watch (first pass)'] = daemon.seconds;
+
+  const ps = wall['docker ps -a']!;
+  console.log(`\n${size} exited and ${RUNNING} running containers, ${RUNS} runs each, medians (peak RSS: the highest):`);
+  console.log('command                          wall (s)  x docker ps -a  peak RSS (MB)');
+  for (const name of Object.keys(wall)) {
+    const ratio = name.startsWith('node') || name.includes('--version') ? '' : (wall[name]! / ps).toFixed(2);
+    console.log(`${name.padEnd(31)}  ${wall[name]!.toFixed(3).padStart(8)}  ${ratio.padStart(14)}  ${mb(rssKb[name]!).padStart(13)}`);
+  }
+  const warm = wall['watchdog report --json']!;
+  console.log(`warm report --json: ${(warm / ps).toFixed(2)} x docker ps -a (target: at most 1.50), ${(warm / wall['docker system df -v']!).toFixed(2)} x docker system df -v (target: below 1.00)`);
+
+  if (first) {
+    const node = wall['node -e 0']!;
+    const version = wall['watchdog --version']!;
     console.log(`\nstart-up: watchdog --version ${ms(version)}, node -e 0 ${ms(node)}: ${ms(version - node)} over Node.js itself (target: within 25 ms)`);
-    console.log(`warm report: ${(warm / ps).toFixed(2)} x docker ps -a (target: at most 1.50), ${(warm / wall('docker system df -v')).toFixed(2)} x docker system df -v (target: below 1.00)`);
-
     // Where the warm report's time goes: Node.js itself, loading the command, each
     // collector (from the report's own collectors[]), and the rest (opening and writing
     // the state store, deciding, printing).
     const steps = new Map<string, number[]>();
-    for (const s of samples['watchdog report --json (warm)']!) {
+    for (const s of samples['watchdog report --json']!) {
       for (const c of JSON.parse(s.stdout).collectors as Array<{ collector: string; seconds: number }>) steps.set(c.collector, [...(steps.get(c.collector) ?? []), c.seconds]);
     }
     const collected = [...steps.values()].reduce((sum, values) => sum + median(values), 0);
-    console.log('\nwarm report, step by step (medians):');
+    console.log('\nwarm report --json, step by step (medians):');
     console.log(`  ${'Node.js start-up (node -e 0)'.padEnd(44)} ${ms(node).padStart(7)}`);
     console.log(`  ${'loading the CLI (watchdog --version - node)'.padEnd(44)} ${ms(version - node).padStart(7)}`);
     for (const [collector, values] of steps) console.log(`  ${`collector ${collector}`.padEnd(44)} ${ms(median(values)).padStart(7)}`);
@@ -131,22 +232,55 @@ async function main(): Promise<void> {
     // to a run: the store's part (journal counts, outbox) and the rendering, each timed
     // in a fresh process on the warm report's own JSON (a run renders once, cold).
     const reportFile = `${engine.dir}/bench-report.json`;
-    writeFileSync(reportFile, samples['watchdog report --json (warm)']!.at(-1)!.stdout);
+    writeFileSync(reportFile, samples['watchdog report --json']!.at(-1)!.stdout);
     const once: Array<{ storeMs: number; renderMs: number }> = [];
     for (let i = 0; i < RUNS; i++) {
-      const { stdout } = await exec(process.execPath, ['--import', 'tsx', fileURLToPath(new URL('./metrics-once.ts', import.meta.url)), reportFile, `${engine.dir}/state.db`]);
+      const { stdout } = await exec(process.execPath, ['--import', 'tsx', fileURLToPath(new URL('./metrics-once.ts', import.meta.url)), reportFile, state]);
       once.push(JSON.parse(stdout));
     }
     const text = renderMetrics({ report: JSON.parse(readFileSync(reportFile, 'utf8')), version: 'bench', store: null });
     const series = text.split('\n').filter((l) => l && !l.startsWith('#')).length;
-    const bytes = Buffer.byteLength(text);
     const storeMs = median(once.map((o) => o.storeMs));
     const renderMs = median(once.map((o) => o.renderMs));
-    console.log(`\nmetrics of ${CONTAINERS} exited and ${RUNNING} running containers: ${series} series, ${bytes} bytes`);
+    console.log(`\nmetrics of ${size} exited and ${RUNNING} running containers: ${series} series, ${Buffer.byteLength(text)} bytes`);
     console.log(`  in a fresh process (${RUNS} runs, medians): the store's part ${storeMs.toFixed(2)} ms, rendering ${renderMs.toFixed(2)} ms`);
     console.log(`  adds ${(storeMs + renderMs).toFixed(2)} ms to a run (target: under 10 ms)`);
+  }
+  console.log('');
+  return { size, wall, rssKb, apiCold, apiWarm };
+}
+
+async function main(): Promise<void> {
+  const reuse = process.env.BENCH_ENGINE;
+  console.log(`bench: ${reuse ? `reusing engine ${reuse}` : `starting a throwaway engine ${ENGINE_KIND} (WDT_ENGINE)`}, sizes ${SIZES.join(', ')}, ${RUNNING} running containers`);
+  // Room for 10,000 containers of about 150 kB and 44 inodes each.
+  const engine = reuse ? engineNamed(reuse) : await startEngine('bench', 4096, 1_000_000);
+  try {
+    const running = (await engine.docker.listContainers({ filters: { name: ['bench-svc-'] } })).length;
+    await pMap(
+      Array.from({ length: Math.max(0, RUNNING - running) }, (_, i) => running + i),
+      (i) => runContainer(engine.docker, { name: `bench-svc-${i}`, cmd: ['sh', '-c', 'seq 1 1000; exec sleep 3600'], detach: true }),
+      { concurrency: 4 },
+    );
+    const results: SizeResult[] = [];
+    for (const [i, size] of SIZES.entries()) {
+      await grow(engine, size);
+      results.push(await benchSize(engine, size, i === 0));
+    }
+
+    console.log(`scaling, engine ${ENGINE_KIND}: wall time in s (peak RSS in MB); medians of ${RUNS} warm runs, one cold run each`);
+    const names = [...new Set(results.flatMap((r) => Object.keys(r.wall)))].filter((n) => !n.startsWith('node') && !n.includes('--version'));
+    console.log(['command'.padEnd(31), ...results.map((r) => `${r.size} exited`.padStart(18))].join(''));
+    for (const name of names) {
+      console.log([name.padEnd(31), ...results.map((r) => (r.wall[name] === undefined ? '' : `${r.wall[name]!.toFixed(3)} (${mb(r.rssKb[name]!)})`).padStart(18))].join(''));
+    }
+    console.log(['warm report --json / ps -a'.padEnd(31), ...results.map((r) => (r.wall['watchdog report --json']! / r.wall['docker ps -a']!).toFixed(2).padStart(18))].join(''));
+    console.log(['warm report --json / df -v'.padEnd(31), ...results.map((r) => (r.wall['watchdog report --json']! / r.wall['docker system df -v']!).toFixed(2).padStart(18))].join(''));
+    console.log(['engine API calls, cold run'.padEnd(31), ...results.map((r) => String(r.apiCold).padStart(18))].join(''));
+    console.log(['engine API calls, warm run'.padEnd(31), ...results.map((r) => String(r.apiWarm).padStart(18))].join(''));
+    console.log('targets: warm at most 1.50 x docker ps -a and below docker system df -v; peak RSS of report, check and the daemon under 100 MB; cold at 5,000 with caches warm at most 2.5 s');
   } finally {
-    await engine.stop();
+    if (!reuse) await engine.stop();
   }
 }
 

@@ -4,11 +4,21 @@
 // handled here too: whatever an action registered as in flight (a container frozen for
 // the last copy of its log) is undone before the process ends.
 
+import { setFlagsFromString } from 'node:v8';
 import { inFlightRegistry } from './act/in-flight.js';
 import { runCli } from './cli.js';
 import { exitCodeOf, type Outcome } from './core/outcome.js';
 import { WatchdogError } from './errors.js';
 import type { Io } from './pipeline/io.js';
+
+// V8 doubles its young generation whenever a scavenge sees much survive, up to 3 x 16
+// MB, and that memory is not given back: reading the facts of thousands of exited
+// containers is just such a burst. Kept at its first size (issue #14), a warm report
+// at 3,000 exited containers peaked at 99 MB instead of 127 MB, in the same time; a
+// cold scan of 5,000 at 125 MB instead of 157 MB, and 4 % slower (more scavenges). Set
+// before any command's work; the flag is V8's own (Node.js 20 to 24), read at runtime
+// (unlike --max-semi-space-size, which only the command line sets).
+setFlagsFromString('--semi-space-growth-factor=1');
 
 const inFlight = inFlightRegistry();
 const io: Io = {
@@ -17,6 +27,7 @@ const io: Io = {
   env: process.env,
   now: () => new Date(),
   stdoutIsTerminal: Boolean(process.stdout.isTTY),
+  stderrIsTerminal: Boolean(process.stderr.isTTY),
   colorCapable: Boolean(process.stdout.isTTY) && !('NO_COLOR' in process.env) && process.env.TERM !== 'dumb',
   inFlight,
   onHangup: (handler) => void process.on('SIGHUP', handler),

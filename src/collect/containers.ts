@@ -150,8 +150,19 @@ export async function holdsThisEngine(client: EngineClient, dockerRootDir: strin
   return known.some(Boolean);
 }
 
+/** How far a long step is (`done` of `total` containers): the progress line of a cold
+ *  scan (pipeline/progress.ts). */
+export type ProgressReporter = (step: string, done: number, total: number) => void;
+
+export interface InspectHooks {
+  /** Called on each container as soon as its inspect is in: the exited ones' footprint
+   *  is walked here, while the next inspects are at the engine (issue #14). */
+  inspected?(container: ContainerFacts): void;
+  progress?: ProgressReporter;
+}
+
 /** `dockerRootDir`: when this engine's files are readable from here. */
-export async function collectContainers(client: EngineClient, listed: Listed[], dockerRootDir: string | null, cache: ExitedCache | null): Promise<ContainersResult> {
+export async function collectContainers(client: EngineClient, listed: Listed[], dockerRootDir: string | null, cache: ExitedCache | null, hooks: InspectHooks = {}): Promise<ContainersResult> {
   const errors: string[] = [];
   // What the cache answers, in one synchronous pass: at 1,000 exited containers a
   // promise per container cost more than the lookups (issue #8).
@@ -168,6 +179,7 @@ export async function collectContainers(client: EngineClient, listed: Listed[], 
     }
     containers.push({ ...hit.facts, logFiles: hit.logFiles, sizeRwBytes: null, footprint: hit.footprint, changeToken: token });
   }
+  let done = 0;
   const inspected = await pMap(
     unknown,
     async ({ id, summary, token }): Promise<ContainerFacts | null> => {
@@ -175,11 +187,15 @@ export async function collectContainers(client: EngineClient, listed: Listed[], 
         const inspect = await client.inspectContainer(id);
         // Removed between the list and the inspect: it no longer takes any space.
         if (!inspect) return null;
-        return { ...containerFacts(summary ?? { Id: id }, inspect), changeToken: token };
+        const facts: ContainerFacts = { ...containerFacts(summary ?? { Id: id }, inspect), changeToken: token };
+        hooks.inspected?.(facts);
+        return facts;
       } catch (error) {
         if (error instanceof EngineUnreachableError) throw error;
         errors.push((error as Error).message);
         return null;
+      } finally {
+        hooks.progress?.('inspecting', ++done, unknown.length);
       }
     },
     { concurrency: INSPECT_CONCURRENCY },

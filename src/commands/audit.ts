@@ -37,7 +37,7 @@ async function setuidOfExited(run: Run, containers: readonly ContainerFacts[]): 
 }
 
 export function auditCommand(options: AuditOptions, io: Io): Promise<Outcome> {
-  return withRun(options, io, async (run) => {
+  return withRun({ ...options, progress: !options.json }, io, async (run) => {
     const pass = await gather(run, 'skip', { audit: true });
     const host = options.containers.length === 0;
     const containers = host ? pass.snapshot.containers : namedContainers(pass.snapshot, options.containers);

@@ -24,7 +24,7 @@ export interface CheckOptions extends RunOptions {
 
 export function checkCommand(options: CheckOptions, io: Io): Promise<Outcome> {
   requireTextfileDir(options.textfile);
-  return withRun({ ...options, sendsMail: true }, io, async (run) => {
+  return withRun({ ...options, sendsMail: true, progress: !options.json }, io, async (run) => {
     const { dryRun } = options;
     const daemon = runningDaemon(run.statePath, io, run.db);
     const done = await fullPass(run, { dryRun, rotate: true, act: daemon === null });

@@ -24,7 +24,7 @@ export interface ReportOptions extends RunOptions {
 
 export function reportCommand(options: ReportOptions, io: Io): Promise<Outcome> {
   requireTextfileDir(options.textfile);
-  return withRun(options, io, async (run) => {
+  return withRun({ ...options, progress: !options.json }, io, async (run) => {
     const pass = await gather(run, options.fresh ? 'fresh' : 'reuse');
     record(run, pass);
     const report = buildReport(pass.snapshot, sortFindings([...pass.findings, ...stateFindings(run.storeProblems)]), pass.timings, pass.trends, runningDaemon(run.statePath, io, run.db));

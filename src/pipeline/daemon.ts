@@ -40,6 +40,7 @@ import type { StoreMetrics } from '../state/metrics.js';
 import { takeDaemonLease } from './daemon-lease.js';
 import { driftWithBundles } from './drift.js';
 import { fullPass, type FullPass } from './full-pass.js';
+import { NO_PROGRESS } from './progress.js';
 import { gather } from './gather.js';
 import type { Io } from './io.js';
 import { rotateLogs } from './rotation.js';
@@ -153,7 +154,7 @@ export async function runDaemon(options: DaemonOptions, io: Io, say: Say, hooks:
       if (stopped) return null;
       try {
         return await withStore(options, io, async (store) => {
-          const run: Run = { config, client, db: store.db, statePath: store.path, storeProblems: store.problems, io, warn };
+          const run: Run = { config, client, db: store.db, statePath: store.path, storeProblems: store.problems, io, warn, progress: NO_PROGRESS };
           const result = await work(run);
           // What a scrape shows of the store (counters, undelivered alerts) is read
           // while the step holds it: a scrape never waits for the lock.

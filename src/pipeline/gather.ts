@@ -63,6 +63,7 @@ export async function gather(run: Run, usage: UsageWanted, options: { audit?: bo
   let reusedUsage: Usage | null = null;
   const collect = () =>
     collectSnapshot(run.client, {
+      progress: run.progress.report,
       now,
       env: run.io.env,
       // What the store remembers of exited containers is this engine's only if the store is.
@@ -71,11 +72,11 @@ export async function gather(run: Run, usage: UsageWanted, options: { audit?: bo
       recentUsage: (engineId) => (reusedUsage = usage !== 'reuse' || !ownedBy(engineId) ? null : recentUsage(db, now, config.usage.maxAge)),
       audit: audit ? { groupFile: config.audit.groupFile, passwdFile: config.audit.passwdFile, daemonConfig: config.audit.daemonConfig } : null,
     });
-  let { snapshot, timings } = await collect();
+  let { snapshot, timings } = await collect().finally(run.progress.end);
   // A container a killed run left frozen is thawed first (and the host seen again, as
   // it is now): the rare case, so the common one pays one readdir of a tmpfs folder.
   const thawed = snapshot.engine ? await thawOrphans(run, ledgerOf(run.io, snapshot.engine.id)) : [];
-  if (thawed.length > 0) ({ snapshot, timings } = await collect());
+  if (thawed.length > 0) ({ snapshot, timings } = await collect().finally(run.progress.end));
   const foreignStore = snapshot.engine !== null && !ownedBy(snapshot.engine.id);
   if (foreignStore) {
     run.warn(`the state store holds the history of engine ${owner}, not of this one (${snapshot.engine!.id}): not using or changing it; give each engine its own --state`);

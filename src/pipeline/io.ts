@@ -10,6 +10,8 @@ export interface Io {
   now: () => Date;
   /** Whether stdout is a terminal: a person reads it. */
   stdoutIsTerminal: boolean;
+  /** Whether stderr is a terminal: the progress line of a long scan goes there. */
+  stderrIsTerminal: boolean;
   /** Whether stdout is a terminal that wants colour (NO_COLOR, TERM=dumb say no). */
   colorCapable: boolean;
   /** What must be undone if the process is stopped mid-action (main.ts). */

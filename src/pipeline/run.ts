@@ -9,6 +9,7 @@ import { connectEngine, type EngineClient } from '../engine/client.js';
 import { resolveHost } from '../engine/host.js';
 import type { Db } from '../state/store.js';
 import { warner, type Io } from './io.js';
+import { NO_PROGRESS, progressLine, type Progress } from './progress.js';
 import { withStore, type StoreOptions } from './store.js';
 
 export interface RunOptions extends StoreOptions {
@@ -16,6 +17,9 @@ export interface RunOptions extends StoreOptions {
   config?: string;
   /** The command may send mail (`check`): the configured password must be there. */
   sendsMail?: boolean;
+  /** A person may be waiting for the output: show a long scan's progress on stderr, if
+   *  stderr is a terminal (issue #14). Off for --json and the daemon. */
+  progress?: boolean;
 }
 
 /** Everything a step needs besides the pass it works on. */
@@ -29,6 +33,8 @@ export interface Run {
   storeProblems: string[];
   io: Io;
   warn: (message: string) => void;
+  /** The progress line of a long scan, or nothing (pipeline/progress.ts). */
+  progress: Progress;
 }
 
 /** The configuration, then the engine, then the store: a bad configuration or engine
@@ -36,7 +42,8 @@ export interface Run {
 export async function withRun<T>(options: RunOptions, io: Io, work: (run: Run) => Promise<T>): Promise<T> {
   const config = await loadConfig(options.config, io.env, options.sendsMail ?? false);
   const client = connectEngine(resolveHost(options.host, io.env));
-  return withStore(options, io, (store) => work({ config, client, db: store.db, statePath: store.path, storeProblems: store.problems, io, warn: warner(io) }));
+  const progress = options.progress && io.stderrIsTerminal ? progressLine(io.stderr) : NO_PROGRESS;
+  return withStore(options, io, (store) => work({ config, client, db: store.db, statePath: store.path, storeProblems: store.problems, io, warn: warner(io), progress }));
 }
 
 /** The engine's DockerRootDir, or why it could not be asked (`watchdog config check`,

@@ -9,22 +9,16 @@ import { isExited } from '../core/model.js';
 import type { ModeCheck } from '../core/setuid.js';
 import type { Db } from './store.js';
 
-/** Reads the whole cache once: one query instead of one per container. The shape is
- *  the exited-container cache that collect/containers.ts asks for. */
+/** The exited-container cache that collect/containers.ts asks for, one indexed row at
+ *  a time: reading all of them first held every row's facts as text beside the parsed
+ *  facts, and a warm report at 5,000 exited containers peaked at 112 MB instead of
+ *  104 MB, in the same time (issue #14). */
 export function sqliteExitedCache(db: Db): { lookup(id: string, changeToken: string): { facts: ExitedFacts; footprint: Footprint | null; logFiles: LogFiles | null } | null } {
-  const rows = db.prepare('SELECT container_id AS id, change_token AS token, facts, footprint_bytes AS bytes, footprint_inodes AS inodes, log_files AS logFiles FROM exited_cache').all() as Array<{
-    id: string;
-    token: string;
-    facts: string;
-    bytes: number | null;
-    inodes: number | null;
-    logFiles: string | null;
-  }>;
-  const byId = new Map(rows.map((row) => [row.id, row]));
+  const select = db.prepare('SELECT facts, footprint_bytes AS bytes, footprint_inodes AS inodes, log_files AS logFiles FROM exited_cache WHERE container_id = ? AND change_token = ?');
   return {
     lookup(id, changeToken) {
-      const row = byId.get(id);
-      if (!row || row.token !== changeToken) return null;
+      const row = select.get(id, changeToken) as { facts: string; bytes: number | null; inodes: number | null; logFiles: string | null } | undefined;
+      if (!row) return null;
       return {
         facts: JSON.parse(row.facts) as ExitedFacts,
         footprint: row.bytes === null ? null : { bytes: row.bytes, inodes: row.inodes ?? 0 },

@@ -100,13 +100,15 @@ export async function holdingProxy(engineSocket: string, listenPath: string, pat
       }
       upstream.write(chunk);
     });
+    // In order: an answer in several chunks must not overtake itself (timers of 400
+    // and 399 ms for its first and second chunk would swap them).
+    let written = Promise.resolve();
     upstream.on('data', (chunk) => {
-      const wait = holdUntil - Date.now();
-      if (wait > 0) setTimeout(() => client.write(chunk), wait);
-      else client.write(chunk);
+      const until = holdUntil;
+      written = written.then(() => new Promise((resolve) => setTimeout(resolve, Math.max(0, until - Date.now())))).then(() => void client.write(chunk));
     });
     client.on('close', () => upstream.destroy());
-    upstream.on('close', () => setTimeout(() => client.destroy(), Math.max(0, holdUntil - Date.now())));
+    upstream.on('close', () => void written.then(() => client.destroy()));
     client.on('error', () => upstream.destroy());
     upstream.on('error', () => client.destroy());
   });

@@ -1,11 +1,13 @@
 // Exited containers on an engine of their own, so counts are exact: what `system df`
 // says they take against what they really take on disk, checked with du(1).
 
+import { spawn } from 'node:child_process';
 import pMap from 'p-map';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { reportJson, runWatchdog } from '../helpers/cli.js';
+import { BIN, auditOffConfig, reportJson, runWatchdog } from '../helpers/cli.js';
+import { holdingProxy } from '../helpers/proxy.js';
 import { duOfContainer } from '../helpers/du.js';
-import { ON_CONTAINERD_STORE, runContainer, startEngine, type TestEngine } from '../helpers/engine.js';
+import { ON_CONTAINERD_STORE, containerdOf, runContainer, startEngine, type TestEngine } from '../helpers/engine.js';
 
 const BATCH = 40;
 // What `docker system df` counts for one of them: the graph drivers add up the three
@@ -76,5 +78,66 @@ describe('watchdog report: exited containers', () => {
     // biggest, not forty lines (issue #8); --json has them all.
     expect(stdout.match(/INFO +UNBOUNDED_LOG/g)).toHaveLength(1);
     expect(stdout).toMatch(/^  INFO +UNBOUNDED_LOG +40 stopped containers' json-file logs have no max-size \(they grow again if restarted\): (batch-\d+ 0 B, ){4}batch-\d+ 0 B and 35 more \(see --json\)$/m);
+  });
+});
+
+/** ARGS of the built watchdog on a pseudo-terminal (util-linux's script(1)): stdout and
+ *  stderr are both the terminal, and what it printed comes back as one stream. */
+function onTerminal(args: string[], env: Record<string, string>): Promise<{ code: number | null; output: string; seconds: number }> {
+  const quote = (arg: string) => `'${arg.replaceAll("'", `'\\''`)}'`;
+  const command = [process.execPath, BIN, ...args].map(quote).join(' ');
+  const started = performance.now();
+  return new Promise((resolve, reject) => {
+    const child = spawn('script', ['-qefc', command, '/dev/null'], { env: { ...process.env, NO_COLOR: '1', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    let output = '';
+    child.stdout.on('data', (d: Buffer) => (output += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (output += d.toString()));
+    child.on('error', reject);
+    child.on('close', (code) => resolve({ code, output, seconds: (performance.now() - started) / 1000 }));
+  });
+}
+
+describe('the progress line of a long scan (issue #14)', () => {
+  // Each inspect's answer held 400 ms at a proxy: the 41 inspects of a cold scan (8 at a
+  // time) take about 2 s, past the second after which the line is drawn.
+  const PROGRESS = /\rwatchdog: inspecting \d+ of 41 containers\x1b\[K/;
+  const slowInspects = () => holdingProxy(`${engine.dir}/docker.sock`, `${engine.dir}/slow.sock`, /^GET \/v[\d.]+\/containers\/[0-9a-f]{64}\/json /, 400);
+  let cold = 0;
+  const args = (extra: string[]) => ['report', '--host', `unix://${engine.dir}/slow.sock`, '--state', `${engine.dir}/cold-${++cold}.db`, '-c', auditOffConfig(), ...extra];
+
+  it('is drawn on a terminal and cleared before the report', async () => {
+    const proxy = await slowInspects();
+    try {
+      const { code, output, seconds } = await onTerminal(args([]), containerdOf(engine.dir));
+      expect(seconds).toBeGreaterThan(1.5);
+      // 1: the report has warnings (uncapped logs), as it does without a terminal.
+      expect(code).toBe(1);
+      expect(output).toMatch(PROGRESS);
+      // The last drawing is erased, then the report is printed from the line's start.
+      const cleared = output.lastIndexOf('\r\x1b[K');
+      expect(cleared).toBeGreaterThan(output.search(PROGRESS));
+      expect(output.slice(cleared)).toMatch(/^\r\x1b\[K(\r?\n)*docker-watchdog report/);
+      expect(output).toMatch(/^Exited containers: 40\r?$/m);
+    } finally {
+      await proxy.close();
+    }
+  });
+
+  it('is never in --json output, even on a terminal, nor on a stderr that is not one', async () => {
+    const proxy = await slowInspects();
+    try {
+      const json = await onTerminal(args(['--json']), containerdOf(engine.dir));
+      expect(json.seconds).toBeGreaterThan(1.5);
+      expect(json.output).not.toMatch(/inspecting/);
+      expect(JSON.parse(json.output).exited.count).toBe(BATCH);
+
+      const started = performance.now();
+      const piped = await runWatchdog(args([]));
+      expect(performance.now() - started).toBeGreaterThan(1500);
+      expect(piped.stdout).toMatch(/^Exited containers: 40$/m);
+      expect(piped.stderr).toBe('');
+    } finally {
+      await proxy.close();
+    }
   });
 });

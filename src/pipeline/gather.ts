@@ -61,8 +61,9 @@ export async function gather(run: Run, usage: UsageWanted, options: { audit?: bo
   const ownedBy = (engineId: string) => owner === null || owner === engineId;
   let history = readHistory(db, now.getTime() - HISTORY_WINDOW_MS);
   let reusedUsage: Usage | null = null;
-  const collect = () =>
-    collectSnapshot(run.client, {
+  const collect = () => {
+    run.progress.start();
+    return collectSnapshot(run.client, {
       progress: run.progress.report,
       now,
       env: run.io.env,
@@ -71,12 +72,13 @@ export async function gather(run: Run, usage: UsageWanted, options: { audit?: bo
       skipUsage: usage === 'skip',
       recentUsage: (engineId) => (reusedUsage = usage !== 'reuse' || !ownedBy(engineId) ? null : recentUsage(db, now, config.usage.maxAge)),
       audit: audit ? { groupFile: config.audit.groupFile, passwdFile: config.audit.passwdFile, daemonConfig: config.audit.daemonConfig } : null,
-    });
-  let { snapshot, timings } = await collect().finally(run.progress.end);
+    }).finally(run.progress.end);
+  };
+  let { snapshot, timings } = await collect();
   // A container a killed run left frozen is thawed first (and the host seen again, as
   // it is now): the rare case, so the common one pays one readdir of a tmpfs folder.
   const thawed = snapshot.engine ? await thawOrphans(run, ledgerOf(run.io, snapshot.engine.id)) : [];
-  if (thawed.length > 0) ({ snapshot, timings } = await collect().finally(run.progress.end));
+  if (thawed.length > 0) ({ snapshot, timings } = await collect());
   const foreignStore = snapshot.engine !== null && !ownedBy(snapshot.engine.id);
   if (foreignStore) {
     run.warn(`the state store holds the history of engine ${owner}, not of this one (${snapshot.engine!.id}): not using or changing it; give each engine its own --state`);

@@ -42,7 +42,7 @@ export interface Run {
 export async function withRun<T>(options: RunOptions, io: Io, work: (run: Run) => Promise<T>): Promise<T> {
   const config = await loadConfig(options.config, io.env, options.sendsMail ?? false);
   const client = connectEngine(resolveHost(options.host, io.env));
-  const progress = options.progress && io.stderrIsTerminal ? progressLine(io.stderr) : NO_PROGRESS;
+  const progress = options.progress && io.stderrIsTerminal ? progressLine(io.stderr, io.inFlight) : NO_PROGRESS;
   return withStore(options, io, (store) => work({ config, client, db: store.db, statePath: store.path, storeProblems: store.problems, io, warn: warner(io), progress }));
 }
 

@@ -1,5 +1,6 @@
 import { Writable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
+import { inFlightRegistry } from '../../src/act/in-flight.js';
 import { progressLine } from '../../src/pipeline/progress.js';
 
 function capture(): { stream: Writable; written: string[] } {
@@ -9,12 +10,15 @@ function capture(): { stream: Writable; written: string[] } {
 }
 
 describe('progressLine', () => {
-  it('draws nothing in the first second, so a quick scan leaves no trace', () => {
+  it('draws nothing in the first second of a scan, so a quick scan leaves no trace', () => {
     const { stream, written } = capture();
     let now = 0;
-    const progress = progressLine(stream, () => now);
+    const progress = progressLine(stream, inFlightRegistry(), () => now);
+    // Time spent before the scan (waiting for the store's lock) does not count.
+    now = 5000;
+    progress.start();
     for (let i = 1; i <= 100; i++) {
-      now = i * 9;
+      now = 5000 + i * 9;
       progress.report('inspecting', i, 100);
     }
     progress.end();
@@ -24,7 +28,8 @@ describe('progressLine', () => {
   it('redraws one line in place at most every 100 ms, always its last state, then erases it', () => {
     const { stream, written } = capture();
     let now = 0;
-    const progress = progressLine(stream, () => now);
+    const progress = progressLine(stream, inFlightRegistry(), () => now);
+    progress.start();
     for (let i = 1; i <= 5000; i++) {
       now = 1000 + i; // 1 ms a container, starting a second in
       progress.report('inspecting', i, 5000);
@@ -36,5 +41,27 @@ describe('progressLine', () => {
     // 5 s of scan, a drawing each 100 ms, the last one, the erasing.
     expect(written.length).toBeGreaterThanOrEqual(50);
     expect(written.length).toBeLessThanOrEqual(53);
+  });
+
+  it('is erased when a signal stops the run while it is drawn, and not after it was erased', async () => {
+    const { stream, written } = capture();
+    const inFlight = inFlightRegistry();
+    let now = 0;
+    const progress = progressLine(stream, inFlight, () => now);
+    progress.start();
+    now = 1500;
+    progress.report('inspecting', 10, 100);
+    await inFlight.undoAll('SIGINT');
+    expect(written).toEqual(['\rwatchdog: inspecting 10 of 100 containers\x1b[K', '\r\x1b[K']);
+
+    const quiet = capture();
+    const other = inFlightRegistry();
+    const ended = progressLine(quiet.stream, other, () => now);
+    ended.start();
+    now = 3000;
+    ended.report('inspecting', 10, 100);
+    ended.end();
+    await other.undoAll('SIGINT');
+    expect(quiet.written).toEqual(['\rwatchdog: inspecting 10 of 100 containers\x1b[K', '\r\x1b[K']);
   });
 });

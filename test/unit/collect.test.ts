@@ -144,3 +144,33 @@ describe('a readable DockerRootDir that may not be this engine', () => {
     expect(snapshot.engine).toMatchObject({ local: false });
   });
 });
+
+describe('a cold scan of a local engine (issue #14)', () => {
+  it('walks each exited container as its inspect comes in, counts one that fails once, and reports how far it is', async () => {
+    const root = mkdtempSync(join(tmpdir(), 'wd-cold-'));
+    const ids = ['1', '2', '3'].map((c) => c.repeat(64));
+    for (const id of ids) {
+      mkdirSync(join(root, 'containers', id), { recursive: true });
+      writeFileSync(join(root, 'containers', id, 'config.v2.json'), '{}');
+      mkdirSync(join(root, 'image', 'overlay2', 'layerdb', 'mounts', id), { recursive: true });
+    }
+    // The third one's layer id leads through a file: its walk fails (ENOTDIR).
+    writeFileSync(join(root, 'image', 'overlay2', 'layerdb', 'mounts', ids[2]!, 'mount-id'), `../containers/${ids[2]}/config.v2.json/x`);
+    const client = fakeEngine({
+      info: async () => ({ ID: 'LOCAL', ServerVersion: '20.10.24', Driver: 'overlay2', DriverStatus: [], DockerRootDir: root, Containers: 3 }),
+      listContainers: async () => [],
+      inspectContainer: async (id) => ({ Id: id, Name: `/c${id[0]}`, Created: '2026-11-27T00:00:00Z', State: { Status: 'exited', FinishedAt: '2026-11-27T00:00:01Z' } }),
+      systemDf: async () => ({ LayersSize: 0, Images: [], Containers: [], Volumes: [], BuildCache: [] }),
+    });
+    const progress: string[] = [];
+    const { snapshot, timings } = await collectSnapshot(client, { now, env: {}, progress: (step, done, total) => progress.push(`${step} ${done}/${total}`) });
+    expect(snapshot.engine).toMatchObject({ local: true });
+    const footprints = Object.fromEntries(snapshot.containers.map((c) => [c.id, c.footprint]));
+    expect(footprints[ids[0]!]?.inodes).toBeGreaterThan(1);
+    expect(footprints[ids[1]!]?.inodes).toBeGreaterThan(1);
+    expect(footprints[ids[2]!]).toBeNull();
+    expect(timings.find((t) => t.collector === 'footprint')).toMatchObject({ ok: true, measured: 3, cached: 0 });
+    expect(snapshot.failures.filter((f) => f.collector === 'footprint')).toEqual([{ collector: 'footprint', message: expect.stringMatching(/^1 of 3 failed, first: ENOTDIR/) }]);
+    expect(progress.filter((p) => p.startsWith('inspecting'))).toEqual(['inspecting 1/3', 'inspecting 2/3', 'inspecting 3/3']);
+  });
+});

@@ -119,7 +119,7 @@ async function benchSize(engine: TestEngine, size: number, first: boolean): Prom
   // same at every size. The audit is on: it reads this machine's group file (read only).
   if (existsSync(DEFAULT_CONFIG_PATH)) throw new Error(`${DEFAULT_CONFIG_PATH} exists: the bench measures the built-in defaults; move it aside`);
   const wd = (...args: string[]) => [process.execPath, BIN, ...args, '--state', state];
-  const forget = () => ['', '-wal', '-shm'].forEach((suffix) => rmSync(`${state}${suffix}`, { force: true }));
+  const forget = (store = state) => ['', '-wal', '-shm'].forEach((suffix) => rmSync(`${store}${suffix}`, { force: true }));
   const commands: Record<string, string[]> = {
     ...(first ? { 'node -e 0': [process.execPath, '-e', '0'], 'watchdog --version': [process.execPath, BIN, '--version'] } : {}),
     'docker ps -a': ['docker', 'ps', '-a'],
@@ -136,19 +136,18 @@ async function benchSize(engine: TestEngine, size: number, first: boolean): Prom
       .join(', ');
   const wall: Record<string, number> = {};
   const rssKb: Record<string, number> = {};
-  if (DROP_CACHES) {
+  /** One report --json on an empty store, recorded under `name`. */
+  const coldReport = async (name: string, dropCaches: boolean): Promise<Sample> => {
     forget();
-    execFileSync('sh', ['-c', 'sync; echo 3 > /proc/sys/vm/drop_caches']);
-    const cold = await measure(wd('report', '--json'), env);
-    wall['cold, page cache dropped'] = cold.seconds;
-    rssKb['cold, page cache dropped'] = cold.maxRssKb;
-    console.log(`bench: ${size}: cold report --json, page cache dropped: ${cold.seconds.toFixed(2)} s, ${mb(cold.maxRssKb)} MB (${collectors(cold.stdout)})`);
-  }
-  forget();
-  const cold = await measure(wd('report', '--json'), env);
-  wall['cold, caches warm'] = cold.seconds;
-  rssKb['cold, caches warm'] = cold.maxRssKb;
-  console.log(`bench: ${size}: cold report --json, caches warm: ${cold.seconds.toFixed(2)} s, ${mb(cold.maxRssKb)} MB (${collectors(cold.stdout)})`);
+    if (dropCaches) execFileSync('sh', ['-c', 'sync; echo 3 > /proc/sys/vm/drop_caches']);
+    const sample = await measure(wd('report', '--json'), env);
+    wall[name] = sample.seconds;
+    rssKb[name] = sample.maxRssKb;
+    console.log(`bench: ${size}: ${name}: ${sample.seconds.toFixed(2)} s, ${mb(sample.maxRssKb)} MB (${collectors(sample.stdout)})`);
+    return sample;
+  };
+  if (DROP_CACHES) await coldReport('cold, page cache dropped', true);
+  const cold = await coldReport('cold, caches warm', false);
   const exited = JSON.parse(cold.stdout).exited as { count: number; footprintBytes: number; footprintInodes: number; footprintMeasured: number; sizeRwBytes: number };
   if (exited.count !== size) throw new Error(`the report counts ${exited.count} exited containers, not ${size}`);
   console.log(`bench: ${size}: docker system df counts ${exited.sizeRwBytes} bytes for them; the watchdog finds ${exited.footprintBytes} bytes and ${exited.footprintInodes} inodes`);
@@ -194,8 +193,9 @@ async function benchSize(engine: TestEngine, size: number, first: boolean): Prom
     wall[name] = median(samples[name]!.map((s) => s.seconds));
     rssKb[name] = Math.max(...samples[name]!.map((s) => s.maxRssKb));
   }
-  ['', '-wal', '-shm'].forEach((suffix) => rmSync(`${engine.dir}/bench-daemon.db${suffix}`, { force: true }));
-  const daemon = await daemonPeak(['--state', `${engine.dir}/bench-daemon.db`], env);
+  const daemonStore = `${engine.dir}/bench-daemon.db`;
+  forget(daemonStore);
+  const daemon = await daemonPeak(['--state', daemonStore], env);
   rssKb['watchdog watch (first pass)'] = daemon.peakKb;
   wall['watchdog watch (first pass)'] = daemon.seconds;
 

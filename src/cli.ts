@@ -228,7 +228,7 @@ ${EXIT_CODES_HELP}`,
     .option('--json', 'print the entries as JSON', false)
     .action(async (opts: { since: string; json: boolean }) => {
       const { journalCommand } = await import('./commands/journal.js');
-      done(journalCommand({ ...globals(), ...opts }, io));
+      done(await journalCommand({ ...globals(), ...opts }, io));
     });
 
   return program;

@@ -55,7 +55,7 @@ export function auditCommand(options: AuditOptions, io: Io): Promise<Outcome> {
       const last = isActive(c.state) ? lastChecks.get(c.id) : undefined;
       return last ? [{ containerId: c.id, name: c.name, checkedAt: last.checkedAt, durationMs: last.durationMs, changes: last.changes, status: last.status }] : [];
     });
-    if (options.json) writeJson(io, { schemaVersion: 1, generatedAt: pass.now.toISOString(), engine: snapshot.engine, host, containers: containers.length, runningDrift, profiles, findings });
+    if (options.json) await writeJson(io, { schemaVersion: 1, generatedAt: pass.now.toISOString(), engine: snapshot.engine, host, containers: containers.length, runningDrift, profiles, findings });
     else io.stdout.write(renderAudit({ generatedAt: pass.now.toISOString(), engine: snapshot.engine, audit: host ? snapshot.audit : undefined, host, containers: containers.length, findings }, options.color && io.colorCapable));
     return { findings };
   });

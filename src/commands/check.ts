@@ -33,7 +33,7 @@ export function checkCommand(options: CheckOptions, io: Io): Promise<Outcome> {
     const findings = failed.length > 0 ? sortFindings([...done.findings, ...failed]) : done.findings;
 
     if (options.json) {
-      writeJson(io, { schemaVersion: 1, generatedAt: pass.now.toISOString(), dryRun, daemon, findings, rotation, prune: pruning, runningDrift: { checks: done.runningDrift.checks, plan: done.runningDrift.plan, deferred: done.runningDrift.deferred }, freedBytes: bytesFreed(actions) });
+      await writeJson(io, { schemaVersion: 1, generatedAt: pass.now.toISOString(), dryRun, daemon, findings, rotation, prune: pruning, runningDrift: { checks: done.runningDrift.checks, plan: done.runningDrift.plan, deferred: done.runningDrift.deferred }, freedBytes: bytesFreed(actions) });
     } else {
       io.stdout.write(renderCheck({ rotation, pruning, actions, findings, dryRun, daemon, maxSize: run.config.logs.maxSize, top: 5, runningDrift: done.runningDrift }));
     }

@@ -27,7 +27,7 @@ export function driftCommand(options: DriftOptions, io: Io): Promise<Outcome> {
     const { rows, actions } = await driftWithBundles(run, targets, options.dryRun);
     const findings = sortFindings([...runFindings(run, pass), ...driftFindings(rows, run.config.audit.severity), ...unreadableDriftFindings(rows), ...actionFindings(actions)]);
 
-    if (options.json) writeJson(io, { dryRun: options.dryRun, containers: rows, findings });
+    if (options.json) await writeJson(io, { dryRun: options.dryRun, containers: rows, findings });
     else io.stdout.write(renderDrift(rows, findings));
     return { findings };
   });

@@ -25,7 +25,7 @@ export function pruneCommand(options: PruneOptions, io: Io): Promise<Outcome> {
     const actions = pruneActions(pruning.results);
     const findings = sortFindings([...runFindings(run, pass), ...plan.findings, ...actionFindings(actions)]);
 
-    if (options.json) writeJson(io, { dryRun: options.dryRun, plan: pruning.plan, results: pruning.results, findings });
+    if (options.json) await writeJson(io, { dryRun: options.dryRun, plan: pruning.plan, results: pruning.results, findings });
     else io.stdout.write(renderPruning(pruning, actions, findings, options.dryRun));
     return { findings };
   });

@@ -31,7 +31,7 @@ export function reportCommand(options: ReportOptions, io: Io): Promise<Outcome> 
     const failed = publishMetrics(run, report, options.textfile);
     if (failed.length > 0) report.findings = sortFindings([...report.findings, ...failed]);
     const { findings } = report;
-    if (options.json) writeJson(io, report);
+    if (options.json) await writeJson(io, report);
     else io.stdout.write(renderText(report, { color: options.color && io.colorCapable, now: pass.now, top: options.top, history: pass.history }));
     return { findings };
   });

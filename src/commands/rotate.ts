@@ -25,7 +25,7 @@ export function rotateCommand(options: RotateOptions, io: Io): Promise<Outcome> 
     const rotation = await rotateLogs(run, pass.snapshot, planRotation(run, pass.snapshot, named, false), options.dryRun);
     const findings = sortFindings([...runFindings(run, pass), ...actionFindings(rotationActions(rotation.results))]);
 
-    if (options.json) writeJson(io, { dryRun: options.dryRun, plan: rotation.plan, results: rotation.results, archivesRemoved: rotation.archivesRemoved, findings });
+    if (options.json) await writeJson(io, { dryRun: options.dryRun, plan: rotation.plan, results: rotation.results, archivesRemoved: rotation.archivesRemoved, findings });
     else io.stdout.write(renderRotation(rotation, findings, { showKept: named !== null, maxSize: run.config.logs.maxSize }));
     return { findings };
   });

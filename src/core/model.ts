@@ -98,23 +98,23 @@ export interface DeviceMapping {
 export interface ContainerSecurity {
   privileged: boolean;
   /** `--cap-add`, as given (`SYS_ADMIN`, `CAP_SYS_ADMIN`, `ALL`). */
-  capAdd: string[];
+  capAdd: readonly string[];
   /** `--pid`, `--ipc`, `--network`: `host` shares the host's namespace. */
   pidMode: string;
   ipcMode: string;
   networkMode: string;
   /** `--security-opt`, e.g. `seccomp=unconfined`, `apparmor=unconfined`. */
-  securityOpt: string[];
-  devices: DeviceMapping[];
+  securityOpt: readonly string[];
+  devices: readonly DeviceMapping[];
   /** `--device-cgroup-rule`, e.g. `b *:* rwm`. */
-  deviceCgroupRules: string[];
-  binds: BindMount[];
+  deviceCgroupRules: readonly string[];
+  binds: readonly BindMount[];
   /** `--tmpfs` and `--mount type=tmpfs` destinations: what a read-only container writes
    *  there never shows in `docker diff` (WRITABLE_ROOTFS). */
-  tmpfs: string[];
+  tmpfs: readonly string[];
   /** Destinations of its writable volumes and bind mounts: writes there are not in its
    *  layer, so `--read-only` leaves them as they are (WRITABLE_ROOTFS). */
-  writableMounts: string[];
+  writableMounts: readonly string[];
 }
 
 /** The inspect facts of a container, without what is measured afresh every run: what

@@ -102,7 +102,7 @@ export function readOnlyProfile(c: ContainerFacts, history: DriftHistory | null)
     flags: ['--read-only', ...folders.flatMap((f) => ['--tmpfs', f])],
     hidesImageFiles,
     imageFolders,
-    writableMounts: c.security.writableMounts,
+    writableMounts: [...c.security.writableMounts],
     checks: history.checks,
     since: history.since,
   };

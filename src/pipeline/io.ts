@@ -1,7 +1,9 @@
 // The world a command may touch besides the engine and the store: passed in, so that
 // tests run commands in-process with their own streams, environment and clock.
 
+import { once } from 'node:events';
 import type { InFlight } from '../act/in-flight.js';
+import { jsonPieces } from '../core/render/json.js';
 
 export interface Io {
   stdout: NodeJS.WritableStream;
@@ -21,9 +23,20 @@ export interface Io {
 }
 
 /** JSON on stdout: indented for a person at a terminal, compact for the scripts that
- *  read it (a thousand containers make a megabyte of indentation). */
-export function writeJson(io: Io, value: unknown): void {
-  io.stdout.write(`${JSON.stringify(value, null, io.stdoutIsTerminal ? 2 : undefined)}\n`);
+ *  read it (a thousand containers make a megabyte of indentation). Written 64 kB at a
+ *  time as the reader takes it, never whole (core/render/json.ts): into a pipe, writes
+ *  that do not wait are queued in memory, and `report --json | ...` at 10,000
+ *  containers peaked 28 MB above `report` (issue #14). */
+export async function writeJson(io: Io, value: unknown): Promise<void> {
+  let pending = '';
+  for (const piece of jsonPieces(value, io.stdoutIsTerminal ? 2 : 0)) {
+    pending += piece;
+    if (pending.length < 65536) continue;
+    // A reader that goes away ends the process (EPIPE, main.ts), not this wait.
+    if (!io.stdout.write(pending)) await once(io.stdout, 'drain');
+    pending = '';
+  }
+  io.stdout.write(`${pending}\n`);
 }
 
 /** One line on stderr: what went wrong that the run survived. */

@@ -2,6 +2,7 @@
 // its time, target, reason and the bytes it freed. Written by the enforcement commands
 // (issue #4), read by `watchdog journal`.
 
+import type Database from 'better-sqlite3';
 import type { Db } from './store.js';
 
 export interface JournalEntry {
@@ -15,8 +16,16 @@ export interface JournalEntry {
   details: string | null;
 }
 
+/** One INSERT per store, prepared once: a dry run journals why each of 10,000 exited
+ *  containers is kept, and a statement prepared per entry held its native memory until
+ *  a garbage collection that rarely came (`check --dry-run` at 10,000 peaked at 110 MB,
+ *  and at 102 MB with one statement; issue #14). */
+const inserts = new WeakMap<Db, Database.Statement>();
+
 export function appendJournal(db: Db, entry: JournalEntry): void {
-  db.prepare('INSERT INTO journal (at, action, target, container_id, reason, outcome, bytes_freed, details) VALUES (?, ?, ?, ?, ?, ?, ?, ?)').run(
+  let insert = inserts.get(db);
+  if (!insert) inserts.set(db, (insert = db.prepare('INSERT INTO journal (at, action, target, container_id, reason, outcome, bytes_freed, details) VALUES (?, ?, ?, ?, ?, ?, ?, ?)')));
+  insert.run(
     Date.parse(entry.at),
     entry.action,
     entry.target,

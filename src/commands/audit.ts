@@ -14,7 +14,7 @@ import type { Outcome } from '../core/outcome.js';
 import { renderAudit } from '../core/render/audit.js';
 import { driftOf } from '../pipeline/drift.js';
 import { gather, namedContainers, runFindings } from '../pipeline/gather.js';
-import { writeJson, type Io } from '../pipeline/io.js';
+import { printOutput, type Io, type Output } from '../pipeline/io.js';
 import { withRun, type Run, type RunOptions } from '../pipeline/run.js';
 
 export interface AuditOptions extends RunOptions {
@@ -36,8 +36,8 @@ async function setuidOfExited(run: Run, containers: readonly ContainerFacts[]): 
   return [...driftFindings(rows, run.config.audit.severity).filter((f) => f.code === 'SETUID_DRIFT'), ...unreadableDriftFindings(rows)];
 }
 
-export function auditCommand(options: AuditOptions, io: Io): Promise<Outcome> {
-  return withRun({ ...options, progress: !options.json }, io, async (run) => {
+export async function auditCommand(options: AuditOptions, io: Io): Promise<Outcome> {
+  const { findings, output } = await withRun({ ...options, progress: !options.json }, io, async (run) => {
     const pass = await gather(run, 'skip', { audit: true });
     const host = options.containers.length === 0;
     const containers = host ? pass.snapshot.containers : namedContainers(pass.snapshot, options.containers);
@@ -55,8 +55,9 @@ export function auditCommand(options: AuditOptions, io: Io): Promise<Outcome> {
       const last = isActive(c.state) ? lastChecks.get(c.id) : undefined;
       return last ? [{ containerId: c.id, name: c.name, checkedAt: last.checkedAt, durationMs: last.durationMs, changes: last.changes, status: last.status }] : [];
     });
-    if (options.json) await writeJson(io, { schemaVersion: 1, generatedAt: pass.now.toISOString(), engine: snapshot.engine, host, containers: containers.length, runningDrift, profiles, findings });
-    else io.stdout.write(renderAudit({ generatedAt: pass.now.toISOString(), engine: snapshot.engine, audit: host ? snapshot.audit : undefined, host, containers: containers.length, findings }, options.color && io.colorCapable));
-    return { findings };
+    const output: Output = options.json ? { json: { schemaVersion: 1, generatedAt: pass.now.toISOString(), engine: snapshot.engine, host, containers: containers.length, runningDrift, profiles, findings } } : { text: renderAudit({ generatedAt: pass.now.toISOString(), engine: snapshot.engine, audit: host ? snapshot.audit : undefined, host, containers: containers.length, findings }, options.color && io.colorCapable) };
+    return { findings, output };
   });
+  await printOutput(io, output);
+  return { findings };
 }

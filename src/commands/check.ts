@@ -12,7 +12,7 @@ import { renderCheck } from '../core/render/actions.js';
 import { runningDaemon } from '../pipeline/daemon-lease.js';
 import { fullPass } from '../pipeline/full-pass.js';
 import { publishMetrics, requireTextfileDir } from '../pipeline/metrics.js';
-import { writeJson, type Io } from '../pipeline/io.js';
+import { printOutput, type Io, type Output } from '../pipeline/io.js';
 import { withRun, type RunOptions } from '../pipeline/run.js';
 
 export interface CheckOptions extends RunOptions {
@@ -22,9 +22,9 @@ export interface CheckOptions extends RunOptions {
   textfile?: string;
 }
 
-export function checkCommand(options: CheckOptions, io: Io): Promise<Outcome> {
+export async function checkCommand(options: CheckOptions, io: Io): Promise<Outcome> {
   requireTextfileDir(options.textfile);
-  return withRun({ ...options, sendsMail: true, progress: !options.json }, io, async (run) => {
+  const { findings, output } = await withRun({ ...options, sendsMail: true, progress: !options.json }, io, async (run) => {
     const { dryRun } = options;
     const daemon = runningDaemon(run.statePath, io, run.db);
     const done = await fullPass(run, { dryRun, rotate: true, act: daemon === null });
@@ -32,11 +32,11 @@ export function checkCommand(options: CheckOptions, io: Io): Promise<Outcome> {
     const failed = publishMetrics(run, buildReport(pass.snapshot, done.findings, pass.timings, pass.trends, daemon), options.textfile);
     const findings = failed.length > 0 ? sortFindings([...done.findings, ...failed]) : done.findings;
 
-    if (options.json) {
-      await writeJson(io, { schemaVersion: 1, generatedAt: pass.now.toISOString(), dryRun, daemon, findings, rotation, prune: pruning, runningDrift: { checks: done.runningDrift.checks, plan: done.runningDrift.plan, deferred: done.runningDrift.deferred }, freedBytes: bytesFreed(actions) });
-    } else {
-      io.stdout.write(renderCheck({ rotation, pruning, actions, findings, dryRun, daemon, maxSize: run.config.logs.maxSize, top: 5, runningDrift: done.runningDrift }));
-    }
-    return { findings };
+    const output: Output = options.json
+      ? { json: { schemaVersion: 1, generatedAt: pass.now.toISOString(), dryRun, daemon, findings, rotation, prune: pruning, runningDrift: { checks: done.runningDrift.checks, plan: done.runningDrift.plan, deferred: done.runningDrift.deferred }, freedBytes: bytesFreed(actions) } }
+      : { text: renderCheck({ rotation, pruning, actions, findings, dryRun, daemon, maxSize: run.config.logs.maxSize, top: 5, runningDrift: done.runningDrift }) };
+    return { findings, output };
   });
+  await printOutput(io, output);
+  return { findings };
 }

@@ -11,7 +11,7 @@ import type { Outcome } from '../core/outcome.js';
 import { renderDrift } from '../core/render/actions.js';
 import { driftWithBundles } from '../pipeline/drift.js';
 import { gather, namedContainers, runFindings } from '../pipeline/gather.js';
-import { writeJson, type Io } from '../pipeline/io.js';
+import { printOutput, type Io, type Output } from '../pipeline/io.js';
 import { withRun, type RunOptions } from '../pipeline/run.js';
 
 export interface DriftOptions extends RunOptions {
@@ -20,15 +20,16 @@ export interface DriftOptions extends RunOptions {
   json: boolean;
 }
 
-export function driftCommand(options: DriftOptions, io: Io): Promise<Outcome> {
-  return withRun(options, io, async (run) => {
+export async function driftCommand(options: DriftOptions, io: Io): Promise<Outcome> {
+  const { findings, output } = await withRun(options, io, async (run) => {
     const pass = await gather(run, 'skip');
     const targets = options.containers.length > 0 ? namedContainers(pass.snapshot, options.containers) : pass.snapshot.containers.filter((c) => isExited(c.state));
     const { rows, actions } = await driftWithBundles(run, targets, options.dryRun);
     const findings = sortFindings([...runFindings(run, pass), ...driftFindings(rows, run.config.audit.severity), ...unreadableDriftFindings(rows), ...actionFindings(actions)]);
 
-    if (options.json) await writeJson(io, { dryRun: options.dryRun, containers: rows, findings });
-    else io.stdout.write(renderDrift(rows, findings));
-    return { findings };
+    const output: Output = options.json ? { json: { dryRun: options.dryRun, containers: rows, findings } } : { text: renderDrift(rows, findings) };
+    return { findings, output };
   });
+  await printOutput(io, output);
+  return { findings };
 }

@@ -8,7 +8,7 @@ import { sortFindings } from '../core/evaluate.js';
 import type { Outcome } from '../core/outcome.js';
 import { renderPruning } from '../core/render/actions.js';
 import { gather, runFindings } from '../pipeline/gather.js';
-import { writeJson, type Io } from '../pipeline/io.js';
+import { printOutput, type Io, type Output } from '../pipeline/io.js';
 import { planPrune, pruneContainers } from '../pipeline/pruning.js';
 import { withRun, type RunOptions } from '../pipeline/run.js';
 
@@ -17,16 +17,17 @@ export interface PruneOptions extends RunOptions {
   json: boolean;
 }
 
-export function pruneCommand(options: PruneOptions, io: Io): Promise<Outcome> {
-  return withRun(options, io, async (run) => {
+export async function pruneCommand(options: PruneOptions, io: Io): Promise<Outcome> {
+  const { findings, output } = await withRun(options, io, async (run) => {
     const pass = await gather(run, 'skip');
     const plan = await planPrune(run, pass);
     const pruning = { plan: plan.items, results: await pruneContainers(run, pass, plan, { dryRun: options.dryRun, everyReason: true }) };
     const actions = pruneActions(pruning.results);
     const findings = sortFindings([...runFindings(run, pass), ...plan.findings, ...actionFindings(actions)]);
 
-    if (options.json) await writeJson(io, { dryRun: options.dryRun, plan: pruning.plan, results: pruning.results, findings });
-    else io.stdout.write(renderPruning(pruning, actions, findings, options.dryRun));
-    return { findings };
+    const output: Output = options.json ? { json: { dryRun: options.dryRun, plan: pruning.plan, results: pruning.results, findings } } : { text: renderPruning(pruning, actions, findings, options.dryRun) };
+    return { findings, output };
   });
+  await printOutput(io, output);
+  return { findings };
 }

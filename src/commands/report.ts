@@ -8,7 +8,7 @@ import type { Outcome } from '../core/outcome.js';
 import { runningDaemon } from '../pipeline/daemon-lease.js';
 import { gather } from '../pipeline/gather.js';
 import { publishMetrics, requireTextfileDir } from '../pipeline/metrics.js';
-import { writeJson, type Io } from '../pipeline/io.js';
+import { printOutput, type Io, type Output } from '../pipeline/io.js';
 import { record } from '../pipeline/record.js';
 import { withRun, type RunOptions } from '../pipeline/run.js';
 
@@ -22,17 +22,17 @@ export interface ReportOptions extends RunOptions {
   textfile?: string;
 }
 
-export function reportCommand(options: ReportOptions, io: Io): Promise<Outcome> {
+export async function reportCommand(options: ReportOptions, io: Io): Promise<Outcome> {
   requireTextfileDir(options.textfile);
-  return withRun({ ...options, progress: !options.json }, io, async (run) => {
+  const { findings, output } = await withRun({ ...options, progress: !options.json }, io, async (run) => {
     const pass = await gather(run, options.fresh ? 'fresh' : 'reuse');
     record(run, pass);
     const report = buildReport(pass.snapshot, sortFindings([...pass.findings, ...stateFindings(run.storeProblems)]), pass.timings, pass.trends, runningDaemon(run.statePath, io, run.db));
     const failed = publishMetrics(run, report, options.textfile);
     if (failed.length > 0) report.findings = sortFindings([...report.findings, ...failed]);
-    const { findings } = report;
-    if (options.json) await writeJson(io, report);
-    else io.stdout.write(renderText(report, { color: options.color && io.colorCapable, now: pass.now, top: options.top, history: pass.history }));
-    return { findings };
+    const output: Output = options.json ? { json: report } : { text: renderText(report, { color: options.color && io.colorCapable, now: pass.now, top: options.top, history: pass.history }) };
+    return { findings: report.findings, output };
   });
+  await printOutput(io, output);
+  return { findings };
 }

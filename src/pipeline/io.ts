@@ -23,8 +23,8 @@ export interface Io {
 }
 
 /** JSON on stdout: indented for a person at a terminal, compact for the scripts that
- *  read it (a thousand containers make a megabyte of indentation). Written 64 kB at a
- *  time as the reader takes it, never whole (core/render/json.ts): into a pipe, writes
+ *  read it (a thousand containers make a megabyte of indentation). Written about 64 kB
+ *  at a time as the reader takes it, never whole (core/render/json.ts): into a pipe, writes
  *  that do not wait are queued in memory, and `report --json | ...` at 10,000
  *  containers peaked 28 MB above `report` (issue #14). */
 export async function writeJson(io: Io, value: unknown): Promise<void> {
@@ -37,6 +37,17 @@ export async function writeJson(io: Io, value: unknown): Promise<void> {
     pending = '';
   }
   io.stdout.write(`${pending}\n`);
+}
+
+/** What a command prints when its run is over. */
+export type Output = { json: unknown } | { text: string };
+
+/** Prints a command's output once its run has closed the store and released its lock:
+ *  writeJson waits for its reader, and `report --json | less` must not keep a timer's
+ *  `check` waiting for the lock meanwhile. */
+export async function printOutput(io: Io, output: Output): Promise<void> {
+  if ('json' in output) await writeJson(io, output.json);
+  else io.stdout.write(output.text);
 }
 
 /** One line on stderr: what went wrong that the run survived. */

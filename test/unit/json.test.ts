@@ -20,7 +20,15 @@ const report = {
   emptyObject: {},
   short: [1, null, 'three'],
   containers,
-  sparse: [...Array.from({ length: 250 }, (_, i) => i), undefined, () => 1],
+  items: [...Array.from({ length: 250 }, (_, i) => i), undefined, () => 1],
+  // What JSON.stringify makes in its own way: holes, a toJSON that gives undefined (the
+  // member is left out), boxed primitives, a long array with its own toJSON.
+  // eslint-disable-next-line no-sparse-arrays
+  holes: Object.assign(new Array(300), { 7: 'seven' }),
+  gone: { toJSON: () => undefined },
+  boxed: [new String('s'), new Number(1), new Boolean(false)],
+  boxedMember: new String('member'),
+  ownJson: Object.assign(Array.from({ length: 300 }, (_, i) => i), { toJSON: () => 'summed' }),
   findings: [{ code: 'UNBOUNDED_LOG', message: 'tab\there' }],
   prune: { plan: containers.slice(0, 300), results: [], fn: () => 1, deeper: { plan: containers.slice(100, 350) } },
   at: new Date(Date.UTC(2026, 10, 29)),

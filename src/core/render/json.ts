@@ -13,29 +13,42 @@ export function jsonPieces(value: unknown, spaces = 0): Generator<string> {
   return pieces(value, ' '.repeat(spaces), 0);
 }
 
+/** Whether a value is made here member by member or item by item: a plain object, or
+ *  an array longer than a piece. What has a toJSON, and boxed primitives, JSON.stringify
+ *  makes whole. */
+function splits(value: unknown): value is object {
+  if (typeof value !== 'object' || value === null || typeof (value as { toJSON?: unknown }).toJSON === 'function') return false;
+  if (value instanceof String || value instanceof Number || value instanceof Boolean) return false;
+  return !Array.isArray(value) || value.length > ITEMS_PER_PIECE;
+}
+
 function* pieces(value: unknown, indent: string, depth: number): Generator<string> {
   const line = (level: number) => (indent === '' ? '' : `\n${indent.repeat(level)}`);
-  if (Array.isArray(value) && value.length > ITEMS_PER_PIECE) {
+  if (!splits(value)) {
+    yield whole(value, indent, depth) ?? 'null';
+    return;
+  }
+  if (Array.isArray(value)) {
     for (let start = 0; start < value.length; start += ITEMS_PER_PIECE) {
-      // JSON.stringify writes null for an item it cannot write (undefined, a function).
-      const slice = value.slice(start, start + ITEMS_PER_PIECE).map((item: unknown) => `${line(depth + 1)}${whole(item, indent, depth + 1) ?? 'null'}`);
+      // Array.from visits holes too; JSON.stringify writes null for them and for an
+      // item it cannot write (undefined, a function).
+      const slice = Array.from(value.slice(start, start + ITEMS_PER_PIECE), (item: unknown) => `${line(depth + 1)}${whole(item, indent, depth + 1) ?? 'null'}`);
       yield `${start === 0 ? '[' : ','}${slice.join(',')}`;
     }
     yield `${line(depth)}]`;
     return;
   }
-  if (typeof value !== 'object' || value === null || Array.isArray(value) || typeof (value as { toJSON?: unknown }).toJSON === 'function') {
-    yield whole(value, indent, depth) ?? 'null';
-    return;
-  }
   let first = true;
   yield '{';
   for (const [key, member] of Object.entries(value)) {
-    // JSON.stringify leaves out a member it cannot write (undefined, a function).
-    if (member === undefined || typeof member === 'function' || typeof member === 'symbol') continue;
+    const text = splits(member) ? null : whole(member, indent, depth + 1);
+    // JSON.stringify leaves out a member it cannot write (undefined, a function, a
+    // toJSON that gives undefined).
+    if (text === undefined) continue;
     yield `${first ? '' : ','}${line(depth + 1)}${JSON.stringify(key)}${indent === '' ? ':' : ': '}`;
     first = false;
-    yield* pieces(member, indent, depth + 1);
+    if (text === null) yield* pieces(member, indent, depth + 1);
+    else yield text;
   }
   yield first ? '}' : `${line(depth)}}`;
 }

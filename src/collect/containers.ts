@@ -28,7 +28,7 @@ export interface ExitedCache {
 
 const INSPECT_CONCURRENCY = 8;
 
-export function containerFacts(summary: ContainerSummary, inspect: ContainerInspect): ContainerFacts {
+export function containerFacts(summary: ContainerSummary, inspect: ContainerInspect, changeToken: string | null): ContainerFacts {
   const logConfig = inspect.HostConfig?.LogConfig;
   return measuredFacts(
     {
@@ -48,7 +48,7 @@ export function containerFacts(summary: ContainerSummary, inspect: ContainerInsp
     },
     null,
     null,
-    null,
+    changeToken,
   );
 }
 
@@ -236,8 +236,7 @@ export async function collectContainers(client: EngineClient, listed: Listed[], 
         const inspect = await client.inspectContainer(id);
         // Removed between the list and the inspect: it no longer takes any space.
         if (!inspect) return null;
-        const facts = containerFacts(summary ?? { Id: id }, inspect);
-        facts.changeToken = token;
+        const facts = containerFacts(summary ?? { Id: id }, inspect, token);
         hooks.inspected?.(facts);
         return facts;
       } catch (error) {

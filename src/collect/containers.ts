@@ -208,7 +208,15 @@ export interface InspectHooks {
    *  is walked here, while the next inspects are at the engine (issue #14). */
   inspected?(container: ContainerFacts): void;
   progress?: ProgressReporter;
+  /** Called every COLLECT_EVERY inspects (Io.collectGarbage). */
+  collectGarbage?(): void;
 }
+
+/** Inspects between two full garbage collections: their responses are garbage once
+ *  read, and V8 would keep them until its next major collection (main.ts). Collecting
+ *  every 500, alone, held a cold scan at 3,500 containers at 83 MB, against 99 MB, in
+ *  the same time (issue #14). */
+const COLLECT_EVERY = 500;
 
 /** `dockerRootDir`: when this engine's files are readable from here. */
 export async function collectContainers(client: EngineClient, listed: Listed[], dockerRootDir: string | null, cache: ExitedCache | null, hooks: InspectHooks = {}): Promise<ContainersResult> {
@@ -244,7 +252,10 @@ export async function collectContainers(client: EngineClient, listed: Listed[], 
         errors.push((error as Error).message);
         return null;
       } finally {
-        hooks.progress?.('inspecting', ++done, unknown.length);
+        // Counted apart from the call: `?.` would skip the increment with no reporter.
+        done += 1;
+        hooks.progress?.('inspecting', done, unknown.length);
+        if (done % COLLECT_EVERY === 0) hooks.collectGarbage?.();
       }
     },
     { concurrency: INSPECT_CONCURRENCY },

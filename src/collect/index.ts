@@ -35,6 +35,8 @@ export interface CollectOptions {
   audit?: AuditSources | null;
   /** Told how far the inspects and footprints are (the progress line, issue #14). */
   progress?: ProgressReporter;
+  /** A full garbage collection (Io.collectGarbage), called as the inspects go. */
+  collectGarbage?: () => void;
 }
 
 export async function collectSnapshot(client: EngineClient, options: CollectOptions): Promise<{ snapshot: Snapshot; timings: CollectorTiming[] }> {
@@ -133,7 +135,7 @@ export async function collectSnapshot(client: EngineClient, options: CollectOpti
     if (!(await holdsThisEngine(client, root, onDisk, active, info.Containers ?? 0, cache))) return null;
     const activeIds = new Set(active.map((s) => s.Id));
     const idle = [...onDisk].filter((id) => !activeIds.has(id)).map((id) => ({ id, summary: null }));
-    return collectContainers(client, [...active.map((s) => ({ id: s.Id, summary: s })), ...idle], root, cache, { inspected: walkEarly, progress: options.progress });
+    return collectContainers(client, [...active.map((s) => ({ id: s.Id, summary: s })), ...idle], root, cache, { inspected: walkEarly, progress: options.progress, collectGarbage: options.collectGarbage });
   };
 
   const listed = await run(
@@ -144,7 +146,7 @@ export async function collectSnapshot(client: EngineClient, options: CollectOpti
       if (!result) {
         if (engine) engine.local = false;
         const all = await client.listContainers('all');
-        result = await collectContainers(client, all.map((s) => ({ id: s.Id, summary: s })), null, null, { progress: options.progress });
+        result = await collectContainers(client, all.map((s) => ({ id: s.Id, summary: s })), null, null, { progress: options.progress, collectGarbage: options.collectGarbage });
       }
       if (result.errors.length > 0) failures.push({ collector: 'containers', message: `${result.errors.length} of ${result.inspected} inspects failed, first: ${result.errors[0]}` });
       return result;

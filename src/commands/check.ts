@@ -6,7 +6,7 @@
 
 import { bytesFreed } from '../core/actions.js';
 import { sortFindings } from '../core/evaluate.js';
-import { buildReport } from '../core/report.js';
+import { buildMetricsReport } from '../core/report.js';
 import type { Outcome } from '../core/outcome.js';
 import { renderCheck } from '../core/render/actions.js';
 import { runningDaemon } from '../pipeline/daemon-lease.js';
@@ -29,7 +29,7 @@ export async function checkCommand(options: CheckOptions, io: Io): Promise<Outco
     const daemon = runningDaemon(run.statePath, io, run.db);
     const done = await fullPass(run, { dryRun, rotate: true, act: daemon === null });
     const { rotation, pruning, actions, pass } = done;
-    const failed = publishMetrics(run, buildReport(pass.snapshot, done.findings, pass.timings, pass.trends, daemon), options.textfile);
+    const failed = publishMetrics(run, buildMetricsReport(pass.snapshot, done.findings, pass.timings, pass.trends, daemon), options.textfile);
     const findings = failed.length > 0 ? sortFindings([...done.findings, ...failed]) : done.findings;
 
     const output: Output = options.json

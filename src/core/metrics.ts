@@ -10,7 +10,7 @@
 
 import type { Finding } from './model.js';
 import { isExited } from './model.js';
-import type { Report } from './report.js';
+import type { MetricsReport } from './report.js';
 
 /** What the journal says was done, for the counters (`dry-run` entries never count). */
 export interface ActionCount {
@@ -30,7 +30,9 @@ export interface StoreFacts {
 }
 
 export interface MetricsFacts {
-  report: Report;
+  /** Its `containers`: the active ones at least (buildMetricsReport); exited ones count
+   *  only in `exited`. */
+  report: MetricsReport;
   version: string;
   /** Null when the store could not be read (held in memory): its series are left out,
    *  as counters that fell to 0 would read as a reset and then as new failures. */

@@ -46,9 +46,24 @@ function total(values: Array<number | null>): number | null {
 /** What the exited containers take on disk: null when there are some and none could be
  *  measured (never a number that reads as measured); otherwise each counts with its
  *  diskCost, so the total is never below the exited SizeRw (issue #10). */
-function exitedFootprint(exited: ContainerReport[]): number | null {
-  if (exited.length > 0 && !exited.some((c) => c.footprintBytes !== null)) return null;
-  return exited.reduce((sum, c) => sum + (diskCost(c.footprintBytes, c.sizeRwBytes) ?? 0), 0);
+function exitedFootprint(exited: ContainerFacts[]): number | null {
+  if (exited.length > 0 && !exited.some((c) => c.footprint !== null)) return null;
+  return exited.reduce((sum, c) => sum + (diskCost(c.footprint?.bytes ?? null, c.sizeRwBytes) ?? 0), 0);
+}
+
+/** The exited containers' sums, from their facts: the metrics need them without an
+ *  entry per exited container (issue #14). */
+function exitedSums(snapshot: Snapshot): Report['exited'] {
+  const exited = snapshot.containers.filter((c) => isExited(c.state));
+  const local = snapshot.engine?.local ?? false;
+  return {
+    count: exited.length,
+    sizeRwBytes: snapshot.usage ? total(exited.map((c) => c.sizeRwBytes)) : null,
+    logBytes: local ? total(exited.map((c) => c.logFiles?.bytes ?? null)) : null,
+    footprintBytes: local ? exitedFootprint(exited) : null,
+    footprintInodes: local ? total(exited.map((c) => c.footprint?.inodes ?? null)) : null,
+    footprintMeasured: exited.filter((c) => c.footprint !== null).length,
+  };
 }
 
 function usageLines(usage: Usage | null): Report['usage'] {
@@ -58,24 +73,30 @@ function usageLines(usage: Usage | null): Report['usage'] {
 }
 
 export function buildReport(snapshot: Snapshot, findings: readonly Finding[], collectors: CollectorTiming[] = [], trends: Trends = NO_TRENDS, daemon: Report['daemon'] = null): Report {
-  const containers = snapshot.containers.map((c) => containerReport(c, trends));
-  const exited = containers.filter((c) => isExited(c.state));
-  const local = snapshot.engine?.local ?? false;
+  return assemble(snapshot, snapshot.containers, findings, collectors, trends, daemon);
+}
+
+/**
+ * What the metrics read: a report whose `containers` are only the active ones, as the
+ * metrics have no series per exited container (core/metrics.ts); the exited ones count
+ * in `exited`. `check` and the daemon build this one, so they do not hold an entry per
+ * exited container for nothing, the daemon until its next pass (issue #14).
+ */
+export type MetricsReport = Report;
+
+export function buildMetricsReport(snapshot: Snapshot, findings: readonly Finding[], collectors: CollectorTiming[] = [], trends: Trends = NO_TRENDS, daemon: Report['daemon'] = null): MetricsReport {
+  return assemble(snapshot, snapshot.containers.filter((c) => !isExited(c.state)), findings, collectors, trends, daemon);
+}
+
+function assemble(snapshot: Snapshot, entries: ContainerFacts[], findings: readonly Finding[], collectors: CollectorTiming[], trends: Trends, daemon: Report['daemon']): Report {
   return {
     schemaVersion: 1,
     generatedAt: snapshot.takenAt.toISOString(),
     engine: snapshot.engine,
     storage: snapshot.storage ? { ...snapshot.storage, forecast: trends.data, inodeForecast: trends.inodes } : null,
     usage: usageLines(snapshot.usage),
-    containers,
-    exited: {
-      count: exited.length,
-      sizeRwBytes: snapshot.usage ? total(exited.map((c) => c.sizeRwBytes)) : null,
-      logBytes: local ? total(exited.map((c) => c.log.bytes)) : null,
-      footprintBytes: local ? exitedFootprint(exited) : null,
-      footprintInodes: local ? total(exited.map((c) => c.footprintInodes)) : null,
-      footprintMeasured: exited.filter((c) => c.footprintBytes !== null).length,
-    },
+    containers: entries.map((c) => containerReport(c, trends)),
+    exited: exitedSums(snapshot),
     findings: [...findings],
     collectors,
     daemon,

@@ -29,7 +29,7 @@ import { MINUTE, SECOND } from '../core/durations.js';
 import type { EngineFacts, Finding, Storage } from '../core/model.js';
 import { crossedLimit } from '../core/plan-rotate.js';
 import { renderMetrics } from '../core/metrics.js';
-import { buildReport, type Report } from '../core/report.js';
+import { buildMetricsReport, type MetricsReport } from '../core/report.js';
 import { runawayFindings } from '../core/runaway.js';
 import { filesystemInodes, filesystemSpace, filesystemStorage, thinPoolStorage } from '../core/storage.js';
 import { connectEngine, type EngineClient } from '../engine/client.js';
@@ -142,7 +142,7 @@ export async function runDaemon(options: DaemonOptions, io: Io, say: Say, hooks:
   let runaway: Finding[] = [];
   // The metrics (issue #12): the last full pass's report, with the space figures and
   // runaway logs of the last space tick.
-  let lastReport: Report | null = null;
+  let lastReport: MetricsReport | null = null;
   let fromStore: StoreMetrics | null = null;
   let tickAt: Date | null = null;
   const liveFindings = () => [...runaway, ...[...suspicious.values()].flat(), ...[...rotationTrouble.values()].flat()];
@@ -359,7 +359,7 @@ export async function runDaemon(options: DaemonOptions, io: Io, say: Say, hooks:
     const full = await exclusive('the full pass', async (run) => {
       const done = await fullPass(run, { dryRun: false, rotate: false, act: true, extraFindings: liveFindings() });
       recordDaemon(run, done.pass.now);
-      lastReport = buildReport(done.pass.snapshot, done.findings, done.pass.timings, done.pass.trends);
+      lastReport = buildMetricsReport(done.pass.snapshot, done.findings, done.pass.timings, done.pass.trends);
       exposition(run, lastReport);
       return done;
     });

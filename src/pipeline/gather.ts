@@ -17,7 +17,7 @@ import { undelivered } from '../state/alerts.js';
 import { recentUsage, sqliteExitedCache } from '../state/cache.js';
 import { readHistory } from '../state/history.js';
 import { storeEngineId } from '../state/store.js';
-import type { Run } from './run.js';
+import { settleMemory, type Run } from './run.js';
 import { ledgerOf, thawOrphans } from './thaw.js';
 
 /** Trends look back a day (see core/forecast.ts); a week is read for the sparklines. */
@@ -65,6 +65,7 @@ export async function gather(run: Run, usage: UsageWanted, options: { audit?: bo
     run.progress.start();
     return collectSnapshot(run.client, {
       progress: run.progress.report,
+      collectGarbage: run.io.collectGarbage,
       now,
       env: run.io.env,
       // What the store remembers of exited containers is this engine's only if the store is.
@@ -91,6 +92,7 @@ export async function gather(run: Run, usage: UsageWanted, options: { audit?: bo
   // SETUID_DRIFT, WRITABLE_ROOTFS.
   const recorded = audit && !foreignStore ? recordedDrift(run, snapshot.containers) : NO_RECORDED_DRIFT;
   const findings = sortFindings([...thawed, ...evaluate(snapshot, config, trends), ...recorded.findings, ...deliveryFindings(undelivered(db))]);
+  settleMemory(run, snapshot.containers.length);
   return { now, snapshot, foreignStore, timings, history, trends, findings, thawed, recorded, pressure: pressureOf(findings), reusedUsage };
 }
 

@@ -20,6 +20,9 @@ export interface Io {
   inFlight: InFlight;
   /** SIGHUP (main.ts): the daemon reloads its configuration. */
   onHangup?(handler: () => void): void;
+  /** A full garbage collection now (main.ts): a long scan calls it as it goes, so that
+   *  its peak memory stays that of what it keeps (issue #14). */
+  collectGarbage?(): void;
 }
 
 /** JSON on stdout: indented for a person at a terminal, compact for the scripts that

@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import packageJson from '../../package.json' with { type: 'json' };
 import type { Finding } from '../core/model.js';
 import { renderMetrics } from '../core/metrics.js';
-import type { Report } from '../core/report.js';
+import type { MetricsReport } from '../core/report.js';
 import { UsageError } from '../errors.js';
 import { writeFileDurably } from '../files/durable.js';
 import { recordExposition, storeMetrics, type StoreMetrics } from '../state/metrics.js';
@@ -29,7 +29,7 @@ export function readStoreMetrics(run: Run): StoreMetrics | null {
 }
 
 /** The exposition of this run, recorded in the store for `watchdog metrics`. */
-export function exposition(run: Run, report: Report): string {
+export function exposition(run: Run, report: MetricsReport): string {
   const text = renderMetrics({ report, version: WATCHDOG_VERSION, store: readStoreMetrics(run) });
   storeWrite(run, 'the metrics of this run (watchdog metrics)', () => recordExposition(run.db, text));
   return text;
@@ -51,7 +51,7 @@ export function requireTextfileDir(dir: string | undefined): void {
 /** What `report` and `check` do with their run's metrics: record them for `watchdog
  *  metrics`, and with --textfile DIR write them for node_exporter. The textfile's
  *  failure is returned for the run's own findings, not its metrics (they are written). */
-export function publishMetrics(run: Run, report: Report, textfile: string | undefined): Finding[] {
+export function publishMetrics(run: Run, report: MetricsReport, textfile: string | undefined): Finding[] {
   const text = exposition(run, report);
   const failed = textfile === undefined ? null : writeTextfile(textfile, text);
   return failed ? [failed] : [];

@@ -7,7 +7,7 @@ import { recordRun } from '../state/history.js';
 import { isStorageFailure, setStoreEngineId, storeEngineId } from '../state/store.js';
 import type { Pass } from './gather.js';
 import { storeProblem } from './store-writes.js';
-import type { Run } from './run.js';
+import { settleMemory, type Run } from './run.js';
 
 export function record(run: Run, pass: Pass): void {
   const { snapshot } = pass;
@@ -21,4 +21,5 @@ export function record(run: Run, pass: Pass): void {
     const code = (error as { code?: string }).code;
     storeProblem(run, `could not record this run in the state store (${isStorageFailure(error) ? code : (error as Error).message}): its history misses this run`);
   }
+  settleMemory(run, snapshot.containers.length);
 }

@@ -46,6 +46,23 @@ export async function withRun<T>(options: RunOptions, io: Io, work: (run: Run) =
   return withStore(options, io, (store) => work({ config, client, db: store.db, statePath: store.path, storeProblems: store.problems, io, warn: warner(io), progress }));
 }
 
+/** Containers from which a run collects its garbage after gathering and after recording
+ *  (settleMemory). Below, runs peak far under 100 MB (70 MB at 1,000) and the warm ones
+ *  are short: a collection there would only cost time. */
+const SETTLE_FROM = 2000;
+
+/**
+ * A full garbage collection between two steps of a run on a host of many containers:
+ * what a step leaves (the cache's rows, the store's writes, evaluation) outlives V8's
+ * young generation and would stay until its next major collection (main.ts). At 10,000
+ * exited containers, after gather and record: `check --dry-run` peaked at 95 MB
+ * instead of 103 MB, a warm `report` at 88 MB instead of 94 MB, in the same time
+ * (issue #14).
+ */
+export function settleMemory(run: Run, containers: number): void {
+  if (containers >= SETTLE_FROM) run.io.collectGarbage?.();
+}
+
 /** The engine's DockerRootDir, or why it could not be asked (`watchdog config check`,
  *  which must not fail for an engine that is down). */
 export async function askDockerRootDir(host: string | undefined, io: Io): Promise<{ root: string } | { unreachable: string }> {

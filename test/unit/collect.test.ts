@@ -11,6 +11,7 @@ import { exitCodeOf } from '../../src/core/outcome.js';
 import { DEFAULTS } from '../helpers/policy.js';
 import { EngineRequestError, type EngineClient } from '../../src/engine/client.js';
 import { EngineUnreachableError } from '../../src/errors.js';
+import { settleMemory, type Run } from '../../src/pipeline/run.js';
 
 const now = new Date('2026-11-28T12:00:00Z');
 
@@ -172,5 +173,29 @@ describe('a cold scan of a local engine (issue #14)', () => {
     expect(timings.find((t) => t.collector === 'footprint')).toMatchObject({ ok: true, measured: 3, cached: 0 });
     expect(snapshot.failures.filter((f) => f.collector === 'footprint')).toEqual([{ collector: 'footprint', message: expect.stringMatching(/^1 of 3 failed, first: ENOTDIR/) }]);
     expect(progress.filter((p) => p.startsWith('inspecting'))).toEqual(['inspecting 1/3', 'inspecting 2/3', 'inspecting 3/3']);
+  });
+
+  it('collects garbage every 500 inspects of a long scan, and not on a short one (issue #14)', async () => {
+    const listed = (n: number) => async () => Array.from({ length: n }, (_, i) => ({ Id: `c${i}`, Names: [`/job-${i}`], Image: 'busybox', State: 'exited' }));
+    const inspectContainer = async (id: string) => ({ Id: id, Name: `/${id}`, State: { Status: 'exited', FinishedAt: '2026-11-27T00:00:01Z' } });
+    const collections = async (n: number) => {
+      let count = 0;
+      const { snapshot } = await collectSnapshot(fakeEngine({ listContainers: listed(n), inspectContainer }), { now, env: {}, collectGarbage: () => void count++ });
+      expect(snapshot.containers).toHaveLength(n);
+      return count;
+    };
+    expect(await collections(1200)).toBe(2);
+    expect(await collections(499)).toBe(0);
+  });
+
+  it('collects garbage between the steps of a run only from 2,000 containers (issue #14)', () => {
+    let count = 0;
+    const run = { io: { collectGarbage: () => void count++ } } as unknown as Run;
+    settleMemory(run, 1999);
+    expect(count).toBe(0);
+    settleMemory(run, 2000);
+    expect(count).toBe(1);
+    // An Io without it (the tests' own) is left alone.
+    settleMemory({ io: {} } as unknown as Run, 10_000);
   });
 });

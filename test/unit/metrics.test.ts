@@ -9,7 +9,8 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { renderMetrics, type MetricsFacts } from '../../src/core/metrics.js';
 import { logConfigFacts } from '../../src/core/logs.js';
-import { buildReport } from '../../src/core/report.js';
+import { diskCost, isExited } from '../../src/core/model.js';
+import { buildMetricsReport, buildReport } from '../../src/core/report.js';
 import { writeFileDurably } from '../../src/files/durable.js';
 import { appendJournal } from '../../src/state/journal.js';
 import { readExposition, recordExposition, recordFullPass, storeMetrics } from '../../src/state/metrics.js';
@@ -37,6 +38,27 @@ describe('the exposition', () => {
     const wider = series(renderMetrics(base(host(50, 10))));
     expect(wider.length - small.length).toBe(45);
     expect(wider.filter((l) => l.startsWith('docker_watchdog_log_bytes{')).length).toBe(50);
+  });
+
+  it('says the same from the report that check and the daemon build without an entry per exited container', () => {
+    const snapshot = { ...busyHost, containers: [...busyHost.containers, ...Array.from({ length: 300 }, (_, i) => facts({ id: `e${i}`.padEnd(64, '0'), name: `job-${i}`, state: 'exited', logFiles: logOf(10 + i, `/x/e${i}-json.log`), footprint: i % 7 ? { bytes: 4096 * i, inodes: i } : null, sizeRwBytes: i % 3 ? 100 : null }))] };
+    const whole = buildReport(snapshot, [], [], undefined, null);
+    const light = buildMetricsReport(snapshot, [], [], undefined, null);
+    expect(light.containers.length).toBeLessThan(whole.containers.length);
+    expect(light.containers.every((c) => c.state !== 'exited')).toBe(true);
+    // The exited sums, from the whole report's entries as they were summed before #14.
+    const exited = whole.containers.filter((c) => isExited(c.state));
+    const sum = (values: Array<number | null>) => values.reduce<number>((a, b) => a + (b ?? 0), 0);
+    expect(light.exited).toEqual({
+      count: exited.length,
+      sizeRwBytes: sum(exited.map((c) => c.sizeRwBytes)),
+      logBytes: sum(exited.map((c) => c.log.bytes)),
+      footprintBytes: sum(exited.map((c) => diskCost(c.footprintBytes, c.sizeRwBytes))),
+      footprintInodes: sum(exited.map((c) => c.footprintInodes)),
+      footprintMeasured: exited.filter((c) => c.footprintBytes !== null).length,
+    });
+    expect(light.exited).toEqual(whole.exited);
+    expect(renderMetrics(base(light))).toBe(renderMetrics(base(whole)));
   });
 
   it('leaves out what was not measured rather than saying 0', () => {

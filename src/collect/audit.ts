@@ -8,7 +8,7 @@
 // watchdog uses (read from /proc/*/cmdline), else /etc/docker/daemon.json when that
 // socket is the default one; audit.daemonConfig overrides both.
 
-import { readdirSync, readFileSync, readlinkSync, realpathSync, statSync } from 'node:fs';
+import { closeSync, openSync, readdirSync, readFileSync, readlinkSync, readSync, realpathSync, statSync } from 'node:fs';
 import { isAbsolute, join } from 'node:path';
 import { DEFAULT_DAEMON_CONFIG, DEFAULT_SOCKETS, dockerdSockets, isDockerd, parseDaemonJson, parseDockerdArgs, parseGroupFile, parsePasswdFile, type DockerdArgs } from '../core/host-config.js';
 import type { HostAudit, LogDefaults, SocketAccess } from '../core/model.js';
@@ -52,6 +52,19 @@ function mountNamespace(procDir: string, pid: string): string | null {
   }
 }
 
+/** A process's name, read into one buffer: readFileSync's own stat and buffer per
+ *  process made the scan of 274 processes take 4.5-9.5 ms of each run, this 2.3-4 ms
+ *  (issue #14). A name is at most 15 bytes and a newline. */
+const COMM = Buffer.alloc(64);
+function commOf(path: string): string {
+  const fd = openSync(path, 'r');
+  try {
+    return COMM.toString('latin1', 0, readSync(fd, COMM, 0, COMM.length, 0)).trim();
+  } finally {
+    closeSync(fd);
+  }
+}
+
 /** Every dockerd in procDir; a process that ends while it is read is skipped, and so is
  *  one in another mount namespace than the watchdog's (a Docker-in-Docker engine whose
  *  socket and daemon.json paths mean other files than these). */
@@ -70,7 +83,7 @@ function dockerds(procDir: string): Dockerd[] {
     try {
       // comm first: the command line of every process would cost more, and reading one
       // can wait on a process that holds its memory map's lock.
-      if (readFileSync(join(procDir, entry, 'comm'), 'latin1').trim() !== 'dockerd') continue;
+      if (commOf(join(procDir, entry, 'comm')) !== 'dockerd') continue;
       argv = readFileSync(join(procDir, entry, 'cmdline'), 'latin1').split('\0');
     } catch {
       continue;

@@ -28,8 +28,8 @@ export interface CollectOptions {
   recentUsage?: (engineId: string) => Usage | null;
   /** Leave `docker system df` out altogether (the actions do not need it). */
   skipUsage?: boolean;
-  /** What earlier runs measured about this engine's (by its ID) exited containers;
-   *  null to measure everything. */
+  /** What earlier runs measured about this engine's (by its ID) containers (all of an
+   *  exited one, the inspect facts of an active one); null to measure everything. */
   exitedCache?: (engineId: string) => ExitedCache | null;
   /** Collect the host's side of the audit (issue #13) from these files; absent: not. */
   audit?: AuditSources | null;

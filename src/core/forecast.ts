@@ -38,22 +38,23 @@ export const LOG_FIT: FitRules = { minPoints: 2, minSpanMs: 5 * SECOND, windowMs
 /** Disk space moves in steps: ask for more before predicting when it fills. */
 export const SPACE_FIT: FitRules = { minPoints: 3, minSpanMs: 10 * MINUTE, windowMs: DAY };
 
-function median(values: number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  const mid = sorted.length >> 1;
-  return sorted.length % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
-}
-
-/** Median pairwise slope, in value units per ms; null for fewer than two distinct times. */
+/** Median pairwise slope, in value units per ms; null for fewer than two distinct times.
+ *  The slopes go in a Float64Array, sorted as numbers natively: sorting an array with a
+ *  comparator took 20-26 ms of a warm report for 52 series of 60 points (every running
+ *  container's log, and the disk), a Float64Array 3-12 ms (issue #14). */
 export function theilSenSlope(points: Point[]): number | null {
-  const slopes: number[] = [];
+  const slopes = new Float64Array((points.length * (points.length - 1)) / 2);
+  let count = 0;
   for (let i = 0; i < points.length; i++) {
     for (let j = i + 1; j < points.length; j++) {
       const dt = points[j]!.at - points[i]!.at;
-      if (dt !== 0) slopes.push((points[j]!.value - points[i]!.value) / dt);
+      if (dt !== 0) slopes[count++] = (points[j]!.value - points[i]!.value) / dt;
     }
   }
-  return slopes.length === 0 ? null : median(slopes);
+  if (count === 0) return null;
+  const sorted = slopes.subarray(0, count).sort();
+  const mid = count >> 1;
+  return count % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
 }
 
 /** Theil-Sen looks at every pair: a one-minute timer's day of samples would be a

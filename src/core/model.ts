@@ -72,7 +72,8 @@ export interface ContainerFacts {
   sizeRwBytes: number | null;
   footprint: Footprint | null;
   /** Changes whenever the engine rewrites the container's state on disk (start, stop,
-   *  rename): what was measured about an exited container stays valid while it holds.
+   *  pause, rename): what was measured about an exited container stays valid while it
+   *  holds, and so does a running container's inspect (not its log, nor its files).
    *  Null when the engine's files are not readable from here. */
   changeToken: string | null;
 }
@@ -118,7 +119,8 @@ export interface ContainerSecurity {
 }
 
 /** The inspect facts of a container, without what is measured afresh every run: what
- *  the state store keeps of an exited container while its change token holds. */
+ *  the state store keeps of a container while its change token holds (of an exited
+ *  one, with its log and footprint). */
 export type ExitedFacts = Omit<ContainerFacts, 'logFiles' | 'sizeRwBytes' | 'footprint' | 'changeToken'>;
 
 export interface CollectorFailure {

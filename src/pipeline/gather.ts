@@ -1,5 +1,5 @@
 // Gather and decide: a snapshot taken with what the state store remembers (history,
-// exited-container cache, a recent df), then the trends and findings decided from it,
+// containers' cache, a recent df), then the trends and findings decided from it,
 // once. The disk pressure that planning reads is part of what is decided here.
 
 import { collectSnapshot } from '../collect/index.js';
@@ -68,7 +68,7 @@ export async function gather(run: Run, usage: UsageWanted, options: { audit?: bo
       collectGarbage: run.io.collectGarbage,
       now,
       env: run.io.env,
-      // What the store remembers of exited containers is this engine's only if the store is.
+      // What the store remembers of containers is this engine's only if the store is.
       exitedCache: (engineId) => (ownedBy(engineId) ? sqliteExitedCache(db) : null),
       skipUsage: usage === 'skip',
       recentUsage: (engineId) => (reusedUsage = usage !== 'reuse' || !ownedBy(engineId) ? null : recentUsage(db, now, config.usage.maxAge)),

@@ -1,4 +1,4 @@
-// Record: the run written back into the store (history, exited-container cache, the df
+// Record: the run written back into the store (history, containers' cache, the df
 // answer). A store that fails here (a full disk, say) costs the history of this run,
 // never its report or its actions: the failure is a warning.
 

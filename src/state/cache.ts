@@ -1,7 +1,9 @@
-// What was measured about exited containers, kept between runs. An exited container
-// does not change, so its inspect facts, footprint and log stay valid until it runs
-// again, which rewrites its config.v2.json: the change token (see collect/containers.ts).
-// The watchdog's own rotation of an exited container's log forgets its entry.
+// What was measured about containers, kept between runs. An exited container does not
+// change, so its inspect facts, footprint and log stay valid until it runs again, which
+// rewrites its config.v2.json: the change token (see collect/containers.ts). A running
+// container's inspect facts stay valid the same way (issue #14); its log and footprint
+// are not kept. The watchdog's own rotation of an exited container's log forgets its
+// entry. The table keeps its first name, exited_cache.
 
 import type { Change } from '../core/drift.js';
 import type { ContainerFacts, ExitedFacts, Footprint, LogFiles, Usage } from '../core/model.js';
@@ -9,7 +11,7 @@ import { isExited } from '../core/model.js';
 import type { ModeCheck } from '../core/setuid.js';
 import type { Db } from './store.js';
 
-/** The exited-container cache that collect/containers.ts asks for, one indexed row at
+/** The containers' cache that collect/containers.ts asks for, one indexed row at
  *  a time: reading all of them first held every row's facts as text beside the parsed
  *  facts, and a warm report at 5,000 exited containers peaked at 112 MB instead of
  *  104 MB, in the same time (issue #14). */
@@ -69,26 +71,34 @@ export function recordUsage(db: Db, usage: Usage): void {
   db.prepare('INSERT OR REPLACE INTO usage_cache VALUES (1, ?, ?)').run(Date.parse(usage.measuredAt), JSON.stringify(usage));
 }
 
-/** Saves what this run measured about exited containers and forgets removed ones.
- *  Entries whose token is already stored are left as they are (a warm run on a host
- *  with a thousand exited containers writes nothing for them), unless their footprint
- *  was not measured then and is now (containerd was down: issue #10). */
+/** Saves what this run measured about containers and forgets removed ones. Entries
+ *  whose token is already stored are left as they are (a warm run on a host with a
+ *  thousand exited containers writes nothing for them), unless their footprint was not
+ *  measured then and is now (containerd was down: issue #10). An active container's
+ *  row holds its inspect facts only. */
 export function recordExitedCache(db: Db, containers: ContainerFacts[], listComplete: boolean): void {
   const upsert = db.prepare('INSERT OR REPLACE INTO exited_cache (container_id, finished_at, change_token, facts, footprint_bytes, footprint_inodes, log_files) VALUES (?, ?, ?, ?, ?, ?, ?)');
   const rows = db.prepare('SELECT container_id AS id, change_token AS token, footprint_bytes AS footprint FROM exited_cache').all() as Array<{ id: string; token: string; footprint: number | null }>;
   const stored = new Map(rows.map((r) => [r.id, r]));
   db.transaction(() => {
     for (const c of containers) {
+      if (c.changeToken === null) continue;
+      // An active container's row holds neither: its footprint is not measured, and its
+      // log grows.
+      const exited = isExited(c.state);
+      const footprint = exited ? c.footprint : null;
       const before = stored.get(c.id);
-      const unchanged = before?.token === c.changeToken && (before.footprint !== null || c.footprint === null);
-      if (!isExited(c.state) || c.changeToken === null || unchanged) continue;
-      const { logFiles, sizeRwBytes: _s, footprint, changeToken, ...facts } = c;
-      upsert.run(c.id, c.finishedAt, changeToken, JSON.stringify(facts), footprint?.bytes ?? null, footprint?.inodes ?? null, logFiles ? JSON.stringify(logFiles) : null);
+      if (before?.token === c.changeToken && (before.footprint !== null || footprint === null)) continue;
+      const { logFiles, sizeRwBytes: _s, footprint: _f, changeToken, ...facts } = c;
+      upsert.run(c.id, c.finishedAt, changeToken, JSON.stringify(facts), footprint?.bytes ?? null, footprint?.inodes ?? null, exited && logFiles ? JSON.stringify(logFiles) : null);
     }
-    const kept = JSON.stringify(containers.filter((c) => isExited(c.state)).map((c) => c.id));
     if (listComplete) {
-      db.prepare('DELETE FROM exited_cache WHERE container_id NOT IN (SELECT value FROM json_each(?))').run(kept);
-      db.prepare('DELETE FROM changes_cache WHERE container_id NOT IN (SELECT value FROM json_each(?))').run(kept);
+      const listed = JSON.stringify(containers.map((c) => c.id));
+      db.prepare('DELETE FROM exited_cache WHERE container_id NOT IN (SELECT value FROM json_each(?))').run(listed);
+      // docker diff is cached only while a container is exited: one that runs again has
+      // none worth keeping.
+      const exited = JSON.stringify(containers.filter((c) => isExited(c.state)).map((c) => c.id));
+      db.prepare('DELETE FROM changes_cache WHERE container_id NOT IN (SELECT value FROM json_each(?))').run(exited);
     }
   })();
 }

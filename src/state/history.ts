@@ -12,11 +12,28 @@ export function readHistory(db: Db, sinceMs: number): History {
   const storage = db
     .prepare('SELECT taken_at AS at, data_used AS dataUsed, inodes_used AS inodesUsed FROM samples WHERE taken_at >= ? ORDER BY taken_at')
     .all(sinceMs) as History['storage'];
+  // Container by container, each a range of the table's key (container, time), in the
+  // key's order: reading every sample since a time and sorting them by time scanned the
+  // whole table (a year of thinned samples) and sorted it. Rows as arrays with the
+  // container's key, its id looked up once per container, not objects that each repeat
+  // the 64-character id: a warm report's 9,300 samples of 50 running containers took
+  // 10-16 ms that way, and 3-9 ms read container by container (better-sqlite3 alone,
+  // issue #14).
   const logs: History['logs'] = {};
   const rows = db
-    .prepare('SELECT c.id AS id, l.taken_at AS at, l.bytes AS value FROM log_samples l JOIN containers c ON c.key = l.container_key WHERE l.taken_at >= ? ORDER BY l.taken_at')
-    .all(sinceMs) as Array<{ id: string; at: number; value: number }>;
-  for (const { id, at, value } of rows) (logs[id] ??= []).push({ at, value });
+    .prepare('SELECT c.key, l.taken_at, l.bytes FROM containers c JOIN log_samples l ON l.container_key = c.key AND l.taken_at >= ? ORDER BY c.key, l.taken_at')
+    .raw(true)
+    .all(sinceMs) as Array<[number, number, number]>;
+  const idOf = db.prepare('SELECT id FROM containers WHERE key = ?').pluck();
+  let key = -1;
+  let samples: History['logs'][string] = [];
+  for (const [container, at, value] of rows) {
+    if (container !== key) {
+      key = container;
+      samples = logs[idOf.get(container) as string] = [];
+    }
+    samples.push({ at, value });
+  }
   return { storage, logs };
 }
 

@@ -12,6 +12,8 @@ import { DEFAULTS } from '../helpers/policy.js';
 import { EngineRequestError, type EngineClient } from '../../src/engine/client.js';
 import { EngineUnreachableError } from '../../src/errors.js';
 import { settleMemory, type Run } from '../../src/pipeline/run.js';
+import type { ExitedFacts, LogFiles } from '../../src/core/model.js';
+import { security } from '../helpers/facts.js';
 
 const now = new Date('2026-11-28T12:00:00Z');
 
@@ -143,6 +145,55 @@ describe('a readable DockerRootDir that may not be this engine', () => {
     });
     const { snapshot } = await collectSnapshot(client, { now, env: {} });
     expect(snapshot.engine).toMatchObject({ local: false });
+  });
+});
+
+describe('a warm run on a local engine (issue #14)', () => {
+  it("takes a running container's inspect facts from the cache while its token holds, with the state the engine lists now", async () => {
+    const root = mkdtempSync(join(tmpdir(), 'wd-warm-'));
+    const id = '5'.repeat(64);
+    mkdirSync(join(root, 'containers', id), { recursive: true });
+    writeFileSync(join(root, 'containers', id, 'config.v2.json'), '{}');
+    const inspected: string[] = [];
+    const client = fakeEngine({
+      info: async () => ({ ID: 'LOCAL', ServerVersion: '20.10.24', Driver: 'overlay2', DriverStatus: [], DockerRootDir: root, Containers: 1 }),
+      listContainers: async () => [{ Id: id, Names: ['/web'], Image: 'nginx', State: 'paused' }],
+      inspectContainer: async (which) => {
+        inspected.push(which);
+        return { Id: which, Name: '/web', State: { Status: 'paused', FinishedAt: '0001-01-01T00:00:00Z' } };
+      },
+    });
+    const cached = { id, name: 'web', image: 'nginx', state: 'running', finishedAt: null, createdAt: null, labels: {}, logConfig: { driver: 'json-file', bounded: false }, logPath: null, readonlyRootfs: false, security: security() } as unknown as ExitedFacts;
+    let token = '';
+    const cache = {
+      lookup: (which: string, changeToken: string) => {
+        token = changeToken;
+        return which === id ? { facts: structuredClone(cached), footprint: { bytes: 9, inodes: 9 }, logFiles: { bytes: 9 } as unknown as LogFiles } : null;
+      },
+    };
+    const { snapshot, timings } = await collectSnapshot(client, { now, env: {}, exitedCache: () => cache });
+    expect(inspected).toEqual([]);
+    expect(snapshot.containers).toEqual([expect.objectContaining({ id, name: 'web', state: 'paused', footprint: null, changeToken: token })]);
+    // Its log is measured afresh (there is none here), never taken from the cache.
+    expect(snapshot.containers[0]!.logFiles).not.toEqual({ bytes: 9 });
+    expect(timings.find((t) => t.collector === 'containers')).toMatchObject({ measured: 0, cached: 1 });
+    // Once its token changes (the engine rewrote config.v2.json), it is inspected again.
+    writeFileSync(join(root, 'containers', id, 'config.v2.json'), '{"changed":1}');
+    const after = await collectSnapshot(client, { now, env: {}, exitedCache: () => ({ lookup: (which, changeToken) => (changeToken === token ? cache.lookup(which, changeToken) : null) }) });
+    expect(inspected).toEqual([id]);
+    expect(after.snapshot.containers[0]).toMatchObject({ state: 'paused' });
+    // A row answers only for the kind of container it was written for: an exited one's
+    // for a container listed as active, or an active one's for a container the engine
+    // did not list as active, is inspected again.
+    const answering = (state: string) => ({ lookup: () => ({ facts: { ...structuredClone(cached), state }, footprint: null, logFiles: null }) });
+    inspected.length = 0;
+    await collectSnapshot(client, { now, env: {}, exitedCache: () => answering('exited') });
+    expect(inspected).toEqual([id]);
+    const idle = fakeEngine({ ...client, listContainers: async () => [] });
+    inspected.length = 0;
+    const unlisted = await collectSnapshot(idle, { now, env: {}, exitedCache: () => answering('running') });
+    expect(inspected).toEqual([id]);
+    expect(unlisted.snapshot.containers[0]).toMatchObject({ state: 'paused' });
   });
 });
 

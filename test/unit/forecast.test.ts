@@ -77,6 +77,17 @@ describe('theilSenSlope', () => {
     expect(theilSenSlope([])).toBeNull();
     expect(theilSenSlope([{ at: 1, value: 1 }, { at: 1, value: 5 }])).toBeNull();
   });
+
+  it('is the median of the pairwise slopes, compared as numbers', () => {
+    // Slopes 9, 9.5 and 10: as strings, "10" < "9" < "9.5" would make the median 9.
+    expect(theilSenSlope([{ at: 0, value: 0 }, { at: 1, value: 9 }, { at: 2, value: 19 }])).toBe(9.5);
+    // An even count: slopes 1, 5.5, 10, 13.33, 15 and 29.
+    const points = [{ at: 0, value: 0 }, { at: 1, value: 10 }, { at: 2, value: 11 }, { at: 3, value: 40 }];
+    expect(theilSenSlope(points)).toBeCloseTo((10 + 40 / 3) / 2, 10);
+    // A fifth point adds 33, 44.5 and 88, and nothing for the pair at one time.
+    expect(theilSenSlope([...points, { at: 3, value: 99 }])).toBe(15);
+    expect(theilSenSlope([{ at: 0, value: 0 }, { at: 1, value: -5 }, { at: 2, value: 3 }])).toBe(1.5);
+  });
 });
 
 describe('sparkline', () => {

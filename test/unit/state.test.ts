@@ -135,6 +135,19 @@ describe('history', () => {
     expect(history.logs).toEqual({ a: [{ at: now.getTime() - HOUR, value: 100 }, { at: now.getTime(), value: 300 }] });
   });
 
+  it('reads each running container\'s log samples since a time, oldest first', () => {
+    const { db } = openStore(join(dir, 'state.db'), warn, now);
+    for (const [ago, bytes] of [[3, 10], [2, 20], [1, 30], [0, 40]] as const) {
+      recordRun(db, snapshot(now.getTime() - ago * HOUR, [container('a', 'running', bytes), container('b', 'running', bytes * 2)]));
+    }
+    const at = (ago: number) => now.getTime() - ago * HOUR;
+    expect(readHistory(db, at(1)).logs).toEqual({
+      a: [{ at: at(1), value: 30 }, { at: at(0), value: 40 }],
+      b: [{ at: at(1), value: 60 }, { at: at(0), value: 80 }],
+    });
+    expect(readHistory(db, at(0) + 1).logs).toEqual({});
+  });
+
   it('forgets the log history of a removed container', () => {
     const { db } = openStore(join(dir, 'state.db'), warn, now);
     recordRun(db, snapshot(now.getTime() - HOUR, [container('a', 'running', 100)]));
@@ -190,6 +203,21 @@ describe('exited cache', () => {
     const next = sqliteExitedCache(db);
     expect(next.lookup('b', 'token-b')).toBeNull();
     expect(next.lookup('c', 'token-c')).not.toBeNull();
+  });
+
+  it("keeps a running container's inspect facts while its token holds, never its log or footprint (issue #14)", () => {
+    const { db } = openStore(join(dir, 'state.db'), warn, now);
+    const running = { ...container('r', 'running', 5000), changeToken: 'token-r' };
+    recordExitedCache(db, [running, container('c', 'exited', 0)], true);
+    expect(sqliteExitedCache(db).lookup('r', 'token-r')).toEqual({ facts: expect.objectContaining({ id: 'r', name: 'name-r', state: 'running' }), footprint: null, logFiles: null });
+    // A later run that lists it keeps it as it is (INSERT OR REPLACE would give the row
+    // a new rowid); one that does not, forgets it.
+    const rowid = () => (db.prepare("SELECT rowid AS id FROM exited_cache WHERE container_id = 'r'").get() as { id: number } | undefined)?.id;
+    const first = rowid();
+    recordExitedCache(db, [running], true);
+    expect(rowid()).toBe(first);
+    recordExitedCache(db, [container('c', 'exited', 0)], true);
+    expect(sqliteExitedCache(db).lookup('r', 'token-r')).toBeNull();
   });
 
   it('reuses a docker system df answer younger than the maximum age', () => {

@@ -128,6 +128,9 @@ export async function collectSnapshot(client: EngineClient, options: CollectOpti
         }
       : undefined;
 
+  // What every scan reports as it goes, however its containers were found.
+  const scanHooks = { progress: options.progress, collectGarbage: options.collectGarbage };
+
   /** Active containers from the engine, the rest from its folder; null when the folder
    *  is not this engine's (a remote engine's root may share its path with a local one). */
   const fromDisk = async (root: string, active: ContainerSummary[], info: InfoResponse): Promise<ContainersResult | null> => {
@@ -135,7 +138,7 @@ export async function collectSnapshot(client: EngineClient, options: CollectOpti
     if (!(await holdsThisEngine(client, root, onDisk, active, info.Containers ?? 0, cache))) return null;
     const activeIds = new Set(active.map((s) => s.Id));
     const idle = [...onDisk].filter((id) => !activeIds.has(id)).map((id) => ({ id, summary: null }));
-    return collectContainers(client, [...active.map((s) => ({ id: s.Id, summary: s })), ...idle], root, cache, { inspected: walkEarly, progress: options.progress, collectGarbage: options.collectGarbage });
+    return collectContainers(client, [...active.map((s) => ({ id: s.Id, summary: s })), ...idle], root, cache, { ...scanHooks, inspected: walkEarly });
   };
 
   const listed = await run(
@@ -146,7 +149,7 @@ export async function collectSnapshot(client: EngineClient, options: CollectOpti
       if (!result) {
         if (engine) engine.local = false;
         const all = await client.listContainers('all');
-        result = await collectContainers(client, all.map((s) => ({ id: s.Id, summary: s })), null, null, { progress: options.progress, collectGarbage: options.collectGarbage });
+        result = await collectContainers(client, all.map((s) => ({ id: s.Id, summary: s })), null, null, scanHooks);
       }
       if (result.errors.length > 0) failures.push({ collector: 'containers', message: `${result.errors.length} of ${result.inspected} inspects failed, first: ${result.errors[0]}` });
       return result;

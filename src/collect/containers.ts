@@ -5,6 +5,8 @@
 // ones too (issue #14: the bench's 50 running containers' inspects cost 25-38 ms of a
 // warm report's 240-280 ms at 1,000 exited containers). A running container with a
 // health check is inspected again after each probe: the engine rewrites its state.
+// On a local engine, a finished container the cache does not know is read from the
+// engine's own files instead (collect/container-files.ts, issue #14).
 //
 // Which containers there are: on a local engine, the engine lists only the active ones
 // (running, paused, restarting) and the rest are the folders of its containers/
@@ -22,6 +24,7 @@ import { logConfigFacts } from '../core/logs.js';
 import type { EngineClient } from '../engine/client.js';
 import { timeOrNull, type ContainerInspect, type ContainerSummary } from '../engine/shapes.js';
 import { EngineUnreachableError } from '../errors.js';
+import { readContainerFiles } from './container-files.js';
 
 /** What earlier runs measured about containers (the state store keeps it). */
 export interface ExitedCache {
@@ -170,7 +173,10 @@ export interface Listed {
 
 export interface ContainersResult {
   containers: ContainerFacts[];
+  /** Containers asked about over the API. */
   inspected: number;
+  /** Finished containers read from the engine's files instead (container-files.ts). */
+  read: number;
   cached: number;
   /** Inspects that failed; those containers are left out, the others still report. */
   errors: string[];
@@ -208,10 +214,11 @@ export async function holdsThisEngine(client: EngineClient, dockerRootDir: strin
  *  scan (pipeline/progress.ts). */
 export type ProgressReporter = (step: string, done: number, total: number) => void;
 
-export interface InspectHooks {
-  /** Called on each container as soon as its inspect is in: the exited ones' footprint
-   *  is walked here, while the next inspects are at the engine (issue #14). */
-  inspected?(container: ContainerFacts): void;
+export interface ScanHooks {
+  /** Called on each container as soon as its facts are in (from its inspect or the
+   *  engine's files): the exited ones' footprint is walked here, while the next
+   *  inspects are at the engine (issue #14). */
+  factsIn?(container: ContainerFacts): void;
   progress?: ProgressReporter;
   /** Called every COLLECT_EVERY inspects (Io.collectGarbage). */
   collectGarbage?(): void;
@@ -224,7 +231,7 @@ export interface InspectHooks {
 const COLLECT_EVERY = 500;
 
 /** `dockerRootDir`: when this engine's files are readable from here. */
-export async function collectContainers(client: EngineClient, listed: Listed[], dockerRootDir: string | null, cache: ExitedCache | null, hooks: InspectHooks = {}): Promise<ContainersResult> {
+export async function collectContainers(client: EngineClient, listed: Listed[], dockerRootDir: string | null, cache: ExitedCache | null, hooks: ScanHooks = {}): Promise<ContainersResult> {
   const errors: string[] = [];
   // What the cache answers, in one synchronous pass: at 1,000 exited containers a
   // promise per container cost more than the lookups (issue #8).
@@ -246,16 +253,37 @@ export async function collectContainers(client: EngineClient, listed: Listed[], 
     if (active) hit.facts.state = summary.State ?? hit.facts.state;
     containers.push(active ? measuredFacts(hit.facts, null, null, token) : measuredFacts(hit.facts, hit.logFiles, hit.footprint, token));
   }
+  // The containers the engine did not list as active are finished: their facts are in
+  // the engine's files (collect/container-files.ts), read in one synchronous pass. What
+  // cannot be read there is inspected.
+  const finished = dockerRootDir ? unknown.filter((entry) => entry.summary === null) : [];
+  const fromFiles = new Set<string>();
+  for (const [i, { id, token }] of finished.entries()) {
+    const inspect = readContainerFiles(dockerRootDir!, id);
+    if (inspect) {
+      const facts = containerFacts({ Id: id }, inspect, token);
+      hooks.factsIn?.(facts);
+      containers.push(facts);
+      fromFiles.add(id);
+    }
+    hooks.progress?.('reading', i + 1, finished.length);
+    if ((i + 1) % COLLECT_EVERY === 0) {
+      hooks.collectGarbage?.();
+      // Let the engine's answers in (docker system df, asked before the scan).
+      await new Promise((resolve) => setImmediate(resolve));
+    }
+  }
+  const toInspect = unknown.filter((entry) => !fromFiles.has(entry.id));
   let done = 0;
   const inspected = await pMap(
-    unknown,
+    toInspect,
     async ({ id, summary, token }): Promise<ContainerFacts | null> => {
       try {
         const inspect = await client.inspectContainer(id);
         // Removed between the list and the inspect: it no longer takes any space.
         if (!inspect) return null;
         const facts = containerFacts(summary ?? { Id: id }, inspect, token);
-        hooks.inspected?.(facts);
+        hooks.factsIn?.(facts);
         return facts;
       } catch (error) {
         if (error instanceof EngineUnreachableError) throw error;
@@ -264,7 +292,7 @@ export async function collectContainers(client: EngineClient, listed: Listed[], 
       } finally {
         // Counted apart from the call: `?.` would skip the increment with no reporter.
         done += 1;
-        hooks.progress?.('inspecting', done, unknown.length);
+        hooks.progress?.('inspecting', done, toInspect.length);
         if (done % COLLECT_EVERY === 0) hooks.collectGarbage?.();
       }
     },
@@ -275,5 +303,5 @@ export async function collectContainers(client: EngineClient, listed: Listed[], 
   // times sort as strings; localeCompare would cost 20 ms here.
   const descending = (x: string, y: string) => (x < y ? 1 : x > y ? -1 : 0);
   containers.sort((a, b) => descending(a.createdAt ?? '', b.createdAt ?? '') || descending(a.id, b.id));
-  return { containers, inspected: unknown.length, cached: listed.length - unknown.length, errors };
+  return { containers, inspected: toInspect.length, read: fromFiles.size, cached: listed.length - unknown.length, errors };
 }

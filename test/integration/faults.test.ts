@@ -306,3 +306,20 @@ describe('a container removed mid-rotation (defect 12)', () => {
     }
   });
 });
+
+describe('a docker system df the engine refuses', () => {
+  it("is one COLLECTOR_FAILED finding with the engine's own message, and the rest of the report stands", async () => {
+    // What an engine answers while another df runs (moby's "a disk usage operation is
+    // already running"); df is read by the watchdog's own request, not docker-modem's.
+    const proxy = await scriptedProxy(`${engine.dir}/docker.sock`, `${dir}/nodf.sock`, [{ match: /^GET \/system\/df/, status: 500, body: { message: 'a disk usage operation is already running' } }]);
+    try {
+      const { stdout } = await runWatchdog(['report', '--json', '--fresh', '--host', proxy.host, '--state', `${dir}/nodf.db`, '-c', writeConfig('nodf', '')]);
+      const report = JSON.parse(stdout);
+      expect(proxy.answered()).toEqual([expect.stringMatching(/^GET \/system\/df/)]);
+      expect(report.findings).toContainEqual(expect.objectContaining({ code: 'COLLECTOR_FAILED', subject: 'usage', message: 'usage: The engine answered 500 to GET /system/df: a disk usage operation is already running' }));
+      expect(report.collectors.find((c: { collector: string }) => c.collector === 'containers')).toMatchObject({ ok: true });
+    } finally {
+      await proxy.close();
+    }
+  });
+});

@@ -1,7 +1,7 @@
 // Shell edge cases of collection that a real engine will not produce on demand: a
 // collector that fails, a container removed mid-run, an engine that goes away.
 
-import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -224,6 +224,51 @@ describe('a cold scan of a local engine (issue #14)', () => {
     expect(timings.find((t) => t.collector === 'footprint')).toMatchObject({ ok: true, measured: 3, cached: 0 });
     expect(snapshot.failures.filter((f) => f.collector === 'footprint')).toEqual([{ collector: 'footprint', message: expect.stringMatching(/^1 of 3 failed, first: ENOTDIR/) }]);
     expect(progress.filter((p) => p.startsWith('inspecting'))).toEqual(['inspecting 1/3', 'inspecting 2/3', 'inspecting 3/3']);
+  });
+
+  it("reads a finished container from the engine's files instead of inspecting it, and inspects one whose files it cannot read", async () => {
+    const root = mkdtempSync(join(tmpdir(), 'wd-files-'));
+    const fixture = (file: string) => readFileSync(new URL(`../fixtures/container-files/20.10/exited/${file}`, import.meta.url), 'utf8');
+    const inspect = JSON.parse(fixture('inspect.json'));
+    const unreadable = '7'.repeat(64);
+    mkdirSync(join(root, 'containers', inspect.Id), { recursive: true });
+    writeFileSync(join(root, 'containers', inspect.Id, 'config.v2.json'), fixture('config.v2.json'));
+    writeFileSync(join(root, 'containers', inspect.Id, 'hostconfig.json'), fixture('hostconfig.json'));
+    mkdirSync(join(root, 'containers', unreadable), { recursive: true });
+    writeFileSync(join(root, 'containers', unreadable, 'config.v2.json'), '{"ID":');
+    const inspected: string[] = [];
+    const client = fakeEngine({
+      info: async () => ({ ID: 'LOCAL', ServerVersion: '20.10.24', Driver: 'overlay2', DriverStatus: [], DockerRootDir: root, Containers: 2 }),
+      listContainers: async () => [],
+      inspectContainer: async (id) => {
+        inspected.push(id);
+        return id === unreadable ? { Id: id, Name: '/half-written', State: { Status: 'exited', FinishedAt: '2026-11-27T00:00:01Z' } } : inspect;
+      },
+      systemDf: async () => ({ LayersSize: 0, Images: [], Containers: [], Volumes: [], BuildCache: [] }),
+    });
+    const progress: string[] = [];
+    const { snapshot, timings } = await collectSnapshot(client, { now, env: {}, progress: (step, done, total) => progress.push(`${step} ${done}/${total}`) });
+    // The one with readable files was asked about only to know the folder is this
+    // engine's (holdsThisEngine asks about a few when none is running).
+    const asked = inspected.filter((id) => id === inspect.Id).length;
+    expect(inspected.filter((id) => id === unreadable)).toHaveLength(2);
+    expect(progress.filter((p) => !p.startsWith('measuring'))).toEqual(['reading 1/2', 'reading 2/2', 'inspecting 1/1']);
+    const fromFiles = snapshot.containers.find((c) => c.id === inspect.Id)!;
+    expect(fromFiles).toMatchObject({ name: 'fixture-rich', state: 'exited', readonlyRootfs: true, logConfig: { bounded: true } });
+    expect(snapshot.containers.find((c) => c.id === unreadable)).toMatchObject({ name: 'half-written' });
+    expect(timings.find((t) => t.collector === 'containers')).toMatchObject({ measured: 2, cached: 0 });
+    expect(asked).toBe(1);
+  });
+
+  it("collects garbage before parsing a big docker system df answer, not a small one (issue #14)", async () => {
+    const collections = async (bytes: number) => {
+      let count = 0;
+      const client = fakeEngine({ listContainers: async () => [], systemDf: async (answered) => (answered?.(bytes), { LayersSize: 0, Images: [], Containers: [], Volumes: [], BuildCache: [] }) });
+      await collectSnapshot(client, { now, env: {}, collectGarbage: () => void count++ });
+      return count;
+    };
+    expect(await collections(7_100_000)).toBe(1);
+    expect(await collections(900_000)).toBe(0);
   });
 
   it('collects garbage every 500 inspects of a long scan, and not on a short one (issue #14)', async () => {

@@ -24,12 +24,12 @@ setFlagsFromString('--semi-space-growth-factor=1');
 // V8 collects its old generation only once that has grown well past what it held, and
 // a cold scan's inspect responses (and their socket buffers) outlive the young
 // generation: at 3,500 exited containers 30 MB of heap held 11 MB of live objects, and
-// the run peaked at 99 MB. A scan collects every 500 inspects (collectContainers: 83
-// MB there, in the same time), and a run of 2,000 containers or more between its
-// steps (settleMemory). At 10,000 a cold scan then peaked at 97-99 MB, against 114-145
-// MB; later runs by hand on a slower day peaked at 99-103 MB, df's answer the largest
-// part of the peak (issue #14, README's Scaling). --expose-gc set now gives a new context its gc(); the global one is
-// left alone.
+// the run peaked at 99 MB. A scan collects every 500 inspects or files read
+// (collectContainers: 83 MB there, in the same time), and a run of 2,000 containers or
+// more between its steps (settleMemory). At 10,000 a cold scan then peaked at 97-99
+// MB, against 114-145 MB; later runs by hand on a slower day peaked at 99-103 MB, df's
+// answer the largest part of the peak (issue #14, README's Scaling). --expose-gc set
+// now gives a new context its gc(); the global one is left alone.
 setFlagsFromString('--expose-gc');
 const gc: unknown = runInNewContext('gc');
 

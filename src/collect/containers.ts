@@ -220,7 +220,8 @@ export interface ScanHooks {
    *  inspects are at the engine (issue #14). */
   factsIn?(container: ContainerFacts): void;
   progress?: ProgressReporter;
-  /** Called every COLLECT_EVERY inspects (Io.collectGarbage). */
+  /** Called every COLLECT_EVERY inspects, and every COLLECT_EVERY containers read from
+   *  the engine's files (Io.collectGarbage). */
   collectGarbage?(): void;
 }
 
@@ -230,15 +231,21 @@ export interface ScanHooks {
  *  the same time (issue #14). */
 const COLLECT_EVERY = 500;
 
-/** `dockerRootDir`: when this engine's files are readable from here. */
-export async function collectContainers(client: EngineClient, listed: Listed[], dockerRootDir: string | null, cache: ExitedCache | null, hooks: ScanHooks = {}): Promise<ContainersResult> {
+/** Where this engine keeps its containers, when its files are readable from here. */
+export interface EngineFiles {
+  dockerRootDir: string;
+  /** `docker info`'s Driver: the engine loads only this driver's containers. */
+  storageDriver: string;
+}
+
+export async function collectContainers(client: EngineClient, listed: Listed[], files: EngineFiles | null, cache: ExitedCache | null, hooks: ScanHooks = {}): Promise<ContainersResult> {
   const errors: string[] = [];
   // What the cache answers, in one synchronous pass: at 1,000 exited containers a
   // promise per container cost more than the lookups (issue #8).
   const containers: ContainerFacts[] = [];
   const unknown: Array<Listed & { token: string | null }> = [];
   for (const { id, summary } of listed) {
-    const token = dockerRootDir ? changeToken(dockerRootDir, id) : null;
+    const token = files ? changeToken(files.dockerRootDir, id) : null;
     const hit = token && cache ? cache.lookup(id, token) : null;
     const active = summary !== null && !isExited(summary.State ?? '');
     // A row answers only for the kind of container it was written for: an active one's
@@ -253,24 +260,33 @@ export async function collectContainers(client: EngineClient, listed: Listed[], 
     if (active) hit.facts.state = summary.State ?? hit.facts.state;
     containers.push(active ? measuredFacts(hit.facts, null, null, token) : measuredFacts(hit.facts, hit.logFiles, hit.footprint, token));
   }
-  // The containers the engine did not list as active are finished: their facts are in
-  // the engine's files (collect/container-files.ts), read in one synchronous pass. What
-  // cannot be read there is inspected.
-  const finished = dockerRootDir ? unknown.filter((entry) => entry.summary === null) : [];
+  // The containers the engine did not list as active were finished then: their facts
+  // are in the engine's files (collect/container-files.ts), read in one synchronous
+  // pass. What cannot be read there is inspected; all of them, once this user turns out
+  // not to be allowed to read the files.
   const fromFiles = new Set<string>();
-  for (const [i, { id, token }] of finished.entries()) {
-    const inspect = readContainerFiles(dockerRootDir!, id);
-    if (inspect) {
-      const facts = containerFacts({ Id: id }, inspect, token);
-      hooks.factsIn?.(facts);
-      containers.push(facts);
-      fromFiles.add(id);
-    }
-    hooks.progress?.('reading', i + 1, finished.length);
-    if ((i + 1) % COLLECT_EVERY === 0) {
-      hooks.collectGarbage?.();
-      // Let the engine's answers in (docker system df, asked before the scan).
-      await new Promise((resolve) => setImmediate(resolve));
+  if (files) {
+    const finished = unknown.filter((entry) => entry.summary === null);
+    let readable = true;
+    for (const [i, { id, token }] of finished.entries()) {
+      let inspect: ContainerInspect | null = null;
+      try {
+        inspect = readable ? readContainerFiles(files.dockerRootDir, files.storageDriver, id) : null;
+      } catch {
+        readable = false;
+      }
+      if (inspect) {
+        const facts = containerFacts({ Id: id }, inspect, token);
+        hooks.factsIn?.(facts);
+        containers.push(facts);
+        fromFiles.add(id);
+      }
+      hooks.progress?.('reading', i + 1, finished.length);
+      if ((i + 1) % COLLECT_EVERY === 0) {
+        hooks.collectGarbage?.();
+        // Let the engine's answers in (docker system df, asked before the scan).
+        await new Promise((resolve) => setImmediate(resolve));
+      }
     }
   }
   const toInspect = unknown.filter((entry) => !fromFiles.has(entry.id));

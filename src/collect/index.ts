@@ -39,8 +39,8 @@ export interface CollectOptions {
   collectGarbage?: () => void;
 }
 
-/** A df answer of this size or more is parsed after a garbage collection: 1 MB is
- *  about 1,400 containers' worth. */
+/** A df answer of this many characters or more is parsed after a garbage collection:
+ *  a million is about 1,400 containers' worth. */
 const BIG_DF_ANSWER = 1_000_000;
 
 export async function collectSnapshot(client: EngineClient, options: CollectOptions): Promise<{ snapshot: Snapshot; timings: CollectorTiming[] }> {
@@ -92,8 +92,8 @@ export async function collectSnapshot(client: EngineClient, options: CollectOpti
   // A big answer is parsed on a freshly collected heap: at 10,000 containers its 7 MB
   // of JSON is the largest thing a cold scan holds at once, and it comes in as the
   // scan ends, when the heap is at its fullest (issue #14).
-  const dfAnswered = (bytes: number) => {
-    if (bytes >= BIG_DF_ANSWER) options.collectGarbage?.();
+  const dfAnswered = (length: number) => {
+    if (length >= BIG_DF_ANSWER) options.collectGarbage?.();
   };
   const recent = engine && options.recentUsage ? options.recentUsage(engine.id) : null;
   const usagePromise = options.skipUsage
@@ -149,7 +149,7 @@ export async function collectSnapshot(client: EngineClient, options: CollectOpti
     if (!(await holdsThisEngine(client, root, onDisk, active, info.Containers ?? 0, cache))) return null;
     const activeIds = new Set(active.map((s) => s.Id));
     const idle = [...onDisk].filter((id) => !activeIds.has(id)).map((id) => ({ id, summary: null }));
-    return collectContainers(client, [...active.map((s) => ({ id: s.Id, summary: s })), ...idle], root, cache, { ...scanHooks, factsIn: walkEarly });
+    return collectContainers(client, [...active.map((s) => ({ id: s.Id, summary: s })), ...idle], { dockerRootDir: root, storageDriver: info.Driver ?? '' }, cache, { ...scanHooks, factsIn: walkEarly });
   };
 
   const listed = await run(

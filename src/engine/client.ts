@@ -21,7 +21,8 @@ export interface EngineClient {
   apiVersion(): string | null;
   info(): Promise<InfoResponse>;
   /** Expensive on the engine (walks every writable layer): call at most once a run.
-   *  `answered` is told the answer's size once it is in, before it is parsed. */
+   *  `answered` is told the answer's length (characters) once it is in, before it is
+   *  parsed. */
   systemDf(answered?: (bytes: number) => void): Promise<SystemDfResponse>;
   /** Every container, or only the active ones (running, paused, restarting): the
    *  engine answers the second far faster on a host with many finished containers. */
@@ -118,12 +119,13 @@ export function negotiateApiVersion(engine: string | undefined): string | null {
   return a[0] < b[0] || (a[0] === b[0] && a[1] < b[1]) ? engine : NEWEST_KNOWN_API;
 }
 
-/** A GET on the transport (socket, or host and TLS files) the modem uses, for what
- *  docker-modem does not hand back: /_ping's API-Version header, and an answer read
- *  without docker-modem keeping its bytes and its text alive while it parses them
- *  (system df: 14 MB at 10,000 containers, issue #14). An answer other than 200 is an
- *  error with its statusCode and the engine's JSON message, as docker-modem's are. */
-function getOnModem(docker: Docker, path: string, signal: AbortSignal): Promise<{ headers: http.IncomingHttpHeaders; body: Buffer }> {
+/** A GET of the engine's, on the transport the modem uses (its socket, or host and TLS
+ *  files), for what docker-modem does not hand back: /_ping's API-Version header, and
+ *  system df's answer as text alone (docker-modem keeps the answer's bytes and its text
+ *  alive while parsing them: 7 MB each at 10,000 containers, issue #14). An answer
+ *  other than 200 is an error with its statusCode and the engine's JSON, as
+ *  docker-modem's are. `signal` bounds the whole request, answer included. */
+function engineGet(docker: Docker, path: string, signal: AbortSignal): Promise<{ headers: http.IncomingHttpHeaders; text: string }> {
   const o = docker.modem as unknown as { socketPath?: string; host?: string; port?: string | number; protocol?: string; ca?: Buffer; cert?: Buffer; key?: Buffer };
   const transport = o.protocol === 'https' ? https : http;
   return new Promise((resolve, reject) => {
@@ -134,11 +136,12 @@ function getOnModem(docker: Docker, path: string, signal: AbortSignal): Promise<
         answer.on('data', (chunk: Buffer) => chunks.push(chunk));
         answer.on('error', reject);
         answer.on('end', () => {
-          const body = Buffer.concat(chunks.splice(0));
-          if (answer.statusCode === 200) return resolve({ headers: answer.headers, body });
+          // Only the text outlives this handler: the bytes can be collected as it is parsed.
+          const text = Buffer.concat(chunks.splice(0)).toString('utf8');
+          if (answer.statusCode === 200) return resolve({ headers: answer.headers, text });
           let json: unknown = null;
           try {
-            json = JSON.parse(body.toString('utf8'));
+            json = JSON.parse(text);
           } catch {
             // Not JSON: the status alone says it.
           }
@@ -181,7 +184,10 @@ export function parsePathStatHeader(value: string | string[] | undefined): PathS
 }
 
 /** A hung engine must not hang a timer run for ever: requests give up after this. df
- *  can legitimately take minutes on a big host, so it is generous. */
+ *  can legitimately take minutes on a big host, so it is generous. Through
+ *  docker-modem it bounds the time without a byte from the engine, and a request cut
+ *  that way reads as an engine gone (exit 3); df's own request (engineGet) is bounded
+ *  as a whole, answer included, and fails only the usage collector. */
 const REQUEST_TIMEOUT_MS = 120_000;
 /** ...but whether the engine answers at all is known quickly. */
 const PING_TIMEOUT_MS = 10_000;
@@ -221,7 +227,7 @@ export function connectEngine(address: EngineAddress): EngineClient {
       try {
         // As the docker CLI negotiates: /_ping's API-Version header says which API to
         // speak (not /version, which makes the engine ask containerd and run runc).
-        const header = (await getOnModem(docker, '/_ping', AbortSignal.timeout(PING_TIMEOUT_MS))).headers['api-version'];
+        const header = (await engineGet(docker, '/_ping', AbortSignal.timeout(PING_TIMEOUT_MS))).headers['api-version'];
         const apiVersion = Array.isArray(header) ? header[0] : header;
         engineApiVersion = apiVersion ?? null;
         const speak = negotiateApiVersion(apiVersion);
@@ -236,15 +242,16 @@ export function connectEngine(address: EngineAddress): EngineClient {
     },
     info: () => call('GET /info', () => docker.info() as Promise<InfoResponse>),
     // verbose=1 makes API 1.52+ engines list the containers (with SizeRw) as older
-    // ones always do. Its text is parsed as soon as it is in, and let go of.
+    // ones always do. A df with no answer in REQUEST_TIMEOUT_MS fails the usage
+    // collector alone (the rest of the report stands).
     systemDf: (answered) =>
       call('GET /system/df', async () => {
         const version = (docker.modem as { version?: string }).version;
-        const answer = await getOnModem(docker, `${version ? `/${version}` : ''}/system/df?verbose=1`, AbortSignal.timeout(REQUEST_TIMEOUT_MS)).catch((error: ModemError) => {
+        const { text } = await engineGet(docker, `${version ? `/${version}` : ''}/system/df?verbose=1`, AbortSignal.timeout(REQUEST_TIMEOUT_MS)).catch((error: ModemError) => {
           throw error.code === 'ABORT_ERR' ? new Error(`no answer within ${REQUEST_TIMEOUT_MS / 1000} s`) : error;
         });
-        answered?.(answer.body.length);
-        return JSON.parse(answer.body.toString('utf8')) as SystemDfResponse;
+        answered?.(text.length);
+        return JSON.parse(text) as SystemDfResponse;
       }),
     listContainers: (which) =>
       call('GET /containers/json', () => docker.listContainers(which === 'all' ? { all: true } : { all: true, filters: { status: ['running', 'paused', 'restarting'] } }) as Promise<ContainerSummary[]>),

@@ -1,5 +1,5 @@
 // The progress line of a long scan (issue #14): the first run on a host of thousands of
-// exited containers inspects and measures each one, which takes seconds, and a person
+// exited containers reads (or inspects) and measures each one, which takes seconds, and a person
 // at a terminal should see that it is working. One line on stderr, rewritten in place,
 // only on a terminal, only once a scan has taken longer than about a second, and
 // erased when it ends (or the run is stopped by a signal), so that what stays on the

@@ -7,6 +7,7 @@
 // A running container is left to its inspect, and so is one whose files are of a
 // shape the reader does not know.
 
+import { randomBytes } from 'node:crypto';
 import { copyFileSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readContainerFiles } from '../../src/collect/container-files.js';
@@ -21,6 +22,8 @@ import { countingProxy } from '../helpers/proxy.js';
 let engine: TestEngine;
 let client: EngineClient;
 let root: string;
+/** `docker info`'s Driver: the reader takes only this driver's containers. */
+let driver: string;
 const ids: Record<string, string> = {};
 
 /** Creates a container; starts it and waits for it to exit unless `start` is false. */
@@ -47,7 +50,9 @@ beforeAll(async () => {
   engine = await startEngine('files', 256);
   client = connectEngine(resolveHost(engine.host, {}));
   await client.ping();
-  root = (await client.info()).DockerRootDir!;
+  const info = await client.info();
+  root = info.DockerRootDir!;
+  driver = info.Driver!;
   for (const folder of ['bind-rw', 'bind-ro', 'mount-ro']) mkdirSync(`${engine.dir}/${folder}`, { recursive: true });
   ids.plain = await container('plain', true);
   ids.failed = await container('failed', true, { cmd: ['sh', '-c', 'echo bye; exit 3'] });
@@ -83,27 +88,27 @@ describe("a finished container's facts from the engine's files (issue #14)", () 
   it('are the facts of its inspect, for containers that ran and exited and containers never started', async () => {
     for (const name of ['plain', 'failed', 'rich', 'privileged', 'devices']) {
       const id = ids[name]!;
-      const fromFiles = readContainerFiles(root, id);
+      const fromFiles = readContainerFiles(root, driver, id);
       expect(fromFiles, name).not.toBeNull();
       const inspect = (await client.inspectContainer(id))!;
       expect(normalized(containerFacts({ Id: id }, fromFiles!, null)), name).toEqual(normalized(containerFacts({ Id: id }, inspect, null)));
     }
     // What the comparison covers is there to compare.
-    const rich = containerFacts({ Id: ids.rich! }, readContainerFiles(root, ids.rich!)!, null);
+    const rich = containerFacts({ Id: ids.rich! }, readContainerFiles(root, driver, ids.rich!)!, null);
     expect(rich).toMatchObject({ name: 'rich', state: 'exited', image: TEST_IMAGE, labels: { team: 'batch' }, readonlyRootfs: true, logConfig: { driver: 'json-file' } });
     expect(rich.finishedAt).not.toBeNull();
     expect(rich.security.binds).toHaveLength(3);
     expect(rich.security.tmpfs).toEqual(['/run', '/scratch']);
     expect(rich.security.writableMounts).toEqual(['/data', '/vol']);
-    expect(containerFacts({ Id: ids.privileged! }, readContainerFiles(root, ids.privileged!)!, null)).toMatchObject({ state: 'created', finishedAt: null, security: { privileged: true, pidMode: 'host' } });
+    expect(containerFacts({ Id: ids.privileged! }, readContainerFiles(root, driver, ids.privileged!)!, null)).toMatchObject({ state: 'created', finishedAt: null, security: { privileged: true, pidMode: 'host' } });
   });
 
   it('leave a running container to its inspect, and read it once it has stopped', async () => {
-    expect(readContainerFiles(root, ids.running!)).toBeNull();
+    expect(readContainerFiles(root, driver, ids.running!)).toBeNull();
     await engine.docker.getContainer(ids.running!).stop({ t: 0 });
     await waitExited(engine.docker, ids.running!);
     const inspect = (await client.inspectContainer(ids.running!))!;
-    expect(containerFacts({ Id: ids.running! }, readContainerFiles(root, ids.running!)!, null)).toEqual(containerFacts({ Id: ids.running! }, inspect, null));
+    expect(containerFacts({ Id: ids.running! }, readContainerFiles(root, driver, ids.running!)!, null)).toEqual(containerFacts({ Id: ids.running! }, inspect, null));
   });
 
   it('are what a cold report uses, and files of a shape the reader does not know are refused', async () => {
@@ -113,23 +118,39 @@ describe("a finished container's facts from the engine's files (issue #14)", () 
     mkdirSync(copy, { recursive: true });
     copyFileSync(`${root}/containers/${ids.plain}/hostconfig.json`, `${copy}/hostconfig.json`);
     const config = JSON.parse(readFileSync(`${root}/containers/${ids.plain}/config.v2.json`, 'utf8'));
-    expect(readContainerFiles(`${engine.dir}/copy`, ids.plain!)).toBeNull();
+    expect(readContainerFiles(`${engine.dir}/copy`, driver, ids.plain!)).toBeNull();
     writeFileSync(`${copy}/config.v2.json`, JSON.stringify(config));
-    expect(readContainerFiles(`${engine.dir}/copy`, ids.plain!)).not.toBeNull();
+    expect(readContainerFiles(`${engine.dir}/copy`, driver, ids.plain!)).not.toBeNull();
     writeFileSync(`${copy}/config.v2.json`, JSON.stringify({ ...config, State: { ...config.State, Running: undefined } }));
-    expect(readContainerFiles(`${engine.dir}/copy`, ids.plain!)).toBeNull();
+    expect(readContainerFiles(`${engine.dir}/copy`, driver, ids.plain!)).toBeNull();
 
-    // A cold report reads the finished ones from their files. With none running, it
-    // asks the engine about three of them only to know the folder is this engine's
-    // (holdsThisEngine), and takes none of their facts from those answers.
+    // A folder left from another storage driver, in the engine's own containers/: the
+    // engine never loaded it (an inspect answers 404), and the report leaves it out.
+    const ghost = randomBytes(32).toString('hex');
+    mkdirSync(`${root}/containers/${ghost}`);
+    writeFileSync(`${root}/containers/${ghost}/config.v2.json`, JSON.stringify({ ...config, ID: ghost, Name: '/ghost', Driver: 'devicemapper' }));
+    copyFileSync(`${root}/containers/${ids.plain}/hostconfig.json`, `${root}/containers/${ghost}/hostconfig.json`);
+    expect(readContainerFiles(root, driver, ghost)).toBeNull();
+
+    // With none running, a cold report asks the engine about three folders only to
+    // know they are its own (holdsThisEngine), and reads the finished ones' facts from
+    // their files.
+    const running = await engine.docker.getContainer(ids.running!).inspect();
+    if (running.State.Running) {
+      await engine.docker.getContainer(ids.running!).stop({ t: 0 });
+      await waitExited(engine.docker, ids.running!);
+    }
     const proxy = await countingProxy(`${engine.dir}/docker.sock`, `${engine.dir}/proxy.sock`);
     try {
       const { report } = await reportJson(proxy.host, ['--state', `${engine.dir}/cold.db`, '-c', auditOffConfig()]);
-      expect(proxy.requests().filter((r) => /^GET \/containers\/[0-9a-f]{64}\/json$/.test(r))).toHaveLength(3);
+      const inspects = proxy.requests().filter((r) => /^GET \/containers\/[0-9a-f]{64}\/json$/.test(r));
+      expect(inspects).toContain(`GET /containers/${ghost}/json`);
+      expect(inspects.filter((r) => !r.includes(ghost)).length).toBeLessThanOrEqual(3);
       expect(report.exited.count).toBe(6);
-      expect(report.collectors.find((c: { collector: string }) => c.collector === 'containers')).toMatchObject({ ok: true, measured: 6, cached: 0 });
-      const rich = report.containers.find((c: { id: string }) => c.id === ids.rich);
-      expect(rich).toMatchObject({ name: 'rich', state: 'exited' });
+      expect(report.containers.map((c: { name: string }) => c.name)).not.toContain('ghost');
+      // Six read, and the folder of another driver inspected (and dropped).
+      expect(report.collectors.find((c: { collector: string }) => c.collector === 'containers')).toMatchObject({ ok: true, measured: 7, cached: 0 });
+      expect(report.containers.find((c: { id: string }) => c.id === ids.rich)).toMatchObject({ name: 'rich', state: 'exited' });
     } finally {
       await proxy.close();
     }

@@ -114,6 +114,8 @@ describe('the progress line of a long scan (issue #14)', () => {
       // 1: the report has warnings (uncapped logs), as it does without a terminal.
       expect(code).toBe(1);
       expect(output).toMatch(PROGRESS);
+      // Then the running one, inspected.
+      expect(output).toMatch(/\rwatchdog: inspecting 1 of 1 containers\x1b\[K/);
       // The last drawing is erased, then the report is printed from the line's start.
       const cleared = output.lastIndexOf('\r\x1b[K');
       expect(cleared).toBeGreaterThan(output.search(PROGRESS));

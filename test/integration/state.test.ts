@@ -79,6 +79,8 @@ describe('state: cache of containers', () => {
     expect(first.report.collectors.find((c: any) => c.collector === 'footprint')).toMatchObject({ measured: 5, cached: 0 });
 
     expect(dfCalls()).toBe(1);
+    // df in the API version the ping settled on, with the containers listed (verbose).
+    expect(proxy.rawRequests().filter((r) => r.includes('/system/df'))).toEqual([expect.stringMatching(/^GET \/v1\.\d+\/system\/df\?verbose=1$/)]);
 
     proxy.reset();
     const second = await reportJson(proxy.host, ['--state', store]);

@@ -236,12 +236,19 @@ describe('a cold scan of a local engine (issue #14)', () => {
     writeFileSync(join(root, 'containers', inspect.Id, 'hostconfig.json'), fixture('hostconfig.json'));
     mkdirSync(join(root, 'containers', unreadable), { recursive: true });
     writeFileSync(join(root, 'containers', unreadable, 'config.v2.json'), '{"ID":');
+    // Left from before a change of storage driver: whole files, but the engine does not
+    // load it and answers 404 (issue #14's review).
+    const otherDriver = '8'.repeat(64);
+    mkdirSync(join(root, 'containers', otherDriver), { recursive: true });
+    writeFileSync(join(root, 'containers', otherDriver, 'config.v2.json'), JSON.stringify({ ...JSON.parse(fixture('config.v2.json')), ID: otherDriver, Driver: 'devicemapper' }));
+    writeFileSync(join(root, 'containers', otherDriver, 'hostconfig.json'), fixture('hostconfig.json'));
     const inspected: string[] = [];
     const client = fakeEngine({
       info: async () => ({ ID: 'LOCAL', ServerVersion: '20.10.24', Driver: 'overlay2', DriverStatus: [], DockerRootDir: root, Containers: 2 }),
       listContainers: async () => [],
       inspectContainer: async (id) => {
         inspected.push(id);
+        if (id === otherDriver) return null;
         return id === unreadable ? { Id: id, Name: '/half-written', State: { Status: 'exited', FinishedAt: '2026-11-27T00:00:01Z' } } : inspect;
       },
       systemDf: async () => ({ LayersSize: 0, Images: [], Containers: [], Volumes: [], BuildCache: [] }),
@@ -252,11 +259,13 @@ describe('a cold scan of a local engine (issue #14)', () => {
     // engine's (holdsThisEngine asks about a few when none is running).
     const asked = inspected.filter((id) => id === inspect.Id).length;
     expect(inspected.filter((id) => id === unreadable)).toHaveLength(2);
-    expect(progress.filter((p) => !p.startsWith('measuring'))).toEqual(['reading 1/2', 'reading 2/2', 'inspecting 1/1']);
+    expect(inspected.filter((id) => id === otherDriver)).toHaveLength(2);
+    expect(snapshot.containers.map((c) => c.id).sort()).toEqual([inspect.Id, unreadable].sort());
+    expect(progress.filter((p) => !p.startsWith('measuring'))).toEqual(['reading 1/3', 'reading 2/3', 'reading 3/3', 'inspecting 1/2', 'inspecting 2/2']);
     const fromFiles = snapshot.containers.find((c) => c.id === inspect.Id)!;
     expect(fromFiles).toMatchObject({ name: 'fixture-rich', state: 'exited', readonlyRootfs: true, logConfig: { bounded: true } });
     expect(snapshot.containers.find((c) => c.id === unreadable)).toMatchObject({ name: 'half-written' });
-    expect(timings.find((t) => t.collector === 'containers')).toMatchObject({ measured: 2, cached: 0 });
+    expect(timings.find((t) => t.collector === 'containers')).toMatchObject({ measured: 3, cached: 0 });
     expect(asked).toBe(1);
   });
 

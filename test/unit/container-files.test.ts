@@ -9,6 +9,8 @@ import { inspectFromFiles } from '../../src/collect/container-files.js';
 import { containerFacts } from '../../src/collect/containers.js';
 import type { ContainerFacts } from '../../src/core/model.js';
 
+/** The engine the fixtures come from runs overlay2 (`docker info`'s Driver). */
+const DRIVER = 'overlay2';
 const fixture = (kind: string, file: string) => JSON.parse(readFileSync(new URL(`../fixtures/container-files/20.10/${kind}/${file}`, import.meta.url), 'utf8'));
 const files = (kind: string) => ({ config: fixture(kind, 'config.v2.json'), hostConfig: fixture(kind, 'hostconfig.json'), inspect: fixture(kind, 'inspect.json') });
 /** The binds in one order: an inspect lists mount points in a Go map's random order. */
@@ -17,14 +19,14 @@ const normalized = (facts: ContainerFacts) => ({ ...facts, security: { ...facts.
 describe("a finished container's facts from the engine's files", () => {
   it.each(['exited', 'created'])('are those of its inspect: %s', (kind) => {
     const { config, hostConfig, inspect } = files(kind);
-    const fromFiles = inspectFromFiles(inspect.Id, config, hostConfig);
+    const fromFiles = inspectFromFiles(inspect.Id, DRIVER, config, hostConfig);
     expect(fromFiles).not.toBeNull();
     expect(normalized(containerFacts({ Id: inspect.Id }, fromFiles!, 'token'))).toEqual(normalized(containerFacts({ Id: inspect.Id }, inspect, 'token')));
   });
 
   it('take every fact the report and the audit use', () => {
     const { config, hostConfig, inspect } = files('exited');
-    const facts = containerFacts({ Id: inspect.Id }, inspectFromFiles(inspect.Id, config, hostConfig)!, null);
+    const facts = containerFacts({ Id: inspect.Id }, inspectFromFiles(inspect.Id, DRIVER, config, hostConfig)!, null);
     expect(facts).toMatchObject({
       name: 'fixture-rich',
       image: 'wdt-busybox:latest',
@@ -41,28 +43,29 @@ describe("a finished container's facts from the engine's files", () => {
       { source: expect.stringMatching(/\/mount-ro$/), destination: '/mnt', readOnly: true },
     ]);
     const created = files('created');
-    expect(containerFacts({ Id: created.inspect.Id }, inspectFromFiles(created.inspect.Id, created.config, created.hostConfig)!, null)).toMatchObject({ state: 'created', finishedAt: null, security: { privileged: true, pidMode: 'host' } });
-  });
-
-  it('say dead for a dead container', () => {
-    const { config, hostConfig, inspect } = files('exited');
-    expect(inspectFromFiles(inspect.Id, { ...config, State: { ...config.State, Dead: true } }, hostConfig)?.State?.Status).toBe('dead');
+    expect(containerFacts({ Id: created.inspect.Id }, inspectFromFiles(created.inspect.Id, DRIVER, created.config, created.hostConfig)!, null)).toMatchObject({ state: 'created', finishedAt: null, security: { privileged: true, pidMode: 'host' } });
   });
 
   it('are left to an inspect for a container in motion, or files this does not know', () => {
     const { config, hostConfig, inspect } = files('exited');
-    const state = (change: Record<string, unknown>) => inspectFromFiles(inspect.Id, { ...config, State: { ...config.State, ...change } }, hostConfig);
+    const state = (change: Record<string, unknown>) => inspectFromFiles(inspect.Id, DRIVER, { ...config, State: { ...config.State, ...change } }, hostConfig);
+    expect(state({})).not.toBeNull();
     // Running (started after the engine listed the active ones), paused, restarting,
-    // being removed: the engine says what it is.
-    for (const change of [{ Running: true }, { Running: true, Paused: true }, { Restarting: true }, { RemovalInProgress: true }]) expect(state(change), JSON.stringify(change)).toBeNull();
+    // being removed (as engines before 29 save it), dead (as engine 29 saves a
+    // removal): the engine says what it is.
+    for (const change of [{ Running: true }, { Running: true, Paused: true }, { Running: true, Restarting: true }, { RemovalInProgress: true }, { Dead: true }]) expect(state(change), JSON.stringify(change)).toBeNull();
+    // Another storage driver's container: the engine does not load it (an inspect
+    // answers 404), whatever its files say.
+    expect(inspectFromFiles(inspect.Id, 'devicemapper', config, hostConfig)).toBeNull();
+    expect(inspectFromFiles(inspect.Id, DRIVER, { ...config, Driver: '' }, hostConfig)).toBeNull();
     // Not the container asked about, or fields of another shape.
-    expect(inspectFromFiles('f'.repeat(64), config, hostConfig)).toBeNull();
+    expect(inspectFromFiles('f'.repeat(64), DRIVER, config, hostConfig)).toBeNull();
     expect(state({ StartedAt: undefined })).toBeNull();
     expect(state({ Running: 'false' })).toBeNull();
-    expect(inspectFromFiles(inspect.Id, { ...config, Name: undefined }, hostConfig)).toBeNull();
-    expect(inspectFromFiles(inspect.Id, { ...config, MountPoints: { '/data': { Destination: '/data', RW: true } } }, hostConfig)).toBeNull();
-    expect(inspectFromFiles(inspect.Id, { ...config, Config: null }, hostConfig)).toBeNull();
-    expect(inspectFromFiles(inspect.Id, config, null)).toBeNull();
-    expect(inspectFromFiles(inspect.Id, [], hostConfig)).toBeNull();
+    expect(inspectFromFiles(inspect.Id, DRIVER, { ...config, Name: undefined }, hostConfig)).toBeNull();
+    expect(inspectFromFiles(inspect.Id, DRIVER, { ...config, MountPoints: { '/data': { Destination: '/data', RW: true } } }, hostConfig)).toBeNull();
+    expect(inspectFromFiles(inspect.Id, DRIVER, { ...config, Config: null }, hostConfig)).toBeNull();
+    expect(inspectFromFiles(inspect.Id, DRIVER, config, null)).toBeNull();
+    expect(inspectFromFiles(inspect.Id, DRIVER, [], hostConfig)).toBeNull();
   });
 });

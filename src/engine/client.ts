@@ -23,7 +23,7 @@ export interface EngineClient {
   /** Expensive on the engine (walks every writable layer): call at most once a run.
    *  `answered` is told the answer's length (characters) once it is in, before it is
    *  parsed. */
-  systemDf(answered?: (bytes: number) => void): Promise<SystemDfResponse>;
+  systemDf(answered?: (length: number) => void): Promise<SystemDfResponse>;
   /** Every container, or only the active ones (running, paused, restarting): the
    *  engine answers the second far faster on a host with many finished containers. */
   listContainers(which: 'all' | 'active'): Promise<ContainerSummary[]>;

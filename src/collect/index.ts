@@ -144,19 +144,19 @@ export async function collectSnapshot(client: EngineClient, options: CollectOpti
 
   /** Active containers from the engine, the rest from its folder; null when the folder
    *  is not this engine's (a remote engine's root may share its path with a local one). */
-  const fromDisk = async (root: string, active: ContainerSummary[], info: InfoResponse): Promise<ContainersResult | null> => {
+  const fromDisk = async ({ dockerRootDir: root, storageDriver }: EngineFacts, active: ContainerSummary[], info: InfoResponse): Promise<ContainersResult | null> => {
     const onDisk = new Set(containersOnDisk(root));
     if (!(await holdsThisEngine(client, root, onDisk, active, info.Containers ?? 0, cache))) return null;
     const activeIds = new Set(active.map((s) => s.Id));
     const idle = [...onDisk].filter((id) => !activeIds.has(id)).map((id) => ({ id, summary: null }));
-    return collectContainers(client, [...active.map((s) => ({ id: s.Id, summary: s })), ...idle], { dockerRootDir: root, storageDriver: info.Driver ?? '' }, cache, { ...scanHooks, factsIn: walkEarly });
+    return collectContainers(client, [...active.map((s) => ({ id: s.Id, summary: s })), ...idle], { dockerRootDir: root, storageDriver }, cache, { ...scanHooks, factsIn: walkEarly });
   };
 
   const listed = await run(
     'containers',
     async () => {
       const active = await activePromise;
-      let result = engine?.local ? await fromDisk(engine.dockerRootDir, active, engineResult!.info) : null;
+      let result = engine?.local ? await fromDisk(engine, active, engineResult!.info) : null;
       if (!result) {
         if (engine) engine.local = false;
         const all = await client.listContainers('all');

@@ -1,12 +1,14 @@
 // The engine, behind a small interface so collectors and tests never depend on how it is
-// reached. dockerode carries the requests; this module turns its failures into errors
-// a user can act on.
+// reached. What every run asks (ping, info, the container list, inspects, changes, df)
+// is a GET of JSON, made here on Node's own http; dockerode carries the rest (archives,
+// removals, pauses, the event stream) and is loaded only when one of those is asked:
+// loading it, with the https and tls it brings, was 13 ms of a warm report's 200
+// (issue #14). This module turns both kinds of failure into errors a user can act on.
 
 import { readFileSync } from 'node:fs';
 import http from 'node:http';
-import https from 'node:https';
 import { join } from 'node:path';
-import Docker from 'dockerode';
+import type Docker from 'dockerode';
 import type { PathStat } from '../core/setuid.js';
 import type { SystemDfResponse } from '../core/usage.js';
 import { ConfigError, EngineUnreachableError, WatchdogError } from '../errors.js';
@@ -71,14 +73,17 @@ function unreachable(address: EngineAddress, code: string): EngineUnreachableErr
   return new EngineUnreachableError(`Cannot reach the Docker engine at ${address.url} (${code}). ${hint}`);
 }
 
-interface ModemError extends Error {
+/** A failed request, of engineGet's or of docker-modem's: both carry the same fields. */
+interface EngineError extends Error {
   code?: string;
   statusCode?: number;
   json?: { message?: string } | null;
 }
 
 function translate(address: EngineAddress, what: string, error: unknown): Error {
-  const e = error as ModemError;
+  // Already said for the user (a hung engine, from getJson).
+  if (error instanceof WatchdogError) return error;
+  const e = error as EngineError;
   if (e.code && UNREACHABLE.has(e.code)) return unreachable(address, e.code);
   if (typeof e.statusCode === 'number') {
     const detail = e.json?.message ?? e.message;
@@ -87,22 +92,44 @@ function translate(address: EngineAddress, what: string, error: unknown): Error 
   return new EngineRequestError(`${what} failed: ${e.message ?? String(error)}`, null);
 }
 
-function dockerOptions(address: EngineAddress): Docker.DockerOptions {
-  if (address.kind === 'unix') {
-    // host: undefined, or the modem prefers a DOCKER_HOST it read from the environment.
-    return { socketPath: address.socketPath, host: undefined, port: undefined, protocol: 'http' } as Docker.DockerOptions;
-  }
-  const options: Docker.DockerOptions = { host: address.host, port: address.port, protocol: address.tls ? 'https' : 'http' };
+/** The request was cut by its AbortSignal: the engine took longer than allowed. */
+const timedOut = (error: unknown): boolean => (error as Error).name === 'AbortError' || (error as EngineError).code === 'ABORT_ERR';
+
+/** An engine that accepts requests and answers none: hung, as far as a run can tell. */
+function hung(address: EngineAddress, what: string, ms: number): EngineUnreachableError {
+  return new EngineUnreachableError(`The Docker engine at ${address.url} did not answer ${what} within ${ms / 1000} s. Is dockerd hung? Set DOCKER_HOST or --host to point elsewhere.`);
+}
+
+/** Where requests go: the engine's socket, or its host and port (with TLS files). */
+interface Transport {
+  socketPath?: string;
+  host?: string;
+  port?: number;
+  tls: boolean;
+  ca?: Buffer;
+  cert?: Buffer;
+  key?: Buffer;
+}
+
+function transportOf(address: EngineAddress): Transport {
+  if (address.kind === 'unix') return { socketPath: address.socketPath, tls: false };
+  const transport: Transport = { host: address.host, port: address.port, tls: address.tls };
   if (address.tls && address.certPath) {
     try {
-      options.ca = readFileSync(join(address.certPath, 'ca.pem'));
-      options.cert = readFileSync(join(address.certPath, 'cert.pem'));
-      options.key = readFileSync(join(address.certPath, 'key.pem'));
+      transport.ca = readFileSync(join(address.certPath, 'ca.pem'));
+      transport.cert = readFileSync(join(address.certPath, 'cert.pem'));
+      transport.key = readFileSync(join(address.certPath, 'key.pem'));
     } catch (error) {
       throw new ConfigError(`Cannot read the TLS certificates in DOCKER_CERT_PATH ${address.certPath} (${(error as NodeJS.ErrnoException).code}); it must hold ca.pem, cert.pem and key.pem.`);
     }
   }
-  return options;
+  return transport;
+}
+
+function dockerOptions({ socketPath, host, port, tls, ca, cert, key }: Transport): Docker.DockerOptions {
+  // host: undefined, or the modem prefers a DOCKER_HOST it read from the environment.
+  if (socketPath) return { socketPath, host: undefined, port: undefined, protocol: 'http' } as Docker.DockerOptions;
+  return { host, port, protocol: tls ? 'https' : 'http', ...(ca ? { ca, cert, key } : {}) };
 }
 
 /** The newest API whose answers the watchdog knows (the system df shapes of 1.52 are
@@ -119,38 +146,49 @@ export function negotiateApiVersion(engine: string | undefined): string | null {
   return a[0] < b[0] || (a[0] === b[0] && a[1] < b[1]) ? engine : NEWEST_KNOWN_API;
 }
 
-/** A GET of the engine's, on the transport the modem uses (its socket, or host and TLS
- *  files), for what docker-modem does not hand back: /_ping's API-Version header, and
- *  system df's answer as text alone (docker-modem keeps the answer's bytes and its text
- *  alive while parsing them: 7 MB each at 10,000 containers, issue #14). An answer
- *  other than 200 is an error with its statusCode and the engine's JSON, as
- *  docker-modem's are. `signal` bounds the whole request, answer included. */
-function engineGet(docker: Docker, path: string, signal: AbortSignal): Promise<{ headers: http.IncomingHttpHeaders; text: string }> {
-  const o = docker.modem as unknown as { socketPath?: string; host?: string; port?: string | number; protocol?: string; ca?: Buffer; cert?: Buffer; key?: Buffer };
-  const transport = o.protocol === 'https' ? https : http;
+/** A GET of the engine's. An answer other than 200 is an error with its statusCode and
+ *  the engine's JSON, as docker-modem's are. `signal` bounds the whole request, answer
+ *  included. Only the answer's text outlives the request, and it is decoded as it
+ *  comes: df's answer is 7 MB at 10,000 containers (issue #14). docker-modem kept its
+ *  bytes and its text alive while parsing them; joining the bytes and then decoding
+ *  them held three copies for a moment (the pieces, the joined bytes, the text): the
+ *  peak of a cold scan at 10,000 containers, 93-98 MB in 5 runs, and 87-97 MB decoded
+ *  as it comes. */
+async function engineGet(t: Transport, path: string, signal: AbortSignal): Promise<{ headers: http.IncomingHttpHeaders; text: string }> {
+  // https (and tls, crypto) only for an engine that speaks it: loading them is 2.4 ms.
+  const { request } = t.tls ? await import('node:https') : http;
   return new Promise((resolve, reject) => {
-    const request = transport.request(
-      { socketPath: o.socketPath || undefined, host: o.socketPath ? undefined : o.host, port: o.socketPath ? undefined : o.port, ca: o.ca, cert: o.cert, key: o.key, path, method: 'GET', signal },
+    const sent = request(
+      {
+        ...(t.socketPath ? { socketPath: t.socketPath } : { host: t.host, port: t.port }),
+        ...(t.ca ? { ca: t.ca, cert: t.cert, key: t.key } : {}),
+        // Without TLS no server name is sent; given none, the agent works one out, and
+        // its first IPv6 check compiles a regular expression: 3 ms of every run.
+        ...(t.tls ? {} : { servername: '' }),
+        path,
+        method: 'GET',
+        signal,
+      },
       (answer) => {
-        const chunks: Buffer[] = [];
-        answer.on('data', (chunk: Buffer) => chunks.push(chunk));
+        const chunks: string[] = [];
+        answer.setEncoding('utf8');
+        answer.on('data', (chunk: string) => chunks.push(chunk));
         answer.on('error', reject);
         answer.on('end', () => {
-          // Only the text outlives this handler: the bytes can be collected as it is parsed.
-          const text = Buffer.concat(chunks.splice(0)).toString('utf8');
+          const text = chunks.splice(0).join('');
           if (answer.statusCode === 200) return resolve({ headers: answer.headers, text });
           let json: unknown = null;
           try {
             json = JSON.parse(text);
           } catch {
-            // Not JSON: the status alone says it.
+            // Not JSON (a proxy's page, say): its first words say it.
           }
-          reject(Object.assign(new Error(`status ${answer.statusCode}`), { statusCode: answer.statusCode, json }));
+          reject(Object.assign(new Error(text.trim().slice(0, 200) || `status ${answer.statusCode}`), { statusCode: answer.statusCode, json }));
         });
       },
     );
-    request.on('error', reject);
-    request.end();
+    sent.on('error', reject);
+    sent.end();
   });
 }
 
@@ -183,14 +221,18 @@ export function parsePathStatHeader(value: string | string[] | undefined): PathS
   };
 }
 
-/** A hung engine must not hang a timer run for ever: requests give up after this. df
- *  can legitimately take minutes on a big host, so it is generous. Through
- *  docker-modem it bounds the time without a byte from the engine, and a request cut
- *  that way reads as an engine gone (exit 3); df's own request (engineGet) is bounded
- *  as a whole, answer included, and fails only the usage collector. */
-const REQUEST_TIMEOUT_MS = 120_000;
-/** ...but whether the engine answers at all is known quickly. */
-const PING_TIMEOUT_MS = 10_000;
+/** How long the client waits for the engine (tests shorten it). */
+export interface EngineTimeouts {
+  /** A hung engine must not hang a timer run for ever: requests give up after this. df
+   *  can legitimately take minutes on a big host, so it is generous. It bounds a GET
+   *  (engineGet) as a whole, answer included, and fails that request alone (a
+   *  collector, or one container's inspect); through docker-modem it bounds the time
+   *  without a byte from the engine. */
+  requestMs: number;
+  /** ...but whether the engine answers at all is known quickly. */
+  pingMs: number;
+}
+const ENGINE_TIMEOUTS: EngineTimeouts = { requestMs: 120_000, pingMs: 10_000 };
 
 // docker-modem merges DOCKER_HOST, DOCKER_TLS_VERIFY, DOCKER_CERT_PATH and
 // DOCKER_CLIENT_TIMEOUT from the environment into every client, even over explicit
@@ -207,8 +249,8 @@ function withoutModemEnv<T>(make: () => T): T {
   }
 }
 
-export function connectEngine(address: EngineAddress): EngineClient {
-  const docker = withoutModemEnv(() => new Docker({ ...dockerOptions(address), timeout: REQUEST_TIMEOUT_MS }));
+export function connectEngine(address: EngineAddress, timeouts: EngineTimeouts = ENGINE_TIMEOUTS): EngineClient {
+  const transport = transportOf(address);
   const call = async <T>(what: string, request: () => Promise<T>): Promise<T> => {
     try {
       return await request();
@@ -217,9 +259,35 @@ export function connectEngine(address: EngineAddress): EngineClient {
     }
   };
   let engineApiVersion: string | null = null;
+  /** Before every path once the engine has said its version (ping): /v1.45/containers/json. */
+  let versionPrefix = '';
+  /** A GET bounded as a whole, answer included. An engine that answers none in time
+   *  is taken for hung (exit 3, and the daemon reconnects), as docker-modem's idle
+   *  timeout had it: a cold scan must not wait 2 minutes per container whose lock is
+   *  stuck. df alone is allowed to be that slow, and fails only its collector. */
+  const boundedGet = (path: string, onTimeout: () => Error) =>
+    engineGet(transport, `${versionPrefix}${path}`, AbortSignal.timeout(timeouts.requestMs)).catch((error: unknown) => {
+      throw timedOut(error) ? onTimeout() : error;
+    });
+  const getJson = async <T>(path: string): Promise<T> => {
+    const { text } = await boundedGet(path, () => hung(address, `GET ${path.replace(/\?.*$/, '')}`, timeouts.requestMs));
+    if (text === '') throw new Error('the engine answered 200 with nothing');
+    return JSON.parse(text) as T;
+  };
+  // dockerode, for what is not a GET of JSON; made at its first use (see the top).
+  let docker: Promise<Docker> | null = null;
   // The event stream is quiet for hours on a calm host: it gets a client without the
   // request timeout, which would cut it after two idle minutes.
-  let eventsDocker: Docker | null = null;
+  let eventsDocker: Promise<Docker> | null = null;
+  const makeDockerode = (options: Docker.DockerOptions) => import('dockerode').then(({ default: Dockerode }) => withoutModemEnv(() => new Dockerode({ ...dockerOptions(transport), ...options })));
+  const withVersion = async (made: Promise<Docker>): Promise<Docker> => {
+    const client = await made;
+    // docker-modem puts this before every path, as boundedGet does.
+    (client.modem as { version?: string }).version = versionPrefix ? versionPrefix.slice(1) : undefined;
+    return client;
+  };
+  const dockerode = () => withVersion((docker ??= makeDockerode({ timeout: timeouts.requestMs })));
+  const container = async (id: string) => (await dockerode()).getContainer(id);
   return {
     address,
     apiVersion: () => engineApiVersion,
@@ -227,73 +295,66 @@ export function connectEngine(address: EngineAddress): EngineClient {
       try {
         // As the docker CLI negotiates: /_ping's API-Version header says which API to
         // speak (not /version, which makes the engine ask containerd and run runc).
-        const header = (await engineGet(docker, '/_ping', AbortSignal.timeout(PING_TIMEOUT_MS))).headers['api-version'];
+        const header = (await engineGet(transport, '/_ping', AbortSignal.timeout(timeouts.pingMs))).headers['api-version'];
         const apiVersion = Array.isArray(header) ? header[0] : header;
         engineApiVersion = apiVersion ?? null;
         const speak = negotiateApiVersion(apiVersion);
-        // docker-modem puts this before every path: /v1.45/containers/json.
-        if (speak) (docker.modem as { version?: string }).version = `v${speak}`;
+        versionPrefix = speak ? `/v${speak}` : '';
       } catch (error) {
-        if ((error as Error).name === 'AbortError' || (error as ModemError).code === 'ABORT_ERR') {
-          throw new EngineUnreachableError(`The Docker engine at ${address.url} did not answer within ${PING_TIMEOUT_MS / 1000} s. Is dockerd hung? Set DOCKER_HOST or --host to point elsewhere.`);
-        }
-        throw translate(address, 'GET /_ping', error);
+        throw timedOut(error) ? hung(address, 'GET /_ping', timeouts.pingMs) : translate(address, 'GET /_ping', error);
       }
     },
-    info: () => call('GET /info', () => docker.info() as Promise<InfoResponse>),
+    info: () => call('GET /info', () => getJson<InfoResponse>('/info')),
     // verbose=1 makes API 1.52+ engines list the containers (with SizeRw) as older
-    // ones always do. A df with no answer in REQUEST_TIMEOUT_MS fails the usage
-    // collector alone (the rest of the report stands).
+    // ones always do.
     systemDf: (answered) =>
       call('GET /system/df', async () => {
-        const version = (docker.modem as { version?: string }).version;
-        const { text } = await engineGet(docker, `${version ? `/${version}` : ''}/system/df?verbose=1`, AbortSignal.timeout(REQUEST_TIMEOUT_MS)).catch((error: ModemError) => {
-          throw error.code === 'ABORT_ERR' ? new Error(`no answer within ${REQUEST_TIMEOUT_MS / 1000} s`) : error;
-        });
+        const { text } = await boundedGet('/system/df?verbose=1', () => new Error(`no answer within ${timeouts.requestMs / 1000} s`));
         answered?.(text.length);
         return JSON.parse(text) as SystemDfResponse;
       }),
     listContainers: (which) =>
-      call('GET /containers/json', () => docker.listContainers(which === 'all' ? { all: true } : { all: true, filters: { status: ['running', 'paused', 'restarting'] } }) as Promise<ContainerSummary[]>),
+      call('GET /containers/json', () => {
+        const query = new URLSearchParams({ all: '1' });
+        if (which === 'active') query.set('filters', JSON.stringify({ status: ['running', 'paused', 'restarting'] }));
+        return getJson<ContainerSummary[]>(`/containers/json?${query}`);
+      }),
     containerChanges: (id) =>
       call(`GET /containers/${id.slice(0, 12)}/changes`, async () => {
-        const body: unknown = await docker.getContainer(id).changes();
-        // A container with no changes answers `null`, which docker-modem hands back
-        // unparsed, as a Buffer.
-        const parsed: unknown = Buffer.isBuffer(body) ? JSON.parse(body.toString('utf8') || 'null') : body;
+        // A container with no changes answers `null`.
+        const parsed = await getJson<unknown>(`/containers/${encodeURIComponent(id)}/changes`);
         return Array.isArray(parsed) ? (parsed as Array<{ Path: string; Kind: number }>) : [];
       }),
-    containerArchive: (id, path) => call(`GET /containers/${id.slice(0, 12)}/archive`, () => docker.getContainer(id).getArchive({ path }) as Promise<NodeJS.ReadableStream>),
+    containerArchive: (id, path) => call(`GET /containers/${id.slice(0, 12)}/archive`, async () => (await container(id)).getArchive({ path }) as Promise<NodeJS.ReadableStream>),
     containerPathStat: async (id, path) => {
       let answer: http.IncomingMessage;
       try {
         // dockerode's infoArchive: HEAD, the path as a query parameter (encoded by the
         // modem), the answer handed back unread with its headers.
-        answer = (await docker.getContainer(id).infoArchive({ path })) as http.IncomingMessage;
+        answer = (await (await container(id)).infoArchive({ path })) as http.IncomingMessage;
       } catch (error) {
         // The path is gone since `docker diff` (or the container is): nothing to check.
-        if ((error as ModemError).statusCode === 404) return null;
+        if ((error as EngineError).statusCode === 404) return null;
         throw translate(address, `HEAD /containers/${id.slice(0, 12)}/archive`, error);
       }
       // No body to a HEAD, but the socket goes back to the pool only once it is read.
       answer.resume();
       return parsePathStatHeader(answer.headers[PATH_STAT_HEADER]);
     },
-    removeContainer: (id, removeVolumes) => call(`DELETE /containers/${id.slice(0, 12)}`, async () => void (await docker.getContainer(id).remove({ v: removeVolumes }))),
-    pauseContainer: (id) => call(`POST /containers/${id.slice(0, 12)}/pause`, async () => void (await docker.getContainer(id).pause())),
-    unpauseContainer: (id) => call(`POST /containers/${id.slice(0, 12)}/unpause`, async () => void (await docker.getContainer(id).unpause())),
+    removeContainer: (id, removeVolumes) => call(`DELETE /containers/${id.slice(0, 12)}`, async () => void (await (await container(id)).remove({ v: removeVolumes }))),
+    pauseContainer: (id) => call(`POST /containers/${id.slice(0, 12)}/pause`, async () => void (await (await container(id)).pause())),
+    unpauseContainer: (id) => call(`POST /containers/${id.slice(0, 12)}/unpause`, async () => void (await (await container(id)).unpause())),
     containerEvents: (since) =>
       call('GET /events', async () => {
-        eventsDocker ??= withoutModemEnv(() => new Docker(dockerOptions(address)));
-        (eventsDocker.modem as { version?: string }).version = (docker.modem as { version?: string }).version;
+        const events = await withVersion((eventsDocker ??= makeDockerode({})));
         const filters = { type: ['container'], event: [...CONTAINER_EVENTS] };
-        return (await eventsDocker.getEvents({ ...(since === null ? {} : { since }), filters: JSON.stringify(filters) } as Docker.GetEventsOptions)) as NodeJS.ReadableStream;
+        return (await events.getEvents({ ...(since === null ? {} : { since }), filters: JSON.stringify(filters) } as Docker.GetEventsOptions)) as NodeJS.ReadableStream;
       }),
     inspectContainer: async (id) => {
       try {
-        return (await docker.getContainer(id).inspect()) as unknown as ContainerInspect;
+        return await getJson<ContainerInspect>(`/containers/${encodeURIComponent(id)}/json`);
       } catch (error) {
-        if ((error as ModemError).statusCode === 404) return null;
+        if ((error as EngineError).statusCode === 404) return null;
         throw translate(address, `GET /containers/${id.slice(0, 12)}/json`, error);
       }
     },

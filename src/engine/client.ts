@@ -163,7 +163,7 @@ async function engineGet(t: Transport, path: string, signal: AbortSignal): Promi
         ...(t.socketPath ? { socketPath: t.socketPath } : { host: t.host, port: t.port }),
         ...(t.ca ? { ca: t.ca, cert: t.cert, key: t.key } : {}),
         // Without TLS no server name is sent; given none, the agent works one out, and
-        // its first IPv6 check compiles a regular expression: 3 ms of every run.
+        // its first IPv6 check compiles a regular expression: 2.8 ms of every run.
         ...(t.tls ? {} : { servername: '' }),
         path,
         method: 'GET',
@@ -225,9 +225,9 @@ export function parsePathStatHeader(value: string | string[] | undefined): PathS
 export interface EngineTimeouts {
   /** A hung engine must not hang a timer run for ever: requests give up after this. df
    *  can legitimately take minutes on a big host, so it is generous. It bounds a GET
-   *  (engineGet) as a whole, answer included, and fails that request alone (a
-   *  collector, or one container's inspect); through docker-modem it bounds the time
-   *  without a byte from the engine. */
+   *  (engineGet) as a whole, answer included: a GET cut by it reads as a hung engine,
+   *  but df only fails its collector (boundedGet). Through docker-modem it bounds the
+   *  time without a byte from the engine. */
   requestMs: number;
   /** ...but whether the engine answers at all is known quickly. */
   pingMs: number;

@@ -4,9 +4,14 @@
 // written down before the pause and removed after the unpause: one small file per
 // container and process in the runtime folder (files/runtime.ts), on a tmpfs, which
 // still works when the disk is full and is gone after a reboot, as the pause is.
+// Thawing is here too (`thaw`, `isPaused`): rotation thaws what it froze, and every
+// run what a killed one left, so a run that only reports need not load rotation and
+// its gzip (issue #14).
 
 import { mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { EngineClient } from '../engine/client.js';
 
 export interface Freeze {
   containerId: string;
@@ -91,4 +96,27 @@ export function freezeLedger(folder: string): FreezeLedger {
       });
     },
   };
+}
+
+/** Whether the engine says the container is frozen (a gone container is not). */
+export async function isPaused(client: EngineClient, id: string): Promise<boolean> {
+  return (await client.inspectContainer(id))?.State?.Paused === true;
+}
+
+/** A container must never be left frozen: unpause, and when that fails, ask the engine
+ *  whether it is still frozen before saying so; retry, then say exactly what to do. */
+export async function thaw(client: EngineClient, id: string): Promise<void> {
+  let lastError: unknown;
+  for (let attempt = 0; attempt < 5; attempt++) {
+    try {
+      await client.unpauseContainer(id);
+      return;
+    } catch (error) {
+      lastError = error;
+      // Not frozen (a pause that failed, or unpaused already): nothing to thaw.
+      if (!(await isPaused(client, id).catch(() => true))) return;
+      await sleep(200 * (attempt + 1));
+    }
+  }
+  throw new Error(`could not unpause container ${id.slice(0, 12)} (${(lastError as Error).message}); it is still PAUSED: run docker unpause ${id.slice(0, 12)}`);
 }

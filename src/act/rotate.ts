@@ -19,7 +19,7 @@ import type { RotationItem } from '../core/plan-rotate.js';
 import type { EngineClient } from '../engine/client.js';
 import { renameDurably } from '../files/durable.js';
 import { isInside } from '../files/paths.js';
-import type { FreezeLedger } from './freezes.js';
+import { thaw, type FreezeLedger } from './freezes.js';
 import type { InFlight } from './in-flight.js';
 
 export interface RotationContext {
@@ -331,29 +331,6 @@ async function copyAndTruncate(
     gzip.destroy();
     throw error;
   }
-}
-
-/** Whether the engine says the container is frozen (a gone container is not). */
-export async function isPaused(client: EngineClient, id: string): Promise<boolean> {
-  return (await client.inspectContainer(id))?.State?.Paused === true;
-}
-
-/** A container must never be left frozen: unpause, and when that fails, ask the engine
- *  whether it is still frozen before saying so; retry, then say exactly what to do. */
-export async function thaw(client: EngineClient, id: string): Promise<void> {
-  let lastError: unknown;
-  for (let attempt = 0; attempt < 5; attempt++) {
-    try {
-      await client.unpauseContainer(id);
-      return;
-    } catch (error) {
-      lastError = error;
-      // Not frozen (a pause that failed, or unpaused already): nothing to thaw.
-      if (!(await isPaused(client, id).catch(() => true))) return;
-      await sleep(200 * (attempt + 1));
-    }
-  }
-  throw new Error(`could not unpause container ${id.slice(0, 12)} (${(lastError as Error).message}); it is still PAUSED: run docker unpause ${id.slice(0, 12)}`);
 }
 
 /** A `.partial` archive this old was left by a run that was killed mid-copy (a live

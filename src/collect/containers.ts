@@ -31,6 +31,8 @@ export interface ExitedCache {
   /** The entry for this container if its change token still matches; of an active
    *  container only its inspect facts are used. */
   lookup(id: string, changeToken: string): { facts: ExitedFacts; footprint: Footprint | null; logFiles: LogFiles | null } | null;
+  /** Runs `work`, a synchronous pass of lookups, as one read of the store. */
+  inOneRead<T>(work: () => T): T;
 }
 
 const INSPECT_CONCURRENCY = 8;
@@ -240,26 +242,30 @@ export interface EngineFiles {
 
 export async function collectContainers(client: EngineClient, listed: Listed[], files: EngineFiles | null, cache: ExitedCache | null, hooks: ScanHooks = {}): Promise<ContainersResult> {
   const errors: string[] = [];
-  // What the cache answers, in one synchronous pass: at 1,000 exited containers a
-  // promise per container cost more than the lookups (issue #8).
+  // What the cache answers, in one synchronous pass and one read of the store: at 1,000
+  // exited containers a promise per container cost more than the lookups (issue #8).
   const containers: ContainerFacts[] = [];
   const unknown: Array<Listed & { token: string | null }> = [];
-  for (const { id, summary } of listed) {
-    const token = files ? changeToken(files.dockerRootDir, id) : null;
-    const hit = token && cache ? cache.lookup(id, token) : null;
-    const active = summary !== null && !isExited(summary.State ?? '');
-    // A row answers only for the kind of container it was written for: an active one's
-    // has no footprint or log, and an exited one's facts say it is exited.
-    if (!hit || isExited(hit.facts.state) === active) {
-      unknown.push({ id, summary, token });
-      continue;
+  const answerFromCache = () => {
+    for (const { id, summary } of listed) {
+      const token = files ? changeToken(files.dockerRootDir, id) : null;
+      const hit = token && cache ? cache.lookup(id, token) : null;
+      const active = summary !== null && !isExited(summary.State ?? '');
+      // A row answers only for the kind of container it was written for: an active one's
+      // has no footprint or log, and an exited one's facts say it is exited.
+      if (!hit || isExited(hit.facts.state) === active) {
+        unknown.push({ id, summary, token });
+        continue;
+      }
+      // An active container's log grows and its files change: only its inspect facts
+      // stand while the token holds (the engine rewrites config.v2.json on every change
+      // of state), and its state is the one the engine listed just now.
+      if (active) hit.facts.state = summary.State ?? hit.facts.state;
+      containers.push(active ? measuredFacts(hit.facts, null, null, token) : measuredFacts(hit.facts, hit.logFiles, hit.footprint, token));
     }
-    // An active container's log grows and its files change: only its inspect facts
-    // stand while the token holds (the engine rewrites config.v2.json on every change
-    // of state), and its state is the one the engine listed just now.
-    if (active) hit.facts.state = summary.State ?? hit.facts.state;
-    containers.push(active ? measuredFacts(hit.facts, null, null, token) : measuredFacts(hit.facts, hit.logFiles, hit.footprint, token));
-  }
+  };
+  if (cache) cache.inOneRead(answerFromCache);
+  else answerFromCache();
   // The containers the engine did not list as active were finished then: their facts
   // are in the engine's files (collect/container-files.ts), read in one synchronous
   // pass. What cannot be read there is inspected; all of them, once this user turns out

@@ -8,7 +8,6 @@
 // bundle, pauses nothing and records nothing: the next pass that acts must still find
 // the container due and act on what it finds. `check` under a daemon checks nothing.
 
-import { performance } from 'node:perf_hooks';
 import { writeForensicBundle } from '../act/forensics.js';
 import type { Action } from '../core/actions.js';
 import { withSeverities } from '../core/audit.js';

@@ -4,8 +4,7 @@
 // container whose freezer is gone: with a critical finding, since the container's
 // service was down for however long it stayed frozen.
 
-import { freezeLedger, type FreezeLedger } from '../act/freezes.js';
-import { isPaused, thaw } from '../act/rotate.js';
+import { freezeLedger, isPaused, thaw, type FreezeLedger } from '../act/freezes.js';
 import type { Finding } from '../core/model.js';
 import { safeFileName } from '../core/names.js';
 import { EngineUnreachableError } from '../errors.js';

@@ -15,7 +15,10 @@ import type { Db } from './store.js';
  *  a time: reading all of them first held every row's facts as text beside the parsed
  *  facts, and a warm report at 5,000 exited containers peaked at 112 MB instead of
  *  104 MB, in the same time (issue #14). */
-export function sqliteExitedCache(db: Db): { lookup(id: string, changeToken: string): { facts: ExitedFacts; footprint: Footprint | null; logFiles: LogFiles | null } | null } {
+export function sqliteExitedCache(db: Db): {
+  lookup(id: string, changeToken: string): { facts: ExitedFacts; footprint: Footprint | null; logFiles: LogFiles | null } | null;
+  inOneRead<T>(work: () => T): T;
+} {
   const select = db.prepare('SELECT facts, footprint_bytes AS bytes, footprint_inodes AS inodes, log_files AS logFiles FROM exited_cache WHERE container_id = ? AND change_token = ?');
   return {
     lookup(id, changeToken) {
@@ -27,6 +30,10 @@ export function sqliteExitedCache(db: Db): { lookup(id: string, changeToken: str
         logFiles: row.logFiles === null ? null : (JSON.parse(row.logFiles) as LogFiles),
       };
     },
+    // Each statement outside a transaction is a read of its own, with its own locks on
+    // the WAL's index (two fcntl calls): 1,050 lookups took 4.2 ms that way and 1.9 ms
+    // in one read (medians of 15, better-sqlite3 alone; issue #14).
+    inOneRead: (work) => (db.inTransaction ? work() : db.transaction(work)()),
   };
 }
 

@@ -4,8 +4,8 @@
 // SIGKILL, so a crashed run never leaves a stale lock behind.
 
 import { existsSync, rmSync } from 'node:fs';
-import Database from 'better-sqlite3';
 import { UnknownError } from '../errors.js';
+import { Database, type Db } from './sqlite.js';
 
 /** Exit 3: the run could not do its job, which is "unknown" to a monitoring system. */
 export class StateLockedError extends UnknownError {}
@@ -17,7 +17,7 @@ export interface RunLock {
   unavailable: string | null;
 }
 
-function tryLock(path: string, waitMs: number): Database.Database {
+function tryLock(path: string, waitMs: number): Db {
   const db = new Database(path);
   try {
     db.pragma(`busy_timeout = ${Math.max(0, Math.round(waitMs))}`);
@@ -34,7 +34,7 @@ function tryLock(path: string, waitMs: number): Database.Database {
 export function acquireRunLock(statePath: string, waitMs: number, store = statePath): RunLock {
   if (statePath === ':memory:') return { release: () => {}, unavailable: null };
   const path = `${statePath}.lock`;
-  let db: Database.Database;
+  let db: Db;
   try {
     db = tryLock(path, waitMs);
   } catch (error) {
@@ -67,7 +67,7 @@ export function acquireRunLock(statePath: string, waitMs: number, store = stateP
 export function lockHeld(statePath: string): boolean {
   const path = `${statePath}.lock`;
   if (!existsSync(path)) return false;
-  let db: Database.Database;
+  let db: Db;
   try {
     db = tryLock(path, 0);
   } catch (error) {

@@ -5,10 +5,10 @@
 
 import { existsSync, lstatSync, mkdirSync, readFileSync, renameSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import Database from 'better-sqlite3';
 import { fileTime } from '../core/names.js';
+import { Database, type Db } from './sqlite.js';
 
-export type Db = Database.Database;
+export type { Db };
 
 /** Where state lives: --state, else a system path for root, else the XDG state dir. */
 export function defaultStatePath(env: NodeJS.ProcessEnv, uid: number, home: string): string {

@@ -170,6 +170,7 @@ describe('a warm run on a local engine (issue #14)', () => {
         token = changeToken;
         return which === id ? { facts: structuredClone(cached), footprint: { bytes: 9, inodes: 9 }, logFiles: { bytes: 9 } as unknown as LogFiles } : null;
       },
+      inOneRead: <T>(work: () => T) => work(),
     };
     const { snapshot, timings } = await collectSnapshot(client, { now, env: {}, exitedCache: () => cache });
     expect(inspected).toEqual([]);
@@ -179,13 +180,13 @@ describe('a warm run on a local engine (issue #14)', () => {
     expect(timings.find((t) => t.collector === 'containers')).toMatchObject({ measured: 0, cached: 1 });
     // Once its token changes (the engine rewrote config.v2.json), it is inspected again.
     writeFileSync(join(root, 'containers', id, 'config.v2.json'), '{"changed":1}');
-    const after = await collectSnapshot(client, { now, env: {}, exitedCache: () => ({ lookup: (which, changeToken) => (changeToken === token ? cache.lookup(which, changeToken) : null) }) });
+    const after = await collectSnapshot(client, { now, env: {}, exitedCache: () => ({ lookup: (which, changeToken) => (changeToken === token ? cache.lookup(which, changeToken) : null), inOneRead: (work) => work() }) });
     expect(inspected).toEqual([id]);
     expect(after.snapshot.containers[0]).toMatchObject({ state: 'paused' });
     // A row answers only for the kind of container it was written for: an exited one's
     // for a container listed as active, or an active one's for a container the engine
     // did not list as active, is inspected again.
-    const answering = (state: string) => ({ lookup: () => ({ facts: { ...structuredClone(cached), state }, footprint: null, logFiles: null }) });
+    const answering = (state: string) => ({ lookup: () => ({ facts: { ...structuredClone(cached), state }, footprint: null, logFiles: null }), inOneRead: <T>(work: () => T) => work() });
     inspected.length = 0;
     await collectSnapshot(client, { now, env: {}, exitedCache: () => answering('exited') });
     expect(inspected).toEqual([id]);

@@ -205,6 +205,17 @@ describe('exited cache', () => {
     expect(next.lookup('c', 'token-c')).not.toBeNull();
   });
 
+  it('answers a pass of lookups in one read of the store, inside a transaction or not (issue #14)', () => {
+    const { db } = openStore(join(dir, 'state.db'), warn, now);
+    recordExitedCache(db, [container('b', 'exited', 0), container('c', 'exited', 0)], true);
+    const cache = sqliteExitedCache(db);
+    const pass = () => ({ reading: db.inTransaction, found: ['b', 'c', 'd'].map((id) => cache.lookup(id, `token-${id}`)?.facts.id ?? null) });
+    expect(cache.inOneRead(pass)).toEqual({ reading: true, found: ['b', 'c', null] });
+    expect(db.inTransaction).toBe(false);
+    // Within a transaction of the caller's, the pass is part of it.
+    expect(db.transaction(() => cache.inOneRead(pass))()).toEqual({ reading: true, found: ['b', 'c', null] });
+  });
+
   it("keeps a running container's inspect facts while its token holds, never its log or footprint (issue #14)", () => {
     const { db } = openStore(join(dir, 'state.db'), warn, now);
     const running = { ...container('r', 'running', 5000), changeToken: 'token-r' };

@@ -18,10 +18,11 @@ export async function canRead(path: string): Promise<boolean> {
   }
 }
 
-export async function collectEngine(client: EngineClient): Promise<{ engine: EngineFacts; info: InfoResponse }> {
+/** The engine's facts from its `info` answer (asked with the ping: EngineClient.opening). */
+export async function collectEngine(client: EngineClient, answer: Promise<InfoResponse>): Promise<{ engine: EngineFacts; info: InfoResponse }> {
   // The API version comes from the ping (engine/client.ts), not /version: that one
   // makes the engine ask containerd and run runc, every run.
-  const info = await client.info();
+  const info = await answer;
   const dockerRootDir = info.DockerRootDir ?? '';
   return {
     info,

@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import type { CollectorFailure, CollectorTiming, ContainerFacts, EngineFacts, Snapshot, Storage, Usage } from '../core/model.js';
 import { isExited } from '../core/model.js';
 import { parseSystemDf } from '../core/usage.js';
-import type { EngineClient } from '../engine/client.js';
+import type { EngineClient, Opening } from '../engine/client.js';
 import type { ContainerdClient } from '../engine/containerd.js';
 import type { ContainerSummary, InfoResponse } from '../engine/shapes.js';
 import { EngineUnreachableError } from '../errors.js';
@@ -21,6 +21,8 @@ import { collectStorage } from './storage.js';
 
 export interface CollectOptions {
   now: Date;
+  /** The engine's first answers, if they were asked already (EngineClient.opening). */
+  opening?: Opening | null;
   /** CONTAINERD_ADDRESS and CONTAINERD_NAMESPACE (collect/snapshots.ts). */
   env: Readonly<Record<string, string | undefined>>;
   /** A recent `docker system df` answer of this engine (by its ID) to use instead of
@@ -79,12 +81,13 @@ export async function collectSnapshot(client: EngineClient, options: CollectOpti
     if (errors.length > 0) failures.push({ collector, message: `${errors.length} of ${items.length + tried} failed, first: ${errors[0]}` });
   };
 
-  await client.ping();
-  // The active containers are listed while the engine facts are read (a failure is
-  // reported below); on a local engine the others are its containers/ folders.
-  const activePromise = client.listContainers('active');
-  activePromise.catch(() => {});
-  const engineResult = await run<{ engine: EngineFacts; info: InfoResponse }>('engine', () => collectEngine(client));
+  // The ping, the engine facts and the active containers are asked at once (a failure of
+  // the last two is reported below); on a local engine the other containers are its
+  // containers/ folders. withRun asks them while the store opens.
+  const opening = options.opening ?? client.opening();
+  await opening.ping;
+  const activePromise = opening.active;
+  const engineResult = await run<{ engine: EngineFacts; info: InfoResponse }>('engine', () => collectEngine(client, opening.info));
   const engine = engineResult?.engine ?? null;
 
   // df is the slowest call on a real host (it walks every writable layer): it runs

@@ -15,10 +15,23 @@ import { ConfigError, EngineUnreachableError, WatchdogError } from '../errors.js
 import type { EngineAddress } from './host.js';
 import type { ContainerInspect, ContainerSummary, InfoResponse } from './shapes.js';
 
+/** What a pass asks the engine first (collect/index.ts), all at once: its ping, `docker
+ *  info` and the active containers. */
+export interface Opening {
+  ping: Promise<void>;
+  info: Promise<InfoResponse>;
+  active: Promise<ContainerSummary[]>;
+}
+
 export interface EngineClient {
   readonly address: EngineAddress;
   /** Whether the engine answers, and the API version to speak with it from then on. */
   ping(): Promise<void>;
+  /** Pings and asks `info` and the active containers at once, without waiting for the
+   *  ping's answer to know the API version; each answer is in the version that ping
+   *  negotiates (see the implementation). Every promise has a handler: an opening that
+   *  is never used raises no unhandled rejection. */
+  opening(): Opening;
   /** The engine's own API version, as its last ping said; null before, or if it did not. */
   apiVersion(): string | null;
   info(): Promise<InfoResponse>;
@@ -265,12 +278,14 @@ export function connectEngine(address: EngineAddress, timeouts: EngineTimeouts =
    *  is taken for hung (exit 3, and the daemon reconnects), as docker-modem's idle
    *  timeout had it: a cold scan must not wait 2 minutes per container whose lock is
    *  stuck. df alone is allowed to be that slow, and fails only its collector. */
-  const boundedGet = (path: string, onTimeout: () => Error) =>
-    engineGet(transport, `${versionPrefix}${path}`, AbortSignal.timeout(timeouts.requestMs)).catch((error: unknown) => {
+  const boundedGet = (path: string, onTimeout: () => Error, cancel?: AbortSignal) => {
+    const timeout = AbortSignal.timeout(timeouts.requestMs);
+    return engineGet(transport, `${versionPrefix}${path}`, cancel ? AbortSignal.any([timeout, cancel]) : timeout).catch((error: unknown) => {
       throw timedOut(error) ? onTimeout() : error;
     });
-  const getJson = async <T>(path: string): Promise<T> => {
-    const { text } = await boundedGet(path, () => hung(address, `GET ${path.replace(/\?.*$/, '')}`, timeouts.requestMs));
+  };
+  const getJson = async <T>(path: string, cancel?: AbortSignal): Promise<T> => {
+    const { text } = await boundedGet(path, () => hung(address, `GET ${path.replace(/\?.*$/, '')}`, timeouts.requestMs), cancel);
     if (text === '') throw new Error('the engine answered 200 with nothing');
     return JSON.parse(text) as T;
   };
@@ -288,23 +303,53 @@ export function connectEngine(address: EngineAddress, timeouts: EngineTimeouts =
   };
   const dockerode = () => withVersion((docker ??= makeDockerode({ timeout: timeouts.requestMs })));
   const container = async (id: string) => (await dockerode()).getContainer(id);
+  const ping = async () => {
+    try {
+      // As the docker CLI negotiates: /_ping's API-Version header says which API to
+      // speak (not /version, which makes the engine ask containerd and run runc).
+      const header = (await engineGet(transport, '/_ping', AbortSignal.timeout(timeouts.pingMs))).headers['api-version'];
+      const apiVersion = Array.isArray(header) ? header[0] : header;
+      engineApiVersion = apiVersion ?? null;
+      const speak = negotiateApiVersion(apiVersion);
+      versionPrefix = speak ? `/v${speak}` : '';
+    } catch (error) {
+      throw timedOut(error) ? hung(address, 'GET /_ping', timeouts.pingMs) : translate(address, 'GET /_ping', error);
+    }
+  };
+  const info = (cancel?: AbortSignal) => call('GET /info', () => getJson<InfoResponse>('/info', cancel));
+  const listContainers = (which: 'all' | 'active', cancel?: AbortSignal) =>
+    call('GET /containers/json', () => {
+      const query = new URLSearchParams({ all: '1' });
+      if (which === 'active') query.set('filters', JSON.stringify({ status: ['running', 'paused', 'restarting'] }));
+      return getJson<ContainerSummary[]>(`/containers/json?${query}`, cancel);
+    });
   return {
     address,
     apiVersion: () => engineApiVersion,
-    ping: async () => {
-      try {
-        // As the docker CLI negotiates: /_ping's API-Version header says which API to
-        // speak (not /version, which makes the engine ask containerd and run runc).
-        const header = (await engineGet(transport, '/_ping', AbortSignal.timeout(timeouts.pingMs))).headers['api-version'];
-        const apiVersion = Array.isArray(header) ? header[0] : header;
-        engineApiVersion = apiVersion ?? null;
-        const speak = negotiateApiVersion(apiVersion);
-        versionPrefix = speak ? `/v${speak}` : '';
-      } catch (error) {
-        throw timedOut(error) ? hung(address, 'GET /_ping', timeouts.pingMs) : translate(address, 'GET /_ping', error);
-      }
+    ping,
+    opening: () => {
+      const pinged = ping();
+      // An engine that does not answer the ping answers nothing: the other two are
+      // cancelled, or a hung engine's would keep the process up for their 2 minutes.
+      const cancel = new AbortController();
+      pinged.catch(() => cancel.abort());
+      // Asked before the ping has answered, so in no version when this client has not
+      // pinged yet: an engine answers a path without one in its own newest API, the one
+      // its ping names, which is what negotiateApiVersion picks unless the engine is newer
+      // than NEWEST_KNOWN_API; then the question is asked again, in the version picked.
+      // The ping's round trip is then no longer ahead of the other two (issue #14).
+      const early = <T>(ask: (cancel?: AbortSignal) => Promise<T>): Promise<T> => {
+        const askedWith = versionPrefix;
+        const answer = ask(cancel.signal);
+        answer.catch(() => {});
+        const answeredIn = () => askedWith || (engineApiVersion ? `/v${engineApiVersion}` : '');
+        const inVersion = pinged.then(() => (answeredIn() === versionPrefix ? answer : ask()));
+        inVersion.catch(() => {});
+        return inVersion;
+      };
+      return { ping: pinged, info: early(info), active: early((signal) => listContainers('active', signal)) };
     },
-    info: () => call('GET /info', () => getJson<InfoResponse>('/info')),
+    info,
     // verbose=1 makes API 1.52+ engines list the containers (with SizeRw) as older
     // ones always do.
     systemDf: (answered) =>
@@ -313,12 +358,7 @@ export function connectEngine(address: EngineAddress, timeouts: EngineTimeouts =
         answered?.(text.length);
         return JSON.parse(text) as SystemDfResponse;
       }),
-    listContainers: (which) =>
-      call('GET /containers/json', () => {
-        const query = new URLSearchParams({ all: '1' });
-        if (which === 'active') query.set('filters', JSON.stringify({ status: ['running', 'paused', 'restarting'] }));
-        return getJson<ContainerSummary[]>(`/containers/json?${query}`);
-      }),
+    listContainers,
     containerChanges: (id) =>
       call(`GET /containers/${id.slice(0, 12)}/changes`, async () => {
         // A container with no changes answers `null`.

@@ -154,7 +154,7 @@ export async function runDaemon(options: DaemonOptions, io: Io, say: Say, hooks:
       if (stopped) return null;
       try {
         return await withStore(options, io, async (store) => {
-          const run: Run = { config, client, db: store.db, statePath: store.path, storeProblems: store.problems, io, warn, progress: NO_PROGRESS };
+          const run: Run = { config, client, db: store.db, statePath: store.path, storeProblems: store.problems, io, warn, progress: NO_PROGRESS, opening: null };
           const result = await work(run);
           // What a scrape shows of the store (counters, undelivered alerts) is read
           // while the step holds it: a scrape never waits for the lock.

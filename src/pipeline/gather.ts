@@ -12,6 +12,7 @@ import { NO_HISTORY } from '../core/model.js';
 import { pressureOf, type Pressure } from '../core/plan-prune.js';
 import { selectContainers } from '../core/select.js';
 import { trendsOf, type Trends } from '../core/trends.js';
+import type { Opening } from '../engine/client.js';
 import { UsageError } from '../errors.js';
 import { undelivered } from '../state/alerts.js';
 import { recentUsage, sqliteExitedCache } from '../state/cache.js';
@@ -61,9 +62,10 @@ export async function gather(run: Run, usage: UsageWanted, options: { audit?: bo
   const ownedBy = (engineId: string) => owner === null || owner === engineId;
   let history = readHistory(db, now.getTime() - HISTORY_WINDOW_MS);
   let reusedUsage: Usage | null = null;
-  const collect = () => {
+  const collect = (opening: Opening | null) => {
     run.progress.start();
     return collectSnapshot(run.client, {
+      opening,
       progress: run.progress.report,
       collectGarbage: run.io.collectGarbage,
       now,
@@ -75,11 +77,14 @@ export async function gather(run: Run, usage: UsageWanted, options: { audit?: bo
       audit: audit ? { groupFile: config.audit.groupFile, passwdFile: config.audit.passwdFile, daemonConfig: config.audit.daemonConfig } : null,
     }).finally(run.progress.end);
   };
-  let { snapshot, timings } = await collect();
+  // The engine's first answers, if withRun asked them, are for the first pass only.
+  const opening = run.opening;
+  run.opening = null;
+  let { snapshot, timings } = await collect(opening);
   // A container a killed run left frozen is thawed first (and the host seen again, as
   // it is now): the rare case, so the common one pays one readdir of a tmpfs folder.
   const thawed = snapshot.engine ? await thawOrphans(run, ledgerOf(run.io, snapshot.engine.id)) : [];
-  if (thawed.length > 0) ({ snapshot, timings } = await collect());
+  if (thawed.length > 0) ({ snapshot, timings } = await collect(null));
   const foreignStore = snapshot.engine !== null && !ownedBy(snapshot.engine.id);
   if (foreignStore) {
     run.warn(`the state store holds the history of engine ${owner}, not of this one (${snapshot.engine!.id}): not using or changing it; give each engine its own --state`);

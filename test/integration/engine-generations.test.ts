@@ -28,16 +28,17 @@ afterAll(async () => {
 });
 
 describe('the API version', () => {
-  it("speaks the engine's own API version, from /_ping's header, in every later request", async () => {
+  it("speaks the engine's own API version, from /_ping's header: the two questions asked with the ping in none (the engine answers those in its own), every later request in it", async () => {
     const { ApiVersion } = await engine.docker.version();
     expect(ApiVersion).toBe({ '20.10': '1.41', '26.1': '1.45', '26.1-containerd': '1.45' }[process.env.WDT_ENGINE ?? '20.10']);
     const proxy = await countingProxy(`${engine.dir}/docker.sock`, `${engine.dir}/versions.sock`);
     try {
       const { report } = await reportJson(proxy.host, ['--state', freshState()]);
       expect(report.engine.apiVersion).toBe(ApiVersion);
-      const [first, ...rest] = proxy.rawRequests();
-      expect(first).toBe('GET /_ping');
-      expect(rest.length).toBeGreaterThan(3);
+      // The ping, `docker info` and the active containers go out at once (issue #14).
+      const [opening, rest] = [proxy.rawRequests().slice(0, 3), proxy.rawRequests().slice(3)];
+      expect(opening.map((line) => line.replace(/\?.*$/, '')).sort()).toEqual(['GET /_ping', 'GET /containers/json', 'GET /info']);
+      expect(rest.length).toBeGreaterThan(2);
       for (const line of rest) expect(line).toMatch(new RegExp(`^[A-Z]+ /v${ApiVersion.replace('.', '\\.')}/`));
       // Nor /version, which makes the engine ask containerd and run runc.
       expect(rest.filter((line) => / \/v[\d.]+\/version$/.test(line))).toEqual([]);

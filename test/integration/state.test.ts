@@ -185,6 +185,36 @@ describe('state: robustness', () => {
     expect((await runWatchdog(['report', '--host', engine.host, '--state', store])).stderr).toBe('');
   });
 
+  it("asks the engine again when it waited over a second for another run's lock: what it asked before is stale (issue #14)", async () => {
+    const store = state('waited');
+    await reportJson(engine.host, ['--state', store]);
+    const openings = () => proxy.requests().filter((r) => r === 'GET /_ping').length;
+    const holder = new Database(`${store}.lock`);
+    holder.exec('BEGIN EXCLUSIVE');
+    let held = true;
+    try {
+      proxy.reset();
+      const waiting = reportJson(proxy.host, ['--state', store, '--wait', '30']);
+      // Its first questions go out before it begins to wait; it then waits longer than a
+      // second.
+      for (let waited = 0; openings() === 0 && waited < 20_000; waited += 100) await sleep(100);
+      await sleep(1500);
+      expect(openings()).toBe(1);
+      holder.exec('ROLLBACK');
+      held = false;
+      await waiting;
+      expect(openings()).toBe(2);
+      expect(proxy.requests().filter((r) => r === 'GET /info')).toHaveLength(2);
+      // One that did not wait asks once.
+      proxy.reset();
+      await reportJson(proxy.host, ['--state', store]);
+      expect(openings()).toBe(1);
+    } finally {
+      if (held) holder.exec('ROLLBACK');
+      holder.close();
+    }
+  });
+
   it('moves a corrupt store aside with a one-line warning and carries on', async () => {
     const store = state('corrupt');
     writeFileSync(store, Buffer.alloc(8192, 0xab));

@@ -12,6 +12,7 @@ import { collectSnapshot } from '../../src/collect/index.js';
 import { hostAuditFindings } from '../../src/core/audit.js';
 import { changeToken, containerSecurity } from '../../src/collect/containers.js';
 import type { EngineAddress } from '../../src/engine/host.js';
+import { openingInTurn } from '../helpers/opening.js';
 
 let dir: string;
 let socket: string;
@@ -119,13 +120,14 @@ describe('collectAudit', () => {
   });
 
   it('is a collector of the snapshot only when asked for, and its failures are findings', async () => {
-    const client = {
+    const engine = {
       address: unix(join(dir, 'gone.sock')),
       ping: async () => {},
       apiVersion: () => '1.41',
       info: async () => ({ ID: 'e', Name: 'h', ServerVersion: '20.10.24', Driver: 'overlay2', DriverStatus: [], DockerRootDir: '/nonexistent/docker', SecurityOptions: ['name=apparmor'], LoggingDriver: 'local' }),
       listContainers: async () => [],
-    } as never;
+    };
+    const client = { ...engine, opening: () => openingInTurn(engine) } as never;
     const without = await collectSnapshot(client, { now: new Date(), env: {}, skipUsage: true });
     expect(without.snapshot.audit).toBeUndefined();
     const withAudit = await collectSnapshot(client, { now: new Date(), env: {}, skipUsage: true, audit: sources });

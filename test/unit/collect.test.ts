@@ -14,11 +14,12 @@ import { EngineUnreachableError } from '../../src/errors.js';
 import { settleMemory, type Run } from '../../src/pipeline/run.js';
 import type { ExitedFacts, LogFiles } from '../../src/core/model.js';
 import { security } from '../helpers/facts.js';
+import { openingInTurn } from '../helpers/opening.js';
 
 const now = new Date('2026-11-28T12:00:00Z');
 
 function fakeEngine(overrides: Partial<EngineClient> = {}): EngineClient {
-  return {
+  const client: EngineClient = {
     address: { kind: 'unix', url: 'unix:///fake.sock', socketPath: '/fake.sock' },
     ping: async () => {},
     info: async () => ({ ServerVersion: '20.10.24', Driver: 'overlay2', DriverStatus: [], DockerRootDir: '/nonexistent/docker' }),
@@ -44,7 +45,10 @@ function fakeEngine(overrides: Partial<EngineClient> = {}): EngineClient {
       throw new Error('not used');
     },
     ...overrides,
+    // Last, so that a fake made from another asks its own ping, info and list.
+    opening: () => openingInTurn(client),
   };
+  return client;
 }
 
 describe('collectSnapshot', () => {

@@ -32,6 +32,13 @@ const socketPath = join(dir, 'engine.sock');
 const requests: string[] = [];
 /** Paths the server takes and never answers, as a hung engine does. */
 let hangOn: RegExp | null = null;
+/** The API version the ping names, and how long the ping takes to answer. */
+let pingVersion = '1.41';
+let pingAfterMs = 0;
+/** The requests that had come in when the last ping was answered. */
+let beforePingAnswered: string[] = [];
+/** Requests left unanswered whose connection the client closed. */
+const abandoned: string[] = [];
 /** A JSON answer with text of two, three and four bytes a character, sent in pieces
  *  that cut characters in two. */
 const WIDE = { Id: 'wide', Name: '/é€😀'.repeat(20_000) };
@@ -40,9 +47,18 @@ let server: Server;
 function answer(request: IncomingMessage, response: ServerResponse): void {
   const url = request.url ?? '';
   requests.push(`${request.method} ${url}`);
-  if (hangOn?.test(url)) return; // a hung engine: the request stays open
+  if (hangOn?.test(url)) return void response.on('close', () => abandoned.push(url)); // a hung engine: the request stays open
   const json = (status: number, body: unknown): void => void response.writeHead(status, { 'content-type': 'application/json' }).end(JSON.stringify(body));
-  if (url === '/_ping') return void response.writeHead(200, { 'api-version': '1.41' }).end('OK');
+  if (url === '/_ping') {
+    return void setTimeout(() => {
+      beforePingAnswered = [...requests];
+      response.writeHead(200, { 'api-version': pingVersion }).end('OK');
+    }, pingAfterMs);
+  }
+  // Asked in no version, or in the newest the client knows: which one, the answer says.
+  const askedIn = url.startsWith('/v1.52/') ? '1.52' : url.startsWith('/v') ? null : 'no version';
+  if (askedIn && url.replace(/^\/v1\.52/, '') === '/info') return json(200, { ID: 'engine-1', askedIn });
+  if (askedIn && url.replace(/^\/v1\.52/, '').startsWith('/containers/json?')) return json(200, [{ Id: 'c1', askedIn }]);
   if (url === '/v1.41/containers/wide/json') {
     const bytes = Buffer.from(JSON.stringify(WIDE));
     response.writeHead(200, { 'content-type': 'application/json' });
@@ -62,7 +78,10 @@ function answer(request: IncomingMessage, response: ServerResponse): void {
 
 beforeEach(() => {
   hangOn = null;
+  pingVersion = '1.41';
+  pingAfterMs = 0;
   requests.length = 0;
+  abandoned.length = 0;
 });
 beforeAll(async () => {
   server = createServer(answer);
@@ -93,6 +112,45 @@ describe('the engine client', () => {
       ['1', null],
     ]);
     expect(made.clients).toBe(0);
+  });
+
+  it("asks for the engine's facts and active containers with its ping, in the engine's own version (issue #14)", async () => {
+    pingAfterMs = 100;
+    const opening = client().opening();
+    await opening.ping;
+    const active = `GET /containers/json?all=1&filters=${encodeURIComponent(JSON.stringify({ status: ['running', 'paused', 'restarting'] }))}`;
+    // All three were in before the ping was answered, and are not asked again.
+    expect(beforePingAnswered.sort()).toEqual(['GET /_ping', active, 'GET /info']);
+    expect(await opening.info).toEqual({ ID: 'engine-1', askedIn: 'no version' });
+    expect(await opening.active).toEqual([{ Id: 'c1', askedIn: 'no version' }]);
+    expect(requests).toHaveLength(3);
+  });
+
+  it('asks again, in the newest version it knows, an engine newer than that', async () => {
+    pingVersion = '1.99';
+    const opening = client().opening();
+    expect(await opening.info).toEqual({ ID: 'engine-1', askedIn: '1.52' });
+    expect(await opening.active).toEqual([{ Id: 'c1', askedIn: '1.52' }]);
+    expect(requests.filter((r) => r.startsWith('GET /v1.52/'))).toHaveLength(2);
+  });
+
+  it('asks in the version negotiated already, once it has pinged', async () => {
+    const engine = client();
+    await engine.ping();
+    requests.length = 0;
+    const opening = engine.opening();
+    expect(await opening.info).toEqual({ ID: 'engine-1', Driver: 'overlay2' });
+    expect(requests.filter((r) => !r.startsWith('GET /_ping')).every((r) => r.startsWith('GET /v1.41/'))).toBe(true);
+  });
+
+  it('fails all of an opening whose ping fails, as the ping does, and gives up the other two questions', async () => {
+    hangOn = /^\/(_ping|info|containers)/;
+    const opening = client({ requestMs: 120_000, pingMs: 300 }).opening();
+    await expect(opening.ping).rejects.toThrow(/did not answer GET \/_ping within 0\.3 s/);
+    await expect(opening.info).rejects.toThrow(/did not answer GET \/_ping within 0\.3 s/);
+    await expect(opening.active).rejects.toThrow(/did not answer GET \/_ping within 0\.3 s/);
+    // Not left open for their own 2 minutes, which would keep the process up.
+    await vi.waitFor(() => expect(abandoned.map((url) => url.replace(/\?.*$/, '')).sort()).toEqual(['/_ping', '/containers/json', '/info']));
   });
 
   it('loads dockerode for a pause, once, and gives it the negotiated version', async () => {

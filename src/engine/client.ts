@@ -21,6 +21,9 @@ export interface Opening {
   ping: Promise<void>;
   info: Promise<InfoResponse>;
   active: Promise<ContainerSummary[]>;
+  /** Gives up what is still being asked: an opening a run no longer uses must not keep
+   *  the process up (a hung engine's ping takes 10 s to fail). */
+  cancel(): void;
 }
 
 export interface EngineClient {
@@ -107,6 +110,26 @@ function translate(address: EngineAddress, what: string, error: unknown): Error 
 
 /** The request was cut by its AbortSignal: the engine took longer than allowed. */
 const timedOut = (error: unknown): boolean => (error as Error).name === 'AbortError' || (error as EngineError).code === 'ABORT_ERR';
+
+/** A request's signal: its time limit, and `cancel` if given; `settle` once the request
+ *  is over. Not AbortSignal.any: that holds its signals weakly, and a timeout signal
+ *  that nothing else holds can be collected with its timer, which leaves the request
+ *  without a limit (nodejs/node#57736). */
+function limitOf(ms: number, cancel?: AbortSignal): { signal: AbortSignal; settle(): void } {
+  if (!cancel) return { signal: AbortSignal.timeout(ms), settle: () => {} };
+  const controller = new AbortController();
+  const timer = setTimeout(() => controller.abort(new DOMException(`no answer within ${ms} ms`, 'TimeoutError')), ms);
+  const onCancel = () => controller.abort(cancel.reason);
+  cancel.addEventListener('abort', onCancel, { once: true });
+  if (cancel.aborted) onCancel();
+  return {
+    signal: controller.signal,
+    settle: () => {
+      clearTimeout(timer);
+      cancel.removeEventListener('abort', onCancel);
+    },
+  };
+}
 
 /** An engine that accepts requests and answers none: hung, as far as a run can tell. */
 function hung(address: EngineAddress, what: string, ms: number): EngineUnreachableError {
@@ -279,10 +302,12 @@ export function connectEngine(address: EngineAddress, timeouts: EngineTimeouts =
    *  timeout had it: a cold scan must not wait 2 minutes per container whose lock is
    *  stuck. df alone is allowed to be that slow, and fails only its collector. */
   const boundedGet = (path: string, onTimeout: () => Error, cancel?: AbortSignal) => {
-    const timeout = AbortSignal.timeout(timeouts.requestMs);
-    return engineGet(transport, `${versionPrefix}${path}`, cancel ? AbortSignal.any([timeout, cancel]) : timeout).catch((error: unknown) => {
-      throw timedOut(error) ? onTimeout() : error;
-    });
+    const limit = limitOf(timeouts.requestMs, cancel);
+    return engineGet(transport, `${versionPrefix}${path}`, limit.signal)
+      .finally(limit.settle)
+      .catch((error: unknown) => {
+        throw timedOut(error) ? onTimeout() : error;
+      });
   };
   const getJson = async <T>(path: string, cancel?: AbortSignal): Promise<T> => {
     const { text } = await boundedGet(path, () => hung(address, `GET ${path.replace(/\?.*$/, '')}`, timeouts.requestMs), cancel);
@@ -303,17 +328,20 @@ export function connectEngine(address: EngineAddress, timeouts: EngineTimeouts =
   };
   const dockerode = () => withVersion((docker ??= makeDockerode({ timeout: timeouts.requestMs })));
   const container = async (id: string) => (await dockerode()).getContainer(id);
-  const ping = async () => {
+  const ping = async (cancel?: AbortSignal) => {
+    const limit = limitOf(timeouts.pingMs, cancel);
     try {
       // As the docker CLI negotiates: /_ping's API-Version header says which API to
       // speak (not /version, which makes the engine ask containerd and run runc).
-      const header = (await engineGet(transport, '/_ping', AbortSignal.timeout(timeouts.pingMs))).headers['api-version'];
+      const header = (await engineGet(transport, '/_ping', limit.signal)).headers['api-version'];
       const apiVersion = Array.isArray(header) ? header[0] : header;
       engineApiVersion = apiVersion ?? null;
       const speak = negotiateApiVersion(apiVersion);
       versionPrefix = speak ? `/v${speak}` : '';
     } catch (error) {
       throw timedOut(error) ? hung(address, 'GET /_ping', timeouts.pingMs) : translate(address, 'GET /_ping', error);
+    } finally {
+      limit.settle();
     }
   };
   const info = (cancel?: AbortSignal) => call('GET /info', () => getJson<InfoResponse>('/info', cancel));
@@ -328,26 +356,26 @@ export function connectEngine(address: EngineAddress, timeouts: EngineTimeouts =
     apiVersion: () => engineApiVersion,
     ping,
     opening: () => {
-      const pinged = ping();
-      // An engine that does not answer the ping answers nothing: the other two are
-      // cancelled, or a hung engine's would keep the process up for their 2 minutes.
       const cancel = new AbortController();
+      const pinged = ping(cancel.signal);
+      // An engine that does not answer the ping answers nothing: the other two are
+      // given up, or a hung engine's would keep the process up for their 2 minutes.
       pinged.catch(() => cancel.abort());
       // Asked before the ping has answered, so in no version when this client has not
-      // pinged yet: an engine answers a path without one in its own newest API, the one
-      // its ping names, which is what negotiateApiVersion picks unless the engine is newer
-      // than NEWEST_KNOWN_API; then the question is asked again, in the version picked.
-      // The ping's round trip is then no longer ahead of the other two (issue #14).
+      // pinged yet: an engine answers a path without one in its default API version,
+      // the one its ping names (moby's version middleware), which is what
+      // negotiateApiVersion picks unless the engine is newer than NEWEST_KNOWN_API; then
+      // the question is asked again, in the version picked. The ping's round trip is
+      // then no longer ahead of the other two (issue #14).
       const early = <T>(ask: (cancel?: AbortSignal) => Promise<T>): Promise<T> => {
         const askedWith = versionPrefix;
         const answer = ask(cancel.signal);
         answer.catch(() => {});
-        const answeredIn = () => askedWith || (engineApiVersion ? `/v${engineApiVersion}` : '');
-        const inVersion = pinged.then(() => (answeredIn() === versionPrefix ? answer : ask()));
+        const inVersion = pinged.then(() => (askedWith === versionPrefix || (askedWith === '' && versionPrefix === `/v${engineApiVersion}`) ? answer : ask()));
         inVersion.catch(() => {});
         return inVersion;
       };
-      return { ping: pinged, info: early(info), active: early((signal) => listContainers('active', signal)) };
+      return { ping: pinged, info: early(info), active: early((signal) => listContainers('active', signal)), cancel: () => cancel.abort() };
     },
     info,
     // verbose=1 makes API 1.52+ engines list the containers (with SizeRw) as older

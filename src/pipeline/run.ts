@@ -40,10 +40,6 @@ export interface Run {
   opening: Opening | null;
 }
 
-/** A run that took longer than this to lock and open its store (it waited for another
- *  run) asks the engine again: what the engine answered before is stale by then. */
-const OPENING_FRESH_MS = 1000;
-
 /** The configuration, then the engine, then the store: a bad configuration or engine
  *  address is refused before the run waits for anyone's lock. */
 export async function withRun<T>(options: RunOptions, io: Io, work: (run: Run) => Promise<T>): Promise<T> {
@@ -55,12 +51,18 @@ export async function withRun<T>(options: RunOptions, io: Io, work: (run: Run) =
   // (issue #14). The requests go out once the event loop has seen their sockets
   // connect, in its poll phase: two turns make sure of one (seen with strace), before
   // the store's lock and opening hold the thread.
+  // A run that waited for another's lock asks again: the other may have changed the
+  // host meanwhile (paused, unpaused, removed containers). What is still being asked
+  // when the run ends, or is refused its store, is given up.
   const opening = client.opening();
   for (let turn = 0; turn < 2; turn++) await new Promise((resolve) => setImmediate(resolve));
-  const asked = performance.now();
-  return withStore(options, io, (store) =>
-    work({ config, client, db: store.db, statePath: store.path, storeProblems: store.problems, io, warn: warner(io), progress, opening: performance.now() - asked <= OPENING_FRESH_MS ? opening : null }),
-  );
+  try {
+    return await withStore(options, io, (store) =>
+      work({ config, client, db: store.db, statePath: store.path, storeProblems: store.problems, io, warn: warner(io), progress, opening: store.waited ? null : opening }),
+    );
+  } finally {
+    opening.cancel();
+  }
 }
 
 /** Containers from which a run collects its garbage after gathering and after recording

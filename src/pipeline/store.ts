@@ -31,6 +31,8 @@ export interface HeldStore {
   path: string;
   /** Appended to while the run goes on (a write that fails on a full disk). */
   problems: string[];
+  /** The run waited for another's lock: the host may have changed meanwhile. */
+  waited: boolean;
 }
 
 /** The run lock's stand-in, in the runtime folder: writable when the store's own
@@ -57,7 +59,7 @@ function lockRun(path: string, io: Io, waitMs: number, problems: string[]): RunL
     standIn = acquireRunLock(standInPath, waitMs, path);
   } catch (error) {
     if (error instanceof StateLockedError) throw error;
-    standIn = { release: () => {}, unavailable: (error as Error).message };
+    standIn = { release: () => {}, unavailable: (error as Error).message, waited: false };
   }
   let own: RunLock;
   try {
@@ -74,6 +76,7 @@ function lockRun(path: string, io: Io, waitMs: number, problems: string[]): RunL
   if (own.unavailable) problems.push(`cannot lock the state store ${path} (${own.unavailable}); this run holds only its stand-in ${where} and runs without history`);
   return {
     unavailable: null,
+    waited: standIn.waited || own.waited,
     release: () => {
       own.release();
       standIn.release();
@@ -101,7 +104,7 @@ export async function withStore<T>(options: StoreOptions, io: Io, work: (store: 
     const store = openStore(problems.length > 0 ? ':memory:' : path, (problem) => problems.push(problem), now);
     for (const problem of problems) warner(io)(problem);
     try {
-      return await work({ db: store.db, path, problems }, now);
+      return await work({ db: store.db, path, problems, waited: lock.waited }, now);
     } finally {
       store.db.close();
     }

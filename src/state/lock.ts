@@ -15,6 +15,19 @@ export interface RunLock {
   /** No lock could be taken at all (the state directory is not writable): the run
    *  goes on without a store. */
   unavailable: string | null;
+  /** Another run held it, and this one waited for it. */
+  waited: boolean;
+}
+
+/** The lock, tried first without waiting, so that the run knows whether it waited for
+ *  another: what it asked the engine before then is stale (pipeline/run.ts). */
+function lockTelling(path: string, waitMs: number): { db: Db; waited: boolean } {
+  try {
+    return { db: tryLock(path, 0), waited: false };
+  } catch (error) {
+    if ((error as { code?: string }).code !== 'SQLITE_BUSY') throw error;
+    return { db: tryLock(path, waitMs), waited: true };
+  }
 }
 
 function tryLock(path: string, waitMs: number): Db {
@@ -32,11 +45,11 @@ function tryLock(path: string, waitMs: number): Db {
 /** Locks `<statePath>.lock`; `store` names the store in the error when the lock is a
  *  stand-in for it (pipeline/store.ts). */
 export function acquireRunLock(statePath: string, waitMs: number, store = statePath): RunLock {
-  if (statePath === ':memory:') return { release: () => {}, unavailable: null };
+  if (statePath === ':memory:') return { release: () => {}, unavailable: null, waited: false };
   const path = `${statePath}.lock`;
-  let db: Db;
+  let held: { db: Db; waited: boolean };
   try {
-    db = tryLock(path, waitMs);
+    held = lockTelling(path, waitMs);
   } catch (error) {
     const code = (error as { code?: string }).code;
     if (code === 'SQLITE_BUSY') {
@@ -47,13 +60,15 @@ export function acquireRunLock(statePath: string, waitMs: number, store = stateP
     if (code === 'SQLITE_NOTADB' || code === 'SQLITE_CORRUPT') {
       // The lock file holds nothing of value: something overwrote it. Start it again.
       rmSync(path, { force: true });
-      db = tryLock(path, waitMs);
+      held = lockTelling(path, waitMs);
     } else {
-      return { release: () => {}, unavailable: (error as Error).message };
+      return { release: () => {}, unavailable: (error as Error).message, waited: false };
     }
   }
+  const { db, waited } = held;
   return {
     unavailable: null,
+    waited,
     release: () => {
       if (!db.open) return;
       db.exec('ROLLBACK');

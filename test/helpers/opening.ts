@@ -9,5 +9,5 @@ export function openingInTurn(client: Pick<EngineClient, 'ping' | 'info' | 'list
   const info = ping.then(() => client.info());
   const active = ping.then(() => client.listContainers('active'));
   for (const answer of [ping, info, active]) answer.catch(() => {});
-  return { ping, info, active };
+  return { ping, info, active, cancel: () => {} };
 }

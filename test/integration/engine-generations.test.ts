@@ -39,6 +39,8 @@ describe('the API version', () => {
       const [opening, rest] = [proxy.rawRequests().slice(0, 3), proxy.rawRequests().slice(3)];
       expect(opening.map((line) => line.replace(/\?.*$/, '')).sort()).toEqual(['GET /_ping', 'GET /containers/json', 'GET /info']);
       expect(rest.length).toBeGreaterThan(2);
+      // Answered in the version negotiated (the engine's own), so not asked again.
+      expect(rest.filter((line) => /^GET \/v[\d.]+\/(info|containers\/json)/.test(line))).toEqual([]);
       for (const line of rest) expect(line).toMatch(new RegExp(`^[A-Z]+ /v${ApiVersion.replace('.', '\\.')}/`));
       // Nor /version, which makes the engine ask containerd and run runc.
       expect(rest.filter((line) => / \/v[\d.]+\/version$/.test(line))).toEqual([]);

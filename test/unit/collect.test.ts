@@ -169,12 +169,22 @@ describe('a warm run on a local engine (issue #14)', () => {
     });
     const cached = { id, name: 'web', image: 'nginx', state: 'running', finishedAt: null, createdAt: null, labels: {}, logConfig: { driver: 'json-file', bounded: false }, logPath: null, readonlyRootfs: false, security: security() } as unknown as ExitedFacts;
     let token = '';
+    // The lookups are made in one read of the store.
+    let reading = false;
     const cache = {
       lookup: (which: string, changeToken: string) => {
+        expect(reading).toBe(true);
         token = changeToken;
         return which === id ? { facts: structuredClone(cached), footprint: { bytes: 9, inodes: 9 }, logFiles: { bytes: 9 } as unknown as LogFiles } : null;
       },
-      inOneRead: <T>(work: () => T) => work(),
+      inOneRead: <T>(work: () => T) => {
+        reading = true;
+        try {
+          return work();
+        } finally {
+          reading = false;
+        }
+      },
     };
     const { snapshot, timings } = await collectSnapshot(client, { now, env: {}, exitedCache: () => cache });
     expect(inspected).toEqual([]);
@@ -184,7 +194,7 @@ describe('a warm run on a local engine (issue #14)', () => {
     expect(timings.find((t) => t.collector === 'containers')).toMatchObject({ measured: 0, cached: 1 });
     // Once its token changes (the engine rewrote config.v2.json), it is inspected again.
     writeFileSync(join(root, 'containers', id, 'config.v2.json'), '{"changed":1}');
-    const after = await collectSnapshot(client, { now, env: {}, exitedCache: () => ({ lookup: (which, changeToken) => (changeToken === token ? cache.lookup(which, changeToken) : null), inOneRead: (work) => work() }) });
+    const after = await collectSnapshot(client, { now, env: {}, exitedCache: () => ({ lookup: (which, changeToken) => (changeToken === token ? cache.lookup(which, changeToken) : null), inOneRead: cache.inOneRead }) });
     expect(inspected).toEqual([id]);
     expect(after.snapshot.containers[0]).toMatchObject({ state: 'paused' });
     // A row answers only for the kind of container it was written for: an exited one's

@@ -8,6 +8,8 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
 import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import { EngineRequestError, connectEngine, type EngineClient } from '../../src/engine/client.js';
 import { EngineUnreachableError } from '../../src/errors.js';
@@ -52,7 +54,7 @@ function answer(request: IncomingMessage, response: ServerResponse): void {
   if (url === '/_ping') {
     return void setTimeout(() => {
       beforePingAnswered = [...requests];
-      response.writeHead(200, { 'api-version': pingVersion }).end('OK');
+      response.writeHead(200, pingVersion ? { 'api-version': pingVersion } : {}).end('OK');
     }, pingAfterMs);
   }
   // Asked in no version, or in the newest the client knows: which one, the answer says.
@@ -140,7 +142,40 @@ describe('the engine client', () => {
     requests.length = 0;
     const opening = engine.opening();
     expect(await opening.info).toEqual({ ID: 'engine-1', Driver: 'overlay2' });
-    expect(requests.filter((r) => !r.startsWith('GET /_ping')).every((r) => r.startsWith('GET /v1.41/'))).toBe(true);
+    await opening.active;
+    expect(requests.map((r) => r.replace(/\?.*$/, '')).sort()).toEqual(['GET /_ping', 'GET /v1.41/containers/json', 'GET /v1.41/info']);
+  });
+
+  it('keeps the answers of an engine whose ping names no version, asked once', async () => {
+    pingVersion = '';
+    const opening = client().opening();
+    expect(await opening.info).toEqual({ ID: 'engine-1', askedIn: 'no version' });
+    expect(await opening.active).toEqual([{ Id: 'c1', askedIn: 'no version' }]);
+    expect(requests).toHaveLength(3);
+  });
+
+  it('bounds a question of the opening that the engine never answers, garbage collections meanwhile', async () => {
+    // V8's gc(), as main.ts takes it: AbortSignal.any would let a collection take the
+    // time limit away (nodejs/node#57736).
+    setFlagsFromString('--expose-gc');
+    const gc = runInNewContext('gc') as () => void;
+    hangOn = /^\/containers\/json/;
+    const opening = client({ requestMs: 500, pingMs: 500 }).opening();
+    await opening.ping;
+    for (let i = 0; i < 5; i++) {
+      gc();
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+    await expect(opening.active).rejects.toThrow(/did not answer GET \/containers\/json within 0\.5 s/);
+    await vi.waitFor(() => expect(abandoned).toEqual([expect.stringMatching(/^\/containers\/json\?/)]));
+  });
+
+  it('gives up what an opening is still asking when it is cancelled', async () => {
+    hangOn = /^\/(_ping|info|containers)/;
+    const opening = client().opening();
+    await vi.waitFor(() => expect(requests).toHaveLength(3));
+    opening.cancel();
+    await vi.waitFor(() => expect(abandoned.map((url) => url.replace(/\?.*$/, '')).sort()).toEqual(['/_ping', '/containers/json', '/info']));
   });
 
   it('fails all of an opening whose ping fails, as the ping does, and gives up the other two questions', async () => {

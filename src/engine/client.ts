@@ -371,7 +371,7 @@ export function connectEngine(address: EngineAddress, timeouts: EngineTimeouts =
         const askedWith = versionPrefix;
         const answer = ask(cancel.signal);
         answer.catch(() => {});
-        const inVersion = pinged.then(() => (askedWith === versionPrefix || (askedWith === '' && versionPrefix === `/v${engineApiVersion}`) ? answer : ask()));
+        const inVersion = pinged.then(() => (askedWith === versionPrefix || (askedWith === '' && versionPrefix === `/v${engineApiVersion}`) ? answer : ask(cancel.signal)));
         inVersion.catch(() => {});
         return inVersion;
       };

@@ -57,9 +57,10 @@ export async function withRun<T>(options: RunOptions, io: Io, work: (run: Run) =
   const opening = client.opening();
   for (let turn = 0; turn < 2; turn++) await new Promise((resolve) => setImmediate(resolve));
   try {
-    return await withStore(options, io, (store) =>
-      work({ config, client, db: store.db, statePath: store.path, storeProblems: store.problems, io, warn: warner(io), progress, opening: store.waited ? null : opening }),
-    );
+    return await withStore(options, io, (store) => {
+      if (store.waited) opening.cancel();
+      return work({ config, client, db: store.db, statePath: store.path, storeProblems: store.problems, io, warn: warner(io), progress, opening: store.waited ? null : opening });
+    });
   } finally {
     opening.cancel();
   }

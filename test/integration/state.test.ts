@@ -3,6 +3,7 @@
 
 import { spawn } from 'node:child_process';
 import { existsSync, readdirSync, statSync, writeFileSync } from 'node:fs';
+import net from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -197,7 +198,8 @@ describe('state: robustness', () => {
       const waiting = reportJson(proxy.host, ['--state', store, '--wait', '30']);
       // Its first questions go out before it begins to wait.
       for (let waited = 0; openings() === 0 && waited < 20_000; waited += 50) await sleep(50);
-      await sleep(200);
+      // Under a second: the run must ask again after any wait.
+      await sleep(500);
       expect(openings()).toBe(1);
       holder.exec('ROLLBACK');
       held = false;
@@ -211,6 +213,27 @@ describe('state: robustness', () => {
     } finally {
       if (held) holder.exec('ROLLBACK');
       holder.close();
+    }
+  });
+
+  it('ends at once when refused its store, even with a hung engine: the questions already asked are given up (issue #14)', async () => {
+    const store = state('refused');
+    // An engine that takes connections and answers nothing: its ping would take 10 s.
+    const hungSocket = `${engine.dir}/hung.sock`;
+    const hung = net.createServer(() => {});
+    await new Promise<void>((resolve) => hung.listen(hungSocket, resolve));
+    const holder = new Database(`${store}.lock`);
+    holder.exec('BEGIN EXCLUSIVE');
+    try {
+      const started = performance.now();
+      const { code, stderr } = await runWatchdog(['report', '--host', `unix://${hungSocket}`, '--state', store, '--wait', '1']);
+      expect(code).toBe(3);
+      expect(stderr).toBe(`watchdog: Another watchdog run holds the lock on ${store} and did not finish within 1 s; try again when it is done, or give this run its own --state.\n`);
+      expect(performance.now() - started).toBeLessThan(6000);
+    } finally {
+      holder.exec('ROLLBACK');
+      holder.close();
+      hung.close();
     }
   });
 

@@ -118,7 +118,7 @@ const timedOut = (error: unknown): boolean => (error as Error).name === 'AbortEr
 function limitOf(ms: number, cancel?: AbortSignal): { signal: AbortSignal; settle(): void } {
   if (!cancel) return { signal: AbortSignal.timeout(ms), settle: () => {} };
   const controller = new AbortController();
-  const timer = setTimeout(() => controller.abort(new DOMException(`no answer within ${ms} ms`, 'TimeoutError')), ms);
+  const timer = setTimeout(() => controller.abort(), ms);
   const onCancel = () => controller.abort(cancel.reason);
   cancel.addEventListener('abort', onCancel, { once: true });
   if (cancel.aborted) onCancel();
@@ -301,14 +301,15 @@ export function connectEngine(address: EngineAddress, timeouts: EngineTimeouts =
    *  is taken for hung (exit 3, and the daemon reconnects), as docker-modem's idle
    *  timeout had it: a cold scan must not wait 2 minutes per container whose lock is
    *  stuck. df alone is allowed to be that slow, and fails only its collector. */
-  const boundedGet = (path: string, onTimeout: () => Error, cancel?: AbortSignal) => {
-    const limit = limitOf(timeouts.requestMs, cancel);
-    return engineGet(transport, `${versionPrefix}${path}`, limit.signal)
-      .finally(limit.settle)
-      .catch((error: unknown) => {
-        throw timedOut(error) ? onTimeout() : error;
-      });
+  /** A GET cut after `ms`, or by `cancel`. */
+  const limitedGet = (path: string, ms: number, cancel?: AbortSignal) => {
+    const limit = limitOf(ms, cancel);
+    return engineGet(transport, path, limit.signal).finally(limit.settle);
   };
+  const boundedGet = (path: string, onTimeout: () => Error, cancel?: AbortSignal) =>
+    limitedGet(`${versionPrefix}${path}`, timeouts.requestMs, cancel).catch((error: unknown) => {
+      throw timedOut(error) ? onTimeout() : error;
+    });
   const getJson = async <T>(path: string, cancel?: AbortSignal): Promise<T> => {
     const { text } = await boundedGet(path, () => hung(address, `GET ${path.replace(/\?.*$/, '')}`, timeouts.requestMs), cancel);
     if (text === '') throw new Error('the engine answered 200 with nothing');
@@ -329,19 +330,16 @@ export function connectEngine(address: EngineAddress, timeouts: EngineTimeouts =
   const dockerode = () => withVersion((docker ??= makeDockerode({ timeout: timeouts.requestMs })));
   const container = async (id: string) => (await dockerode()).getContainer(id);
   const ping = async (cancel?: AbortSignal) => {
-    const limit = limitOf(timeouts.pingMs, cancel);
     try {
       // As the docker CLI negotiates: /_ping's API-Version header says which API to
       // speak (not /version, which makes the engine ask containerd and run runc).
-      const header = (await engineGet(transport, '/_ping', limit.signal)).headers['api-version'];
+      const header = (await limitedGet('/_ping', timeouts.pingMs, cancel)).headers['api-version'];
       const apiVersion = Array.isArray(header) ? header[0] : header;
       engineApiVersion = apiVersion ?? null;
       const speak = negotiateApiVersion(apiVersion);
       versionPrefix = speak ? `/v${speak}` : '';
     } catch (error) {
       throw timedOut(error) ? hung(address, 'GET /_ping', timeouts.pingMs) : translate(address, 'GET /_ping', error);
-    } finally {
-      limit.settle();
     }
   };
   const info = (cancel?: AbortSignal) => call('GET /info', () => getJson<InfoResponse>('/info', cancel));

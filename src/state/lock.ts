@@ -25,7 +25,8 @@ function lockTelling(path: string, waitMs: number): { db: Db; waited: boolean } 
   try {
     return { db: tryLock(path, 0), waited: false };
   } catch (error) {
-    if ((error as { code?: string }).code !== 'SQLITE_BUSY') throw error;
+    // Not allowed to wait (`--wait 0`, the daemon's lease): busy is the answer.
+    if ((error as { code?: string }).code !== 'SQLITE_BUSY' || waitMs <= 0) throw error;
     return { db: tryLock(path, waitMs), waited: true };
   }
 }

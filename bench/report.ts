@@ -10,7 +10,9 @@
 //     with where the time went (the report's collectors);
 //   - BENCH_RUNS (default 7) interleaved rounds of `docker ps -a`, `docker system df -v`
 //     and the warm watchdog commands, so machine noise hits all alike: medians of wall
-//     time, peak RSS (GNU time), ratios against `docker ps -a`;
+//     time, peak RSS (GNU time), ratios against `docker ps -a`. The watchdog runs
+//     without NODE_EXTRA_CA_CERTS, as under systemd; with it set here, one more row
+//     runs `report --json` with it (benchSize says why);
 //   - the engine API calls of a cold and of a warm run, counted at a proxy;
 //   - the daemon's peak RSS (VmHWM) after its first full pass.
 // Then a table across the sizes. At the first size also: start-up against `node -e 0`,
@@ -37,6 +39,8 @@ const RUNNING = Number(process.env.BENCH_RUNNING ?? 50);
 /** Past this many, containers are created and never started (see above). */
 const RUN_UP_TO = 5000;
 const DROP_CACHES = process.env.BENCH_DROP_CACHES !== '0' && process.getuid?.() === 0;
+/** The row of `report --json` run with this machine's NODE_EXTRA_CA_CERTS (benchSize). */
+const WITH_CA_CERTS = 'report --json, NODE_EXTRA_CA_CERTS';
 
 interface Sample {
   seconds: number;
@@ -44,17 +48,19 @@ interface Sample {
   stdout: string;
 }
 
-/** Wall time and peak RSS of one command, by GNU time. */
+/** Wall time (timed here: GNU time's %e counts in steps of 10 ms, as much as the
+ *  differences at 1,000 containers) and peak RSS (by GNU time) of one command. */
 async function measure(command: string[], env: NodeJS.ProcessEnv): Promise<Sample> {
-  const { stdout, stderr } = await exec('/usr/bin/time', ['-f', 'BENCH %e %M', ...command], { env, maxBuffer: 1 << 28 }).catch((e: { stdout: string; stderr: string; code: number }) => {
+  const started = performance.now();
+  const { stdout, stderr } = await exec('/usr/bin/time', ['-f', 'BENCH %M', ...command], { env, maxBuffer: 1 << 28 }).catch((e: { stdout: string; stderr: string; code: number }) => {
     // watchdog exits 1 or 2 when it has findings; that is a result, not a failure.
     if (e.code === 1 || e.code === 2) return e;
     throw e;
   });
+  const seconds = (performance.now() - started) / 1000;
   const line = stderr.split('\n').find((l) => l.startsWith('BENCH '));
-  if (!line) throw new Error(`no timing for ${command.join(' ')}: ${stderr}`);
-  const [, seconds, rss] = line.split(' ');
-  return { seconds: Number(seconds), maxRssKb: Number(rss), stdout };
+  if (!line) throw new Error(`no peak RSS for ${command.join(' ')}: ${stderr}`);
+  return { seconds, maxRssKb: Number(line.split(' ')[1]), stdout };
 }
 
 const median = (values: number[]): number => {
@@ -112,7 +118,13 @@ interface SizeResult {
 
 async function benchSize(engine: TestEngine, size: number, first: boolean): Promise<SizeResult> {
   // The test engine's containerd is not where a stock engine's is (test/helpers/engine.ts).
-  const env = { ...process.env, DOCKER_HOST: engine.host, ...containerdOf(engine.dir) };
+  // The watchdog runs without NODE_EXTRA_CA_CERTS, as the shipped systemd units run it:
+  // Node.js 20 reads and parses that bundle at every start, before any code of ours
+  // (nodejs/node#40524; 32 ms here, where the machine sets it for its package registry).
+  // With it set, one more row shows what it costs.
+  const { NODE_EXTRA_CA_CERTS: extraCaCerts, ...clean } = process.env;
+  const env = { ...clean, DOCKER_HOST: engine.host, ...containerdOf(engine.dir) };
+  const withCaCerts = extraCaCerts ? { ...env, NODE_EXTRA_CA_CERTS: extraCaCerts } : null;
   const state = `${engine.dir}/bench-state.db`;
   // The built-in defaults, as on a host without /etc/docker-watchdog/config.yaml: a
   // configuration file adds loading its schema (zod and yaml), about 80 ms here, the
@@ -127,7 +139,9 @@ async function benchSize(engine: TestEngine, size: number, first: boolean): Prom
     'watchdog report --json': wd('report', '--json'),
     'watchdog report': wd('report'),
     'watchdog check --dry-run': wd('check', '--dry-run'),
+    ...(withCaCerts ? { [WITH_CA_CERTS]: wd('report', '--json') } : {}),
   };
+  const envOf = (name: string) => (name === WITH_CA_CERTS ? withCaCerts! : env);
 
   const collectors = (stdout: string) =>
     (JSON.parse(stdout).collectors as Array<{ collector: string; seconds: number; measured?: number }>)
@@ -185,9 +199,9 @@ async function benchSize(engine: TestEngine, size: number, first: boolean): Prom
   // One warm-up round (page cache, engine caches, the store's df answer), then
   // interleaved rounds.
   const samples: Record<string, Sample[]> = Object.fromEntries(Object.keys(commands).map((name) => [name, []]));
-  for (const command of Object.values(commands)) await measure(command, env);
+  for (const [name, command] of Object.entries(commands)) await measure(command, envOf(name));
   for (let run = 0; run < RUNS; run++) {
-    for (const [name, command] of Object.entries(commands)) samples[name]!.push(await measure(command, env));
+    for (const [name, command] of Object.entries(commands)) samples[name]!.push(await measure(command, envOf(name)));
   }
   for (const name of Object.keys(commands)) {
     wall[name] = median(samples[name]!.map((s) => s.seconds));
@@ -208,6 +222,10 @@ async function benchSize(engine: TestEngine, size: number, first: boolean): Prom
   }
   const warm = wall['watchdog report --json']!;
   console.log(`warm report --json: ${(warm / ps).toFixed(2)} x docker ps -a (target: at most 1.50), ${(warm / wall['docker system df -v']!).toFixed(2)} x docker system df -v (target: below 1.00)`);
+  const withCa = wall[WITH_CA_CERTS];
+  if (withCa !== undefined) {
+    console.log(`  with this shell's NODE_EXTRA_CA_CERTS: ${ms(withCa)}, ${ms(withCa - warm)} more: ${(withCa / ps).toFixed(2)} x docker ps -a, ${(withCa / wall['docker system df -v']!).toFixed(2)} x docker system df -v`);
+  }
 
   if (first) {
     const node = wall['node -e 0']!;

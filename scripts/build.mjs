@@ -64,7 +64,7 @@ await build({
   target: 'node20',
   sourcemap: true,
   // Packages with native addons stay in node_modules.
-  external: ['better-sqlite3'],
+  external: ['better-sqlite3/build/*'],
   plugins: [noBuildOrSshCode],
   // A string, parsed at run time: esbuild inlines a string constant where it is used,
   // while an object constant would be set up in every bundled module.

@@ -11,7 +11,7 @@
 import { closeSync, openSync, readdirSync, readFileSync, readlinkSync, readSync, realpathSync, statSync } from 'node:fs';
 import { isAbsolute, join } from 'node:path';
 import { DEFAULT_DAEMON_CONFIG, DEFAULT_SOCKETS, dockerdSockets, isDockerd, parseDaemonJson, parseDockerdArgs, parseGroupFile, parsePasswdFile, type DockerdArgs } from '../core/host-config.js';
-import type { HostAudit, LogDefaults, SocketAccess } from '../core/model.js';
+import type { HostAudit, LogDefaultsSource, SocketAccess } from '../core/model.js';
 import type { EngineAddress } from '../engine/host.js';
 import type { InfoResponse } from '../engine/shapes.js';
 
@@ -146,8 +146,10 @@ function socketAccess(address: EngineAddress, sources: AuditSources, fail: (mess
   };
 }
 
-function logDefaults(address: EngineAddress, info: InfoResponse | null, dockerd: Dockerd | null, sources: AuditSources, fail: (message: string) => void): LogDefaults | null {
-  const driver = info?.LoggingDriver ?? null;
+/** Where the engine's default log options come from: the daemon.json it was started
+ *  with (and its own flags), or why that is unknown; null when the file cannot be read.
+ *  The driver itself is docker info's (readHostAudit). */
+function logDefaultsSource(address: EngineAddress, dockerd: Dockerd | null, sources: AuditSources, fail: (message: string) => void): LogDefaultsSource | null {
   const serves = address.url;
   let path: string;
   let foundBy: string;
@@ -162,7 +164,7 @@ function logDefaults(address: EngineAddress, info: InfoResponse | null, dockerd:
     foundBy = `no dockerd process is visible here; the default of the engine at ${serves}`;
   } else {
     const reason = address.kind === 'tcp' ? `the engine at ${serves} is not on this host` : `no dockerd process visible here serves ${serves}`;
-    return { driver, source: { kind: 'unknown', reason } };
+    return { kind: 'unknown', reason };
   }
   let file: { logDriver: string | null; logOpts: Record<string, string> } = { logDriver: null, logOpts: {} };
   let exists = true;
@@ -178,23 +180,32 @@ function logDefaults(address: EngineAddress, info: InfoResponse | null, dockerd:
   }
   // dockerd's own flags count as much as the file's (it refuses to start when both set one).
   const flags = dockerd?.args ?? { logDriver: null, logOpts: {} };
-  return { driver, source: { kind: 'file', path, foundBy, exists, logDriver: flags.logDriver ?? file.logDriver, logOpts: { ...file.logOpts, ...flags.logOpts } } };
+  return { kind: 'file', path, foundBy, exists, logDriver: flags.logDriver ?? file.logDriver, logOpts: { ...file.logOpts, ...flags.logOpts } };
 }
 
-/** The host's audit facts, and what could not be read (each a sentence). */
-export function collectAudit(address: EngineAddress, info: InfoResponse | null, sources: AuditSources): { audit: HostAudit; failures: string[] } {
+/** The audit's facts and what could not be read (each a sentence), once docker info's
+ *  answer (or null: none) is added to what was read of the host. */
+export type HostAuditOf = (info: InfoResponse | null) => { audit: HostAudit; failures: string[] };
+
+/** Reads the host's side of the audit: the processes, the socket, the user and group
+ *  databases, daemon.json. None of it needs the engine's answers, so a run reads it
+ *  while the engine answers (collect/index.ts): 4-5 ms of /proc and files at 270
+ *  processes that were spent after /info came in (issue #14). */
+export function readHostAudit(address: EngineAddress, sources: AuditSources): HostAuditOf {
   const failures: string[] = [];
   const fail = (message: string) => failures.push(message);
   const procDir = sources.procDir ?? '/proc';
   const dockerd = address.kind === 'unix' ? dockerdServing(address.socketPath, procDir) : null;
   const sockets = address.kind === 'unix' ? [address.socketPath, resolved(address.socketPath), ...(dockerd?.sockets ?? [])] : [];
-  return {
+  const socket = socketAccess(address, sources, fail);
+  const logSource = logDefaultsSource(address, dockerd, sources, fail);
+  return (info) => ({
     audit: {
       securityOptions: info?.SecurityOptions ?? null,
       sockets: [...new Set(sockets)],
-      socket: socketAccess(address, sources, fail),
-      logDefaults: logDefaults(address, info, dockerd, sources, fail),
+      socket,
+      logDefaults: logSource ? { driver: info?.LoggingDriver ?? null, source: logSource } : null,
     },
     failures,
-  };
+  });
 }

@@ -155,7 +155,9 @@ export function containerSecurity(inspect: ContainerInspect): ContainerSecurity 
  */
 export function changeToken(dockerRootDir: string, id: string): string | null {
   try {
-    const s = statSync(join(dockerRootDir, 'containers', id, 'config.v2.json'), { bigint: true });
+    // Joined by hand: 1,050 tokens took 9.4 ms with path.join, 7.7 ms without (a fresh
+    // process each, medians of 7; issue #14). DockerRootDir is absolute, an id a name.
+    const s = statSync(`${dockerRootDir}/containers/${id}/config.v2.json`, { bigint: true });
     // The prefix names the shape of the cached facts: bump it when ContainerFacts
     // changes, so entries of an older shape are measured again, not half-read. v4: on
     // the containerd image store footprints before issue #10 left the snapshots out.

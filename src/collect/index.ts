@@ -11,7 +11,7 @@ import type { EngineClient, Opening } from '../engine/client.js';
 import type { ContainerdClient } from '../engine/containerd.js';
 import type { ContainerSummary, InfoResponse } from '../engine/shapes.js';
 import { EngineUnreachableError } from '../errors.js';
-import { collectAudit, type AuditSources } from './audit.js';
+import { readHostAudit, type AuditSources, type HostAuditOf } from './audit.js';
 import { collectContainers, containersOnDisk, holdsThisEngine, type ContainersResult, type ExitedCache, type ProgressReporter } from './containers.js';
 import { collectEngine } from './engine.js';
 import { footprintPaths, measureFootprint, snapshotFootprintPaths } from './footprint.js';
@@ -39,6 +39,19 @@ export interface CollectOptions {
   progress?: ProgressReporter;
   /** A full garbage collection (Io.collectGarbage), called as the inspects go. */
   collectGarbage?: () => void;
+}
+
+/** Runs `read` now, for a collector that finishes later: its time (told to `took`) and,
+ *  should it throw, its error, are that collector's. */
+function readEarly<T>(read: () => T, took: (ms: number) => void): T | Error {
+  const started = performance.now();
+  try {
+    return read();
+  } catch (error) {
+    return error instanceof Error ? error : new Error(String(error));
+  } finally {
+    took(performance.now() - started);
+  }
 }
 
 /** A df answer of this many characters or more is parsed after a garbage collection:
@@ -85,6 +98,11 @@ export async function collectSnapshot(client: EngineClient, options: CollectOpti
   // the last two is reported below); on a local engine the other containers are its
   // containers/ folders. withRun asks them while the store opens.
   const opening = options.opening ?? client.opening();
+  // The host's side of the audit (a stat, two small files and the dockerd's command
+  // line) needs none of the engine's answers: read while they come (audit.ts).
+  const auditSources = options.audit;
+  let readAuditMs = 0;
+  const hostAudit = auditSources ? readEarly(() => readHostAudit(client.address, auditSources), (ms) => (readAuditMs = ms)) : null;
   await opening.ping;
   const activePromise = opening.active;
   const engineResult = await run<{ engine: EngineFacts; info: InfoResponse }>('engine', () => collectEngine(client, opening.info));
@@ -107,14 +125,18 @@ export async function collectSnapshot(client: EngineClient, options: CollectOpti
 
   const cache = engine && options.exitedCache ? options.exitedCache(engine.id) : null;
 
-  // The host's side of the audit: a stat, two small files and the dockerd's command line.
-  const auditSources = options.audit;
-  const audit = auditSources
-    ? await run('audit', async () => {
-        const { audit, failures: problems } = collectAudit(client.address, engineResult?.info ?? null, auditSources);
-        for (const message of problems) failures.push({ collector: 'audit', message });
-        return audit;
-      })
+  const audit = hostAudit
+    ? await run(
+        'audit',
+        async () => {
+          if (hostAudit instanceof Error) throw hostAudit;
+          const { audit, failures: problems } = hostAudit(engineResult?.info ?? null);
+          for (const message of problems) failures.push({ collector: 'audit', message });
+          return audit;
+        },
+        undefined,
+        () => readAuditMs,
+      )
     : null;
 
   // An exited container's footprint is walked as soon as its facts are in (read from

@@ -6,7 +6,8 @@
 // (issue #14). This module turns both kinds of failure into errors a user can act on.
 
 import { readFileSync } from 'node:fs';
-import http from 'node:http';
+import type { IncomingHttpHeaders, IncomingMessage } from 'node:http';
+import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import type Docker from 'dockerode';
 import type { PathStat } from '../core/setuid.js';
@@ -14,6 +15,13 @@ import type { SystemDfResponse } from '../core/usage.js';
 import { ConfigError, EngineUnreachableError, WatchdogError } from '../errors.js';
 import type { EngineAddress } from './host.js';
 import type { ContainerInspect, ContainerSummary, InfoResponse } from './shapes.js';
+
+// node:http and node:https are required, not imported: an import makes Node.js build the
+// module's ESM face, which reads every export, and on Node.js 22 and 24 those include
+// getters that load undici (fetch's HTTP client, for http.WebSocket and the like): 30 ms
+// of every run's start on Node.js 24 (a CPU profile of a warm report; issue #14).
+const requireBuiltin = createRequire(import.meta.url);
+const http = requireBuiltin('node:http') as typeof import('node:http');
 
 /** What a pass asks the engine first (collect/index.ts), all at once: its ping, `docker
  *  info` and the active containers. */
@@ -190,9 +198,9 @@ export function negotiateApiVersion(engine: string | undefined): string | null {
  *  them held three copies for a moment (the pieces, the joined bytes, the text): the
  *  peak of a cold scan at 10,000 containers, 93-98 MB in 5 runs, and 87-97 MB decoded
  *  as it comes. */
-async function engineGet(t: Transport, path: string, signal: AbortSignal): Promise<{ headers: http.IncomingHttpHeaders; text: string }> {
+async function engineGet(t: Transport, path: string, signal: AbortSignal): Promise<{ headers: IncomingHttpHeaders; text: string }> {
   // https (and tls, crypto) only for an engine that speaks it: loading them is 2.4 ms.
-  const { request } = t.tls ? await import('node:https') : http;
+  const { request } = t.tls ? (requireBuiltin('node:https') as typeof import('node:https')) : http;
   return new Promise((resolve, reject) => {
     const sent = request(
       {
@@ -393,11 +401,11 @@ export function connectEngine(address: EngineAddress, timeouts: EngineTimeouts =
       }),
     containerArchive: (id, path) => call(`GET /containers/${id.slice(0, 12)}/archive`, async () => (await container(id)).getArchive({ path }) as Promise<NodeJS.ReadableStream>),
     containerPathStat: async (id, path) => {
-      let answer: http.IncomingMessage;
+      let answer: IncomingMessage;
       try {
         // dockerode's infoArchive: HEAD, the path as a query parameter (encoded by the
         // modem), the answer handed back unread with its headers.
-        answer = (await (await container(id)).infoArchive({ path })) as http.IncomingMessage;
+        answer = (await (await container(id)).infoArchive({ path })) as IncomingMessage;
       } catch (error) {
         // The path is gone since `docker diff` (or the container is): nothing to check.
         if ((error as EngineError).statusCode === 404) return null;

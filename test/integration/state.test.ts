@@ -265,6 +265,29 @@ describe('state: one store per engine', () => {
   });
 });
 
+describe('state: what a run loads', () => {
+  // What a warm run loads is most of its time at 1,000 containers (issue #14). CI runs
+  // this on Node.js 20, 22 and 24: only 22 and 24 have the undici getters.
+  it("takes better-sqlite3's JavaScript from its own bundle, only the addon from node_modules, and never loads undici", async () => {
+    const hook = `${engine.dir}/loaded.mjs`;
+    writeFileSync(
+      hook,
+      [
+        "import { createRequire } from 'node:module';",
+        'const cache = createRequire(import.meta.url).cache;',
+        "process.on('exit', () => process.stderr.write(`LOADED ${JSON.stringify({ builtins: process.moduleLoadList, files: Object.keys(cache) })}\\n`));",
+      ].join('\n'),
+    );
+    const { stdout, stderr } = await runWatchdog(['report', '--json', '--host', engine.host, '--state', state('loaded')], { NODE_OPTIONS: `--import ${hook}` });
+    expect(JSON.parse(stdout).exited.count).toBe(5);
+    const loaded = JSON.parse(/^LOADED (.*)$/m.exec(stderr)![1]!) as { builtins: string[]; files: string[] };
+    expect(loaded.files.filter((f) => f.includes('/node_modules/'))).toEqual([expect.stringMatching(/\/node_modules\/better-sqlite3\/build\/Release\/better_sqlite3\.node$/)]);
+    expect(loaded.builtins.filter((m) => m.includes('undici'))).toEqual([]);
+    // It did load the http client it asks the engine with.
+    expect(loaded.builtins).toContain('NativeModule _http_client');
+  });
+});
+
 describe('watchdog journal', () => {
   it('lists the journal as JSON and as text, and rejects a bad --since', async () => {
     const store = state('journal');

@@ -7,7 +7,7 @@ import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { collectAudit, type AuditSources } from '../../src/collect/audit.js';
+import { readHostAudit, type AuditSources } from '../../src/collect/audit.js';
 import { collectSnapshot } from '../../src/collect/index.js';
 import { hostAuditFindings } from '../../src/core/audit.js';
 import { changeToken, containerSecurity } from '../../src/collect/containers.js';
@@ -52,9 +52,9 @@ afterAll(async () => {
   rmSync(dir, { recursive: true, force: true });
 });
 
-describe('collectAudit', () => {
+describe('readHostAudit', () => {
   it("reads the socket's owner, group and mode, and the databases", () => {
-    const { audit, failures } = collectAudit(unix(socket), { SecurityOptions: ['name=seccomp,profile=default'], LoggingDriver: 'json-file' }, sources);
+    const { audit, failures } = readHostAudit(unix(socket), sources)({ SecurityOptions: ['name=seccomp,profile=default'], LoggingDriver: 'json-file' });
     expect(failures).toEqual([]);
     expect(audit.socket).toMatchObject({ kind: 'unix', path: socket, uid: process.getuid!(), gid: process.getgid!(), mode: 0o660 });
     expect(audit.securityOptions).toEqual(['name=seccomp,profile=default']);
@@ -70,14 +70,14 @@ describe('collectAudit', () => {
       mkdirSync(join(procDir, pid, 'ns'), { recursive: true });
       symlinkSync(ns, join(procDir, pid, 'ns', 'mnt'));
     }
-    const { audit, failures } = collectAudit(unix(socket), { LoggingDriver: 'json-file' }, { ...sources, procDir });
+    const { audit, failures } = readHostAudit(unix(socket), { ...sources, procDir })({ LoggingDriver: 'json-file' });
     expect(failures).toEqual([]);
     expect(audit.logDefaults?.source).toMatchObject({ kind: 'file', path: join(dir, 'daemon.json'), foundBy: `the --config-file of dockerd (pid 101), which serves unix://${socket}` });
   });
 
   it('finds the daemon.json of the dockerd whose -H names the socket, with its own log flags', () => {
     const procDir = proc(['containerd', '--config', '/x'], ['/usr/bin/dockerd', '-H', 'unix:///elsewhere.sock', '--config-file', '/nonexistent/other.json'], ['dockerd', '--config-file', join(dir, 'daemon.json'), `--host=unix://${socket}`, '--log-opt', 'mode=non-blocking']);
-    const { audit, failures } = collectAudit(unix(socket), { LoggingDriver: 'json-file' }, { ...sources, procDir });
+    const { audit, failures } = readHostAudit(unix(socket), { ...sources, procDir })({ LoggingDriver: 'json-file' });
     expect(failures).toEqual([]);
     expect(audit.logDefaults?.source).toEqual({
       kind: 'file',
@@ -92,27 +92,27 @@ describe('collectAudit', () => {
   });
 
   it('takes audit.daemonConfig as it is, and a missing file as built-in defaults', () => {
-    const { audit, failures } = collectAudit(unix(socket), { LoggingDriver: 'json-file' }, { ...sources, daemonConfig: join(dir, 'none.json') });
+    const { audit, failures } = readHostAudit(unix(socket), { ...sources, daemonConfig: join(dir, 'none.json') })({ LoggingDriver: 'json-file' });
     expect(failures).toEqual([]);
     expect(audit.logDefaults?.source).toMatchObject({ kind: 'file', path: join(dir, 'none.json'), foundBy: 'set by audit.daemonConfig', exists: false, logOpts: {} });
   });
 
   it('says what it could not read, and keeps the rest', () => {
     writeFileSync(join(dir, 'broken.json'), '{"log-opts": ');
-    const { audit, failures } = collectAudit(unix(socket), { LoggingDriver: 'json-file' }, { ...sources, groupFile: join(dir, 'nogroup'), daemonConfig: join(dir, 'broken.json') });
+    const { audit, failures } = readHostAudit(unix(socket), { ...sources, groupFile: join(dir, 'nogroup'), daemonConfig: join(dir, 'broken.json') })({ LoggingDriver: 'json-file' });
     expect(failures).toEqual([
       expect.stringMatching(/^cannot read the group database .*nogroup \(ENOENT\): the users of the engine's socket are unknown; set audit\.groupFile$/),
       expect.stringMatching(/^the engine's daemon\.json .*broken\.json cannot be read as dockerd would: it is not valid JSON/),
     ]);
     expect(audit.socket).toMatchObject({ kind: 'unix', groups: null });
     expect(audit.logDefaults).toBeNull();
-    const gone = collectAudit(unix(join(dir, 'gone.sock')), null, sources);
+    const gone = readHostAudit(unix(join(dir, 'gone.sock')), sources)(null);
     expect(gone.failures).toEqual([expect.stringMatching(/^cannot stat the engine's socket .*gone\.sock \(ENOENT\)/)]);
     expect(gone.audit.socket).toBeNull();
   });
 
   it('cannot check a TCP engine, and reads none of its files', () => {
-    const { audit, failures } = collectAudit({ kind: 'tcp', url: 'tcp://127.0.0.1:2375', host: '127.0.0.1', port: 2375, tls: false, certPath: null }, { LoggingDriver: 'json-file' }, sources);
+    const { audit, failures } = readHostAudit({ kind: 'tcp', url: 'tcp://127.0.0.1:2375', host: '127.0.0.1', port: 2375, tls: false, certPath: null }, sources)({ LoggingDriver: 'json-file' });
     expect(failures).toEqual([]);
     expect(audit.socket).toEqual({ kind: 'tcp', url: 'tcp://127.0.0.1:2375', tls: false });
     expect(audit.logDefaults?.source).toEqual({ kind: 'unknown', reason: 'the engine at tcp://127.0.0.1:2375 is not on this host' });

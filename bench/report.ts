@@ -215,10 +215,10 @@ async function benchSize(engine: TestEngine, size: number, first: boolean): Prom
 
   const ps = wall['docker ps -a']!;
   console.log(`\n${size} exited and ${RUNNING} running containers, ${RUNS} runs each, medians (peak RSS: the highest):`);
-  console.log('command                          wall (s)  x docker ps -a  peak RSS (MB)');
+  console.log('command                               wall (s)  x docker ps -a  peak RSS (MB)');
   for (const name of Object.keys(wall)) {
     const ratio = name.startsWith('node') || name.includes('--version') ? '' : (wall[name]! / ps).toFixed(2);
-    console.log(`${name.padEnd(31)}  ${wall[name]!.toFixed(3).padStart(8)}  ${ratio.padStart(14)}  ${mb(rssKb[name]!).padStart(13)}`);
+    console.log(`${name.padEnd(36)}  ${wall[name]!.toFixed(3).padStart(8)}  ${ratio.padStart(14)}  ${mb(rssKb[name]!).padStart(13)}`);
   }
   const warm = wall['watchdog report --json']!;
   console.log(`warm report --json: ${(warm / ps).toFixed(2)} x docker ps -a (target: at most 1.50), ${(warm / wall['docker system df -v']!).toFixed(2)} x docker system df -v (target: below 1.00)`);
@@ -288,14 +288,14 @@ async function main(): Promise<void> {
 
     console.log(`scaling, engine ${ENGINE_KIND}: wall time in s (peak RSS in MB); medians of ${RUNS} warm runs, one cold run each`);
     const names = [...new Set(results.flatMap((r) => Object.keys(r.wall)))].filter((n) => !n.startsWith('node') && !n.includes('--version'));
-    console.log(['command'.padEnd(31), ...results.map((r) => `${r.size} exited`.padStart(18))].join(''));
+    console.log(['command'.padEnd(36), ...results.map((r) => `${r.size} exited`.padStart(18))].join(''));
     for (const name of names) {
-      console.log([name.padEnd(31), ...results.map((r) => (r.wall[name] === undefined ? '' : `${r.wall[name]!.toFixed(3)} (${mb(r.rssKb[name]!)})`).padStart(18))].join(''));
+      console.log([name.padEnd(36), ...results.map((r) => (r.wall[name] === undefined ? '' : `${r.wall[name]!.toFixed(3)} (${mb(r.rssKb[name]!)})`).padStart(18))].join(''));
     }
-    console.log(['warm report --json / ps -a'.padEnd(31), ...results.map((r) => (r.wall['watchdog report --json']! / r.wall['docker ps -a']!).toFixed(2).padStart(18))].join(''));
-    console.log(['warm report --json / df -v'.padEnd(31), ...results.map((r) => (r.wall['watchdog report --json']! / r.wall['docker system df -v']!).toFixed(2).padStart(18))].join(''));
-    console.log(['engine API calls, cold run'.padEnd(31), ...results.map((r) => String(r.apiCold).padStart(18))].join(''));
-    console.log(['engine API calls, warm run'.padEnd(31), ...results.map((r) => String(r.apiWarm).padStart(18))].join(''));
+    console.log(['warm report --json / ps -a'.padEnd(36), ...results.map((r) => (r.wall['watchdog report --json']! / r.wall['docker ps -a']!).toFixed(2).padStart(18))].join(''));
+    console.log(['warm report --json / df -v'.padEnd(36), ...results.map((r) => (r.wall['watchdog report --json']! / r.wall['docker system df -v']!).toFixed(2).padStart(18))].join(''));
+    console.log(['engine API calls, cold run'.padEnd(36), ...results.map((r) => String(r.apiCold).padStart(18))].join(''));
+    console.log(['engine API calls, warm run'.padEnd(36), ...results.map((r) => String(r.apiWarm).padStart(18))].join(''));
     console.log('targets: warm at most 1.50 x docker ps -a and below docker system df -v; peak RSS of report, check and the daemon under 100 MB; cold at 5,000 with caches warm at most 2.5 s');
   } finally {
     if (!reuse) await engine.stop();

@@ -16,21 +16,25 @@ const banner = { js: "import { createRequire as __createRequire } from 'node:mod
 // engines use: BuildKit sessions and their gRPC and protobuf code, tar-fs and the
 // .dockerignore parser for build contexts, and ssh2 (a native addon, loaded from
 // node_modules as it is not bundled). This tool never builds an image, and refuses
-// ssh:// engines (src/engine/host.ts). A stub that says so stands in for each: loading
-// them cost more than a warm report's own work (issue #8; figures in the README).
-const FOR_BUILDS_AND_SSH = [
-  ['/dockerode/lib/', /^\.\/(session|buildkit)$/],
-  ['/dockerode/lib/', /^(tar-fs|@balena\/dockerignore)$/],
-  ['/docker-modem/lib/', /^ssh2$/],
+// ssh:// engines (src/engine/host.ts). better-sqlite3 requires `bindings` to search for
+// its addon, which src/state/sqlite.ts names to it instead. A stub that says why stands
+// in for each: loading them cost more than a warm report's own work (issue #8; figures
+// in the README).
+const NOT_USED = [
+  ['/dockerode/lib/', /^\.\/(session|buildkit)$/, 'does not build images'],
+  ['/dockerode/lib/', /^(tar-fs|@balena\/dockerignore)$/, 'does not build images'],
+  ['/docker-modem/lib/', /^ssh2$/, 'does not reach engines over ssh'],
+  ['/better-sqlite3/lib/', /^bindings$/, "names better-sqlite3's addon itself (src/state/sqlite.ts)"],
 ];
-const noBuildOrSshCode = {
-  name: 'no-build-or-ssh-code',
+const stubs = {
+  name: 'stubs',
   setup(b) {
-    b.onResolve({ filter: /.*/, namespace: 'file' }, (args) =>
-      FOR_BUILDS_AND_SSH.some(([importer, request]) => args.importer.includes(importer) && request.test(args.path)) ? { path: args.path, namespace: 'stub' } : undefined,
-    );
+    b.onResolve({ filter: /.*/, namespace: 'file' }, (args) => {
+      const why = NOT_USED.find(([importer, request]) => args.importer.includes(importer) && request.test(args.path))?.[2];
+      return why ? { path: args.path, namespace: 'stub', pluginData: why } : undefined;
+    });
     b.onLoad({ filter: /.*/, namespace: 'stub' }, (args) => ({
-      contents: `const refuse = () => { throw new Error('docker-watchdog does not build images or reach engines over ssh (${args.path})'); };
+      contents: `const refuse = () => { throw new Error(${JSON.stringify(`docker-watchdog ${args.pluginData} (${args.path})`)}); };
 module.exports = new Proxy(refuse, { get: (target, key) => (key === '__esModule' ? false : refuse) });`,
       loader: 'js',
     }));
@@ -63,9 +67,7 @@ await build({
   format: 'esm',
   target: 'node20',
   sourcemap: true,
-  // Packages with native addons stay in node_modules.
-  external: ['better-sqlite3/build/*'],
-  plugins: [noBuildOrSshCode],
+  plugins: [stubs],
   // A string, parsed at run time: esbuild inlines a string constant where it is used,
   // while an object constant would be set up in every bundled module.
   define: { WATCHDOG_DEFAULT_CONFIG: JSON.stringify(JSON.stringify(await schemaDefaults())) },

@@ -11,7 +11,7 @@ import type { EngineClient, Opening } from '../engine/client.js';
 import type { ContainerdClient } from '../engine/containerd.js';
 import type { ContainerSummary, InfoResponse } from '../engine/shapes.js';
 import { EngineUnreachableError } from '../errors.js';
-import { readHostAudit, type AuditSources, type HostAuditOf } from './audit.js';
+import { readHostAudit, type AuditSources } from './audit.js';
 import { collectContainers, containersOnDisk, holdsThisEngine, type ContainersResult, type ExitedCache, type ProgressReporter } from './containers.js';
 import { collectEngine } from './engine.js';
 import { footprintPaths, measureFootprint, snapshotFootprintPaths } from './footprint.js';
@@ -73,7 +73,7 @@ export async function collectSnapshot(client: EngineClient, options: CollectOpti
     } catch (error) {
       // Nothing else can be learnt from an engine that is gone.
       if (error instanceof EngineUnreachableError) throw error;
-      timings.push({ collector, seconds: (performance.now() - started) / 1000, ok: false });
+      timings.push({ collector, seconds: (performance.now() - started + movedMs()) / 1000, ok: false });
       failures.push({ collector, message: (error as Error).message });
       return null;
     }

@@ -135,6 +135,40 @@ describe('readHostAudit', () => {
     expect(withAudit.snapshot.failures).toEqual([{ collector: 'audit', message: expect.stringMatching(/^cannot stat the engine's socket/) }]);
     expect(withAudit.timings.map((t) => t.collector)).toContain('audit');
   });
+
+  it("reads the host's files before the engine has answered, and a read that throws is the collector's failure, not the run's (issue #14)", async () => {
+    const order: string[] = [];
+    const engine = {
+      address: unix(socket),
+      ping: () => new Promise<void>((resolve) => setTimeout(() => resolve(void order.push('ping answered')), 20)),
+      apiVersion: () => '1.41',
+      info: async () => ({ ID: 'e', Name: 'h', ServerVersion: '20.10.24', Driver: 'overlay2', DriverStatus: [], DockerRootDir: '/nonexistent/docker', LoggingDriver: 'json-file' }),
+      listContainers: async () => [],
+    };
+    const client = { ...engine, opening: () => openingInTurn(engine) } as never;
+    const watched: AuditSources = {
+      ...sources,
+      get groupFile() {
+        order.push('group file read');
+        return sources.groupFile;
+      },
+    };
+    const { snapshot } = await collectSnapshot(client, { now: new Date(), env: {}, skipUsage: true, audit: watched });
+    expect(order).toEqual(['group file read', 'ping answered']);
+    expect(snapshot.audit?.socket).toMatchObject({ kind: 'unix', path: socket });
+
+    const broken: AuditSources = {
+      ...sources,
+      get passwdFile(): string {
+        throw new Error('the user database is gone');
+      },
+    };
+    const failed = await collectSnapshot(client, { now: new Date(), env: {}, skipUsage: true, audit: broken });
+    expect(failed.snapshot.failures).toEqual([{ collector: 'audit', message: 'the user database is gone' }]);
+    expect(failed.snapshot.audit).toBeUndefined();
+    expect(failed.timings.find((t) => t.collector === 'audit')).toMatchObject({ ok: false });
+    expect(failed.snapshot.engine?.id).toBe('e');
+  });
 });
 
 describe('containerSecurity', () => {

@@ -6,25 +6,17 @@
 import { mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { DAY, HOUR, MINUTE as MIN } from '../src/core/durations.js';
+import { MINUTE as MIN } from '../src/core/durations.js';
 import type { ContainerFacts, Snapshot } from '../src/core/model.js';
 import { logConfigFacts } from '../src/core/logs.js';
 import { filesystemStorage } from '../src/core/storage.js';
 import { recordRun } from '../src/state/history.js';
 import { openStore } from '../src/state/store.js';
 import { facts, logOf } from '../test/helpers/facts.js';
+import { survivingTimes, writeSteadyHistory } from './steady-history.js';
 
 const RUNNING = Number(process.env.BENCH_RUNNING ?? 100);
 const now = Date.parse('2026-11-28T12:00:00Z');
-
-/** The sample times that survive a year of runs every 5 minutes. */
-function survivingTimes(): number[] {
-  const times: number[] = [];
-  for (let at = now - 365 * DAY; at < now - 30 * DAY; at += DAY) times.push(at);
-  for (let at = now - 30 * DAY; at < now - 2 * DAY; at += HOUR) times.push(at);
-  for (let at = now - 2 * DAY; at < now; at += 5 * MIN) times.push(at);
-  return times;
-}
 
 const ids = Array.from({ length: RUNNING }, (_, i) => i.toString(16).padStart(64, '0'));
 const container = (id: string, bytes: number): ContainerFacts =>
@@ -42,18 +34,10 @@ const dir = mkdtempSync(join(tmpdir(), 'wd-state-size-'));
 try {
   const path = join(dir, 'state.db');
   const { db } = openStore(path, console.warn, new Date(now));
-  const times = survivingTimes();
-  const sample = db.prepare('INSERT INTO samples (taken_at, data_used, data_total, data_available, inodes_used, inodes_total, exited_count) VALUES (?, 1, 2, 1, 1, 2, 0)');
-  const key = db.prepare('INSERT INTO containers (id, name) VALUES (?, ?) RETURNING key');
-  const log = db.prepare('INSERT INTO log_samples VALUES (?, ?, ?)');
-  db.transaction(() => {
-    for (const at of times) sample.run(at);
-    for (const id of ids) {
-      const { key: k } = key.get(id, `app-${id.slice(-4)}`) as { key: number };
-      for (const at of times) log.run(k, at, Math.round(at / 1000));
-    }
-  })();
-  db.pragma('wal_checkpoint(TRUNCATE)');
+  const times = survivingTimes(now);
+  const key = db.prepare('INSERT INTO containers (id, name) VALUES (?, ?)');
+  for (const id of ids) key.run(id, `app-${id.slice(-4)}`);
+  writeSteadyHistory(db, times);
   const sizeMb = statSync(path).size / 1e6;
 
   const durations: number[] = [];

@@ -59,9 +59,10 @@ export function theilSenSlope(points: Point[]): number | null {
 
 /** Theil-Sen looks at every pair: a one-minute timer's day of samples would be a
  *  million pairs per log. An even selection keeps the trend and the cost small. */
-const MAX_FIT_POINTS = 60;
+export const MAX_FIT_POINTS = 60;
 
-function evenly(points: Point[], max: number): Point[] {
+/** At most `max` of `points`, evenly spread, the first and the last among them. */
+export function evenly<T>(points: T[], max: number): T[] {
   if (points.length <= max) return points;
   const step = (points.length - 1) / (max - 1);
   return Array.from({ length: max }, (_, i) => points[Math.round(i * step)]!);

@@ -148,6 +148,23 @@ describe('history', () => {
     expect(readHistory(db, at(0) + 1).logs).toEqual({});
   });
 
+  it("hands over only as many of a log's samples as its trend fits, evenly chosen, the first and the newest among them (issue #14)", () => {
+    const { db } = openStore(join(dir, 'state.db'), warn, now);
+    const every5min = Array.from({ length: 288 }, (_, i) => now.getTime() - (287 - i) * 5 * 60_000);
+    for (const at of every5min) recordRun(db, snapshot(at, [container('a', 'running', at / 1000), container('b', 'running', 7)]));
+    const logs = readHistory(db, every5min[0]!).logs;
+    // 59 stored samples, and this run's size: the 60 points a trend fits (core/forecast.ts).
+    expect(logs.a).toHaveLength(59);
+    expect(logs.a![0]).toEqual({ at: every5min[0], value: every5min[0]! / 1000 });
+    expect(logs.a!.at(-1)).toEqual({ at: every5min.at(-1), value: every5min.at(-1)! / 1000 });
+    const gaps = logs.a!.slice(1).map((p, i) => (p.at - logs.a![i]!.at) / (5 * 60_000));
+    expect(Math.min(...gaps)).toBeGreaterThanOrEqual(4);
+    expect(Math.max(...gaps)).toBeLessThanOrEqual(6);
+    expect(logs.b!.every((p) => p.value === 7)).toBe(true);
+    // Fewer than that are handed over as they are.
+    expect(readHistory(db, every5min[230]!).logs.a).toHaveLength(58);
+  });
+
   it('forgets the log history of a removed container', () => {
     const { db } = openStore(join(dir, 'state.db'), warn, now);
     recordRun(db, snapshot(now.getTime() - HOUR, [container('a', 'running', 100)]));

@@ -231,7 +231,9 @@ async function benchSize(engine: TestEngine, size: number, first: boolean): Prom
   copyFileSync(state, fewRuns);
   const { db } = openStore(state, (problem) => console.log(`bench: ${problem}`), new Date());
   try {
-    writeSteadyHistory(db, survivingTimes(db.prepare('SELECT min(taken_at) FROM samples').pluck().get() as number));
+    const firstRun = db.prepare('SELECT min(taken_at) FROM samples').pluck().get() as number | null;
+    if (firstRun === null) throw new Error(`the bench's runs recorded nothing in ${state}`);
+    writeSteadyHistory(db, survivingTimes(firstRun));
   } finally {
     db.close();
   }

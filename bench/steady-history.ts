@@ -16,15 +16,22 @@ export function survivingTimes(now: number): number[] {
   return times;
 }
 
-/** Writes a steady state's storage samples and a log sample of each container the store
- *  knows (containers.key) at each of `times`; the logs grow a byte a second. */
+/** Writes a steady state's history at each of `times`: storage samples like the newest
+ *  one the store holds (placeholders in an empty store), and a log sample of each
+ *  container the store knows (containers.key) at its newest recorded size (0 without
+ *  one), so that the history is flat and adds no finding of its own. */
 export function writeSteadyHistory(db: Db, times: number[]): void {
-  const sample = db.prepare('INSERT OR IGNORE INTO samples (taken_at, data_used, data_total, data_available, inodes_used, inodes_total, exited_count) VALUES (?, 1, 2, 1, 1, 2, 0)');
+  const newest = db.prepare('SELECT * FROM samples ORDER BY taken_at DESC LIMIT 1').raw(true).get() as unknown[] | undefined;
+  const columns = newest?.slice(1) ?? [1, 2, 1, null, null, null, 1, 2, 0, null, null, null, null, null];
+  const sample = db.prepare(`INSERT OR IGNORE INTO samples VALUES (?${', ?'.repeat(columns.length)})`);
   const log = db.prepare('INSERT OR IGNORE INTO log_samples VALUES (?, ?, ?)');
-  const keys = db.prepare('SELECT key FROM containers').pluck().all() as number[];
+  const logs = db
+    .prepare('SELECT c.key, (SELECT bytes FROM log_samples l WHERE l.container_key = c.key ORDER BY taken_at DESC LIMIT 1) FROM containers c')
+    .raw(true)
+    .all() as Array<[number, number | null]>;
   db.transaction(() => {
-    for (const at of times) sample.run(at);
-    for (const key of keys) for (const at of times) log.run(key, at, Math.round(at / 1000));
+    for (const at of times) sample.run(at, ...columns);
+    for (const [key, bytes] of logs) for (const at of times) log.run(key, at, bytes ?? 0);
   })();
   db.pragma('wal_checkpoint(TRUNCATE)');
 }

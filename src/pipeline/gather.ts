@@ -5,7 +5,8 @@
 import { collectSnapshot } from '../collect/index.js';
 import { deliveryFindings } from '../core/alerts.js';
 import { NO_RECORDED_DRIFT, recordedDrift, type RecordedDrift } from './running-drift.js';
-import { LOG_FIT, SPACE_FIT } from '../core/forecast.js';
+import { DAY } from '../core/durations.js';
+import { LOG_FIT, MAX_FIT_POINTS } from '../core/forecast.js';
 import { containerListFindings, evaluate, sortFindings, stateFindings } from '../core/evaluate.js';
 import type { CollectorTiming, ContainerFacts, Finding, History, Snapshot, Usage } from '../core/model.js';
 import { NO_HISTORY } from '../core/model.js';
@@ -16,17 +17,20 @@ import type { Opening } from '../engine/client.js';
 import { UsageError } from '../errors.js';
 import { undelivered } from '../state/alerts.js';
 import { recentUsage, sqliteExitedCache } from '../state/cache.js';
-import { readHistory } from '../state/history.js';
+import { readHistory, type HistoryWindow } from '../state/history.js';
 import { storeEngineId } from '../state/store.js';
 import { settleMemory, type Run } from './run.js';
 import { ledgerOf, thawOrphans } from './thaw.js';
 
-/** What the trends look at (core/forecast.ts): a day. The text report's sparklines show
- *  the last 24 storage and 12 log samples, which a timer every 5 minutes (the shipped
- *  one) takes 2 hours to make. A week was read before: 696 samples of each running
- *  container's log on a host in its steady state, 42 ms of every run at 50 running
- *  containers where the trends used 288 of them (issue #14). */
-const HISTORY_WINDOW_MS = Math.max(LOG_FIT.windowMs, SPACE_FIT.windowMs);
+/** The history a pass reads (issue #14): a week of storage samples, one per run, for the
+ *  text report's sparkline of the data space (its last 24 values, two hours of a timer
+ *  every 5 minutes, or a week of daily runs); and of each log what its trend fits (the
+ *  last day, and at most MAX_FIT_POINTS points with this run's size). A week of every
+ *  log was read before: on a host in a 5-minute timer's steady state, 696 samples of
+ *  each log, where the trend used 60 of the last day's 288. */
+function historyWindow(now: number): HistoryWindow {
+  return { storageSince: now - 7 * DAY, logsAfter: now - LOG_FIT.windowMs, logPoints: MAX_FIT_POINTS - 1 };
+}
 
 export interface Pass {
   /** When it was taken: the clock every decision about it reads. */
@@ -64,7 +68,7 @@ export async function gather(run: Run, usage: UsageWanted, options: { audit?: bo
   const now = run.io.now();
   const owner = storeEngineId(db);
   const ownedBy = (engineId: string) => owner === null || owner === engineId;
-  let history = readHistory(db, now.getTime() - HISTORY_WINDOW_MS);
+  let history = readHistory(db, historyWindow(now.getTime()));
   let reusedUsage: Usage | null = null;
   const collect = (opening: Opening | null) => {
     run.progress.start();

@@ -3,32 +3,40 @@
 // daily for a year), so a busy host's store stays small.
 
 import { DAY, HOUR } from '../core/durations.js';
-import { evenly, MAX_FIT_POINTS } from '../core/forecast.js';
+import { evenly } from '../core/forecast.js';
 import type { History, Snapshot } from '../core/model.js';
 import { isExited } from '../core/model.js';
 import { readMeta, writeMeta, type Db } from './store.js';
 
-/** Reads what runs since `sinceMs` recorded: every storage sample, and of each running
- *  container's log as many samples as its trend uses. */
-export function readHistory(db: Db, sinceMs: number): History {
+/** How much of the history a run reads. */
+export interface HistoryWindow {
+  /** Storage samples taken at or after this time (ms since the epoch). */
+  storageSince: number;
+  /** Log samples taken after this time. */
+  logsAfter: number;
+  /** At most this many of each log's samples, evenly chosen, the first and the last
+   *  among them (core/forecast.ts evenly). */
+  logPoints: number;
+}
+
+/** Reads what earlier runs recorded, as far back as `window` says. */
+export function readHistory(db: Db, window: HistoryWindow): History {
   const storage = db
     .prepare('SELECT taken_at AS at, data_used AS dataUsed, inodes_used AS inodesUsed FROM samples WHERE taken_at >= ? ORDER BY taken_at')
-    .all(sinceMs) as History['storage'];
+    .all(window.storageSince) as History['storage'];
   // Container by container, each a range of the table's key (container, time), and
   // each container's samples as one JSON array of [time, bytes] pairs, built by SQLite
-  // and parsed in one call: a row per sample cost 1 µs each in better-sqlite3, and a
-  // host's steady state (every run of a 5-minute timer for two days) is 576 samples per
-  // running container; 20,450 samples took 21 ms as rows, 10 ms as arrays (issue #14).
-  // A log's trend fits at most MAX_FIT_POINTS points, this run's size among them
-  // (core/forecast.ts): only that many less one, evenly chosen, become objects. A day of
-  // a 5-minute timer is 288 samples per log: making them all took 3.7 ms at 50 running
-  // containers, and their trends 6 ms.
+  // and parsed in one call: a row per sample costs about 1 µs in better-sqlite3, and a
+  // timer every 5 minutes records 288 samples of each log a day. A store of 409 runs
+  // (20,450 log samples) took 21 ms as rows, 10 ms as arrays (issue #14). Only the
+  // samples a run uses become objects: at 50 running containers, making a day's 14,400
+  // of them took 3.7 ms, and the trends over all of them 6 ms.
   const logs: History['logs'] = {};
   const series = db
-    .prepare('SELECT c.id, json_group_array(json_array(l.taken_at, l.bytes) ORDER BY l.taken_at) FROM containers c JOIN log_samples l ON l.container_key = c.key AND l.taken_at >= ? GROUP BY c.key')
+    .prepare('SELECT c.id, json_group_array(json_array(l.taken_at, l.bytes) ORDER BY l.taken_at) FROM containers c JOIN log_samples l ON l.container_key = c.key AND l.taken_at > ? GROUP BY c.key')
     .raw(true)
-    .all(sinceMs) as Array<[string, string]>;
-  for (const [id, pairs] of series) logs[id] = evenly(JSON.parse(pairs) as Array<[number, number]>, MAX_FIT_POINTS - 1).map(([at, value]) => ({ at, value }));
+    .all(window.logsAfter) as Array<[string, string]>;
+  for (const [id, pairs] of series) logs[id] = evenly(JSON.parse(pairs) as Array<[number, number]>, window.logPoints).map(([at, value]) => ({ at, value }));
   return { storage, logs };
 }
 

@@ -41,6 +41,9 @@ function container(id: string, state: string, logBytes: number): ContainerFacts 
   });
 }
 
+/** The history from `since` on (inclusive), every log sample of it. */
+const from = (since: number) => ({ storageSince: since, logsAfter: since - 1, logPoints: 1000 });
+
 function snapshot(at: number, containers: ContainerFacts[], used = 1e9): Snapshot {
   return {
     takenAt: new Date(at),
@@ -127,7 +130,7 @@ describe('history', () => {
     const { db } = openStore(join(dir, 'state.db'), warn, now);
     recordRun(db, snapshot(now.getTime() - HOUR, [container('a', 'running', 100), container('b', 'exited', 50)], 1e9));
     recordRun(db, snapshot(now.getTime(), [container('a', 'running', 300)], 2e9));
-    const history = readHistory(db, 0);
+    const history = readHistory(db, from(0));
     expect(history.storage).toEqual([
       { at: now.getTime() - HOUR, dataUsed: 1e9, inodesUsed: 500 },
       { at: now.getTime(), dataUsed: 2e9, inodesUsed: 500 },
@@ -141,35 +144,39 @@ describe('history', () => {
       recordRun(db, snapshot(now.getTime() - ago * HOUR, [container('a', 'running', bytes), container('b', 'running', bytes * 2)]));
     }
     const at = (ago: number) => now.getTime() - ago * HOUR;
-    expect(readHistory(db, at(1)).logs).toEqual({
+    expect(readHistory(db, from(at(1))).logs).toEqual({
       a: [{ at: at(1), value: 30 }, { at: at(0), value: 40 }],
       b: [{ at: at(1), value: 60 }, { at: at(0), value: 80 }],
     });
-    expect(readHistory(db, at(0) + 1).logs).toEqual({});
+    expect(readHistory(db, from(at(0) + 1)).logs).toEqual({});
   });
 
-  it("hands over only as many of a log's samples as its trend fits, evenly chosen, the first and the newest among them (issue #14)", () => {
+  it("reads storage since a time, and of each log only the samples after a time, at most as many as asked, evenly chosen (issue #14)", () => {
     const { db } = openStore(join(dir, 'state.db'), warn, now);
-    const every5min = Array.from({ length: 288 }, (_, i) => now.getTime() - (287 - i) * 5 * 60_000);
+    const every5min = Array.from({ length: 289 }, (_, i) => now.getTime() - (288 - i) * 5 * 60_000);
     for (const at of every5min) recordRun(db, snapshot(at, [container('a', 'running', at / 1000), container('b', 'running', 7)]));
-    const logs = readHistory(db, every5min[0]!).logs;
-    // 59 stored samples, and this run's size: the 60 points a trend fits (core/forecast.ts).
-    expect(logs.a).toHaveLength(59);
-    expect(logs.a![0]).toEqual({ at: every5min[0], value: every5min[0]! / 1000 });
-    expect(logs.a!.at(-1)).toEqual({ at: every5min.at(-1), value: every5min.at(-1)! / 1000 });
-    const gaps = logs.a!.slice(1).map((p, i) => (p.at - logs.a![i]!.at) / (5 * 60_000));
+    // A day before now, as a pass reads it (pipeline/gather.ts): the sample exactly a day
+    // old is the trends' no more (core/forecast.ts), so it is not read either.
+    const history = readHistory(db, { storageSince: now.getTime() - DAY, logsAfter: now.getTime() - DAY, logPoints: 59 });
+    expect(history.storage).toHaveLength(289);
+    const a = history.logs.a!;
+    expect(a).toHaveLength(59);
+    expect(a[0]).toEqual({ at: every5min[1], value: every5min[1]! / 1000 });
+    expect(a.at(-1)).toEqual({ at: every5min.at(-1), value: every5min.at(-1)! / 1000 });
+    const gaps = a.slice(1).map((p, i) => (p.at - a[i]!.at) / (5 * 60_000));
     expect(Math.min(...gaps)).toBeGreaterThanOrEqual(4);
     expect(Math.max(...gaps)).toBeLessThanOrEqual(6);
-    expect(logs.b!.every((p) => p.value === 7)).toBe(true);
-    // Fewer than that are handed over as they are.
-    expect(readHistory(db, every5min[230]!).logs.a).toHaveLength(58);
+    expect(history.logs.b).toHaveLength(59);
+    expect(history.logs.b!.every((p) => p.value === 7)).toBe(true);
+    // Fewer than that are read as they are.
+    expect(readHistory(db, { storageSince: now.getTime(), logsAfter: every5min[230]!, logPoints: 59 }).logs.a).toHaveLength(58);
   });
 
   it('forgets the log history of a removed container', () => {
     const { db } = openStore(join(dir, 'state.db'), warn, now);
     recordRun(db, snapshot(now.getTime() - HOUR, [container('a', 'running', 100)]));
     recordRun(db, snapshot(now.getTime(), []));
-    expect(readHistory(db, 0).logs).toEqual({});
+    expect(readHistory(db, from(0)).logs).toEqual({});
   });
 
   it('thins a year of runs every 5 minutes to every run for 2 days, hourly for a month, daily for a year', () => {

@@ -10,8 +10,10 @@ import { readMeta, writeMeta, type Db } from './store.js';
 
 /** How much of the history a run reads. */
 export interface HistoryWindow {
-  /** Storage samples taken at or after this time (ms since the epoch). */
+  /** Storage samples taken at or after this time (ms since the epoch)... */
   storageSince: number;
+  /** ...and this many more, the last ones before it. */
+  storageBefore: number;
   /** Log samples taken after this time. */
   logsAfter: number;
   /** At most this many of each log's samples, evenly chosen, the first and the last
@@ -22,8 +24,12 @@ export interface HistoryWindow {
 /** Reads what earlier runs recorded, as far back as `window` says. */
 export function readHistory(db: Db, window: HistoryWindow): History {
   const storage = db
-    .prepare('SELECT taken_at AS at, data_used AS dataUsed, inodes_used AS inodesUsed FROM samples WHERE taken_at >= ? ORDER BY taken_at')
-    .all(window.storageSince) as History['storage'];
+    .prepare(
+      `SELECT taken_at AS at, data_used AS dataUsed, inodes_used AS inodesUsed FROM samples
+         WHERE taken_at >= :since OR taken_at IN (SELECT taken_at FROM samples WHERE taken_at < :since ORDER BY taken_at DESC LIMIT :before)
+         ORDER BY taken_at`,
+    )
+    .all({ since: window.storageSince, before: window.storageBefore }) as History['storage'];
   // Container by container, each a range of the table's key (container, time), and
   // each container's samples as one JSON array of [time, bytes] pairs, built by SQLite
   // and parsed in one call: a row per sample costs about 1 µs in better-sqlite3, and a

@@ -42,7 +42,7 @@ function container(id: string, state: string, logBytes: number): ContainerFacts 
 }
 
 /** The history from `since` on (inclusive), every log sample of it. */
-const from = (since: number) => ({ storageSince: since, logsAfter: since - 1, logPoints: 1000 });
+const from = (since: number) => ({ storageSince: since, storageBefore: 0, logsAfter: since - 1, logPoints: 1000 });
 
 function snapshot(at: number, containers: ContainerFacts[], used = 1e9): Snapshot {
   return {
@@ -157,7 +157,7 @@ describe('history', () => {
     for (const at of every5min) recordRun(db, snapshot(at, [container('a', 'running', at / 1000), container('b', 'running', 7)]));
     // A day before now, as a pass reads it (pipeline/gather.ts): the sample exactly a day
     // old is the trends' no more (core/forecast.ts), so it is not read either.
-    const history = readHistory(db, { storageSince: now.getTime() - DAY, logsAfter: now.getTime() - DAY, logPoints: 59 });
+    const history = readHistory(db, { storageSince: now.getTime() - DAY, storageBefore: 0, logsAfter: now.getTime() - DAY, logPoints: 59 });
     expect(history.storage).toHaveLength(289);
     const a = history.logs.a!;
     expect(a).toHaveLength(59);
@@ -169,7 +169,10 @@ describe('history', () => {
     expect(history.logs.b).toHaveLength(59);
     expect(history.logs.b!.every((p) => p.value === 7)).toBe(true);
     // Fewer than that are read as they are.
-    expect(readHistory(db, { storageSince: now.getTime(), logsAfter: every5min[230]!, logPoints: 59 }).logs.a).toHaveLength(58);
+    expect(readHistory(db, { storageSince: now.getTime(), storageBefore: 0, logsAfter: every5min[230]!, logPoints: 59 }).logs.a).toHaveLength(58);
+    // Storage: since a time, and as many before it as asked, oldest first.
+    const storage = readHistory(db, { storageSince: every5min[280]!, storageBefore: 3, logsAfter: now.getTime(), logPoints: 59 }).storage;
+    expect(storage.map((sample) => sample.at)).toEqual(every5min.slice(277));
   });
 
   it('forgets the log history of a removed container', () => {

@@ -224,7 +224,7 @@ async function benchSize(engine: TestEngine, size: number, first: boolean): Prom
 
   // The warm runs read a store in a timer's steady state (bench/steady-history.ts): a
   // year of runs every 5 minutes before the bench's own. On a store of only the bench's
-  // few runs, a warm report at 1,000 took 150 ms where a host's store made it 220 ms
+  // few runs, a warm report at 1,000 took 143 ms where a host's store made it 228 ms
   // (a week of history read, its trends, thinning by a whole-table scan; issue #14).
   // That store is measured too, under its own name.
   forget(fewRuns);

@@ -17,12 +17,13 @@ export function survivingTimes(now: number): number[] {
 }
 
 /** Writes a steady state's history at each of `times`: storage samples like the newest
- *  one the store holds (placeholders in an empty store), and a log sample of each
- *  container the store knows (containers.key) at its newest recorded size (0 without
- *  one), so that the history is flat and adds no finding of its own. */
+ *  one the store holds, and a log sample of each container the store knows at its
+ *  newest recorded size (0 without one), so that the history is flat and adds no
+ *  finding of its own. The store must hold a run to copy. */
 export function writeSteadyHistory(db: Db, times: number[]): void {
   const newest = db.prepare('SELECT * FROM samples ORDER BY taken_at DESC LIMIT 1').raw(true).get() as unknown[] | undefined;
-  const columns = newest?.slice(1) ?? [1, 2, 1, null, null, null, 1, 2, 0, null, null, null, null, null];
+  if (!newest) throw new Error('the store holds no run to copy: record one first');
+  const columns = newest.slice(1);
   const sample = db.prepare(`INSERT OR IGNORE INTO samples VALUES (?${', ?'.repeat(columns.length)})`);
   const log = db.prepare('INSERT OR IGNORE INTO log_samples VALUES (?, ?, ?)');
   const logs = db

@@ -26,9 +26,9 @@ import { ledgerOf, thawOrphans } from './thaw.js';
  *  run's; and the 24 storage samples before that day, for the text report's sparkline
  *  of the data space (its last 24 values) where the watchdog runs less than hourly. A
  *  week of every series was read before: on a host in a 5-minute timer's steady state,
- *  696 samples of each, where a trend used 60 of the last day's 288; 228 ms of a warm
- *  report at 1,000 exited and 50 running containers against 154 ms now. Reading the
- *  week of storage samples alone made it 160 ms (25 rounds interleaved). */
+ *  696 samples of each, where a trend used 60 of the last day's 288 (with the trends
+ *  over them, 228 ms of a warm report at 1,000 exited and 50 running containers on such
+ *  a store; 154-164 ms now). */
 function historyWindow(now: number): HistoryWindow {
   return { storageSince: now - SPACE_FIT.windowMs, storageBefore: 24, logsAfter: now - LOG_FIT.windowMs, logPoints: MAX_FIT_POINTS - 1 };
 }

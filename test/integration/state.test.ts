@@ -1,5 +1,5 @@
-// The state store against a real engine: log growth from two runs, the exited-container
-// cache (counted at the API), runs killed mid-write, overlapping runs, a broken store.
+// The state store against a real engine: log growth from two runs and from a day of a timer's runs,
+// the exited-container cache (counted at the API), runs killed mid-write, overlapping runs, a broken store.
 
 import { spawn } from 'node:child_process';
 import { existsSync, readdirSync, statSync, writeFileSync } from 'node:fs';
@@ -64,6 +64,38 @@ describe('state: growth', () => {
     // With the default threshold (1 GB a day) the same log is no finding.
     const quiet = await reportJson(engine.host, ['--state', store]);
     expect(quiet.report.findings.some((f: any) => f.code === 'LOG_GROWTH')).toBe(false);
+  });
+});
+
+describe('state: a timer\'s day of history', () => {
+  it("fits a log's trend over 60 of the last day's samples, read evenly from a day of runs every 5 minutes (issue #14)", async () => {
+    const store = state('day');
+    await reportJson(engine.host, ['--state', store]);
+    // A day of runs every 5 minutes before this one, the log growing 36 MB an hour, and
+    // older samples far off that trend, which the trend must not see.
+    const rate = 36_000_000;
+    const now = Date.now();
+    const size = await logSize(writer);
+    const db = new Database(store);
+    try {
+      const key = db.prepare('SELECT key FROM containers WHERE id = ?').pluck().get(writer) as number;
+      const insert = db.prepare('INSERT OR REPLACE INTO log_samples VALUES (?, ?, ?)');
+      db.transaction(() => {
+        for (let ago = 1; ago <= 288; ago++) insert.run(key, now - ago * 300_000, Math.round(size - (rate * ago) / 12));
+        for (let hours = 25; hours <= 48; hours++) insert.run(key, now - hours * 3_600_000, 1);
+      })();
+    } finally {
+      db.close();
+    }
+    // A threshold below that rate, for LOG_GROWTH to say what the trend was fitted over.
+    const config = `${engine.dir}/day.yaml`;
+    writeFileSync(config, `${AUDIT_OFF}logs:\n  maxGrowthPerDay: 10MB\n`);
+    const { report } = await reportJson(engine.host, ['--state', store, '--config', config]);
+    const entry = report.containers.find((c: any) => c.id === writer);
+    expect(Math.abs(entry.log.growthBytesPerHour - rate) / rate).toBeLessThan(0.2);
+    const growth = report.findings.find((f: any) => f.code === 'LOG_GROWTH' && f.containerId === writer);
+    // 59 samples of the day, evenly chosen, and this run's size; all 288 were read before.
+    expect(growth.message).toMatch(/\(trend of 60 samples over (23|24) hours\)/);
   });
 });
 

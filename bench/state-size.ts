@@ -1,7 +1,7 @@
 // npm run bench:state: how big the state store gets on a busy host after a year of runs
 // every 5 minutes, and what recording one more run then costs. Builds the steady state
-// thinning leaves (every run for 2 days, hourly for 28 more, daily for the rest of the
-// year) for BENCH_RUNNING running containers (default 100), then records runs.
+// thinning leaves (bench/steady-history.ts) for BENCH_RUNNING running containers
+// (default 100), then records runs.
 
 import { mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -36,7 +36,7 @@ try {
   const { db } = openStore(path, console.warn, new Date(now));
   const times = survivingTimes(now);
   // One run before the year, so that the store knows the containers and their logs' sizes.
-  recordRun(db, snapshot(times[0]! - DAY));
+  recordRun(db, snapshot(times.storage[0]! - DAY));
   writeSteadyHistory(db, times);
   const sizeMb = statSync(path).size / 1e6;
 
@@ -48,7 +48,7 @@ try {
   }
   db.pragma('wal_checkpoint(TRUNCATE)');
   durations.sort((a, b) => a - b);
-  console.log(`${RUNNING} running containers, ${times.length} samples per series after a year of runs every 5 minutes:`);
+  console.log(`${RUNNING} running containers, after a year of runs every 5 minutes: ${times.storage.length} storage samples, ${times.logs.length} of each log:`);
   console.log(`  store: ${sizeMb.toFixed(1)} MB (${(statSync(path).size / 1e6).toFixed(1)} MB after 12 more runs)`);
   console.log(`  recording one run (sample, ${RUNNING} log sizes, thinning): median ${durations[6]!.toFixed(1)} ms, worst ${durations[11]!.toFixed(1)} ms`);
   db.close();

@@ -1,26 +1,35 @@
 // The history a busy host's state store holds in its steady state: a year of runs every
-// 5 minutes (the shipped timer's interval), thinned as the store thins it (every run for
-// 2 days, hourly for 28 more, daily for the rest of the year): 1,583 samples per series.
+// 5 minutes (the shipped timer's interval), thinned as the store thins it
+// (src/state/history.ts): storage every run for 2 days, hourly for 28 more, daily for the
+// rest of the year, 1,583 samples; each log every run for an hour, then the first of
+// each 24 minutes for the rest of the day, 70 samples.
 // Shared by `npm run bench:state` and `npm run bench`, whose warm runs would otherwise
 // read the few samples of the runs the bench itself made (issue #14).
 
 import { DAY, HOUR, MINUTE } from '../src/core/durations.js';
 import type { Db } from '../src/state/store.js';
 
+export interface SurvivingTimes {
+  storage: number[];
+  logs: number[];
+}
+
 /** The sample times that survive a year of runs every 5 minutes, before `now`. */
-export function survivingTimes(now: number): number[] {
-  const times: number[] = [];
-  for (let at = now - 365 * DAY; at < now - 30 * DAY; at += DAY) times.push(at);
-  for (let at = now - 30 * DAY; at < now - 2 * DAY; at += HOUR) times.push(at);
-  for (let at = now - 2 * DAY; at < now; at += 5 * MINUTE) times.push(at);
-  return times;
+export function survivingTimes(now: number): SurvivingTimes {
+  const storage: number[] = [];
+  for (let at = now - 365 * DAY; at < now - 30 * DAY; at += DAY) storage.push(at);
+  for (let at = now - 30 * DAY; at < now - 2 * DAY; at += HOUR) storage.push(at);
+  for (let at = now - 2 * DAY; at < now; at += 5 * MINUTE) storage.push(at);
+  const bucket = (at: number) => Math.floor(at / (24 * MINUTE));
+  const logs = storage.filter((at) => at >= now - DAY && (at >= now - HOUR || bucket(at) !== bucket(at - 5 * MINUTE)));
+  return { storage, logs };
 }
 
 /** Writes a steady state's history at each of `times`: storage samples like the newest
  *  one the store holds, and a log sample of each container the store knows at its
  *  newest recorded size (0 without one), so that the history is flat and adds no
  *  finding of its own. The store must hold a run to copy. */
-export function writeSteadyHistory(db: Db, times: number[]): void {
+export function writeSteadyHistory(db: Db, times: SurvivingTimes): void {
   const newest = db.prepare('SELECT * FROM samples ORDER BY taken_at DESC LIMIT 1').raw(true).get() as unknown[] | undefined;
   if (!newest) throw new Error('the store holds no run to copy: record one first');
   const columns = newest.slice(1);
@@ -31,8 +40,8 @@ export function writeSteadyHistory(db: Db, times: number[]): void {
     .raw(true)
     .all() as Array<[number, number | null]>;
   db.transaction(() => {
-    for (const at of times) sample.run(at, ...columns);
-    for (const [key, bytes] of logs) for (const at of times) log.run(key, at, bytes ?? 0);
+    for (const at of times.storage) sample.run(at, ...columns);
+    for (const [key, bytes] of logs) for (const at of times.logs) log.run(key, at, bytes ?? 0);
   })();
   db.pragma('wal_checkpoint(TRUNCATE)');
 }

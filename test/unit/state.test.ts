@@ -13,7 +13,7 @@ import { recentUsage, recordExitedCache, recordUsage, sqliteExitedCache } from '
 import { readHistory, recordRun } from '../../src/state/history.js';
 import { appendJournal, readJournal } from '../../src/state/journal.js';
 import { acquireRunLock, StateLockedError } from '../../src/state/lock.js';
-import { defaultStatePath, openStore, SCHEMA_VERSION } from '../../src/state/store.js';
+import { defaultStatePath, openStore, SCHEMA_VERSION, type Db } from '../../src/state/store.js';
 
 const HOUR = 3_600_000;
 const DAY = 24 * HOUR;
@@ -155,6 +155,13 @@ describe('history', () => {
     const { db } = openStore(join(dir, 'state.db'), warn, now);
     const every5min = Array.from({ length: 289 }, (_, i) => now.getTime() - (288 - i) * 5 * 60_000);
     for (const at of every5min) recordRun(db, snapshot(at, [container('a', 'running', at / 1000), container('b', 'running', 7)]));
+    // Every run's log sample again: the store's thinning keeps 70 of a 5-minute timer's
+    // day (below), but a timer every minute leaves more, and the read must choose.
+    const insert = db.prepare('INSERT OR REPLACE INTO log_samples VALUES ((SELECT key FROM containers WHERE id = ?), ?, ?)');
+    for (const at of every5min) {
+      insert.run('a', at, at / 1000);
+      insert.run('b', at, 7);
+    }
     // A day before now, as a pass reads it (pipeline/gather.ts): the sample exactly a day
     // old is the trends' no more (core/forecast.ts), so it is not read either.
     const history = readHistory(db, { storageSince: now.getTime() - DAY, storageBefore: 0, logsAfter: now.getTime() - DAY, logPoints: 59 });
@@ -211,12 +218,39 @@ describe('incremental thinning', () => {
     for (let at = start; at <= now.getTime(); at += 5 * 60_000) recordRun(db, snapshot(at, [container('a', 'running', at / 1000)]));
     const t = now.getTime();
     const samples = (from: number, to: number) => (db.prepare('SELECT count(*) AS n FROM samples WHERE taken_at >= ? AND taken_at < ?').get(from, to) as { n: number }).n;
-    const logs = (from: number, to: number) => (db.prepare('SELECT count(*) AS n FROM log_samples WHERE taken_at >= ? AND taken_at < ?').get(from, to) as { n: number }).n;
     expect(samples(t - 2 * DAY, t + 1)).toBe(2 * 24 * 12 + 1);
     expect(samples(start, t - 2 * DAY)).toBe(24);
-    expect(logs(start, t - 2 * DAY)).toBe(24);
+    // Logs: every run for an hour, the first of each 24 minutes for the rest of the
+    // day (23 hours: 57 or 58 of them), nothing older.
+    expect(logTimes(db, t - HOUR, t + 1)).toHaveLength(13);
+    const day = logTimes(db, t - DAY, t - HOUR);
+    expect(day.length).toBeGreaterThanOrEqual(57);
+    expect(day.length).toBeLessThanOrEqual(58);
+    expect(new Set(day.map((at) => Math.floor(at / (24 * 60_000)))).size).toBe(day.length);
+    expect(logTimes(db, 0, t - DAY)).toEqual([]);
+  });
+
+  it("thins a store's whole log history once, the first time it keeps logs for a day (issue #14)", () => {
+    const { db } = openStore(join(dir, 'state.db'), warn, now);
+    const t = now.getTime();
+    recordRun(db, snapshot(t - 400 * DAY, [container('a', 'running', 1)]));
+    // What a store from before that rule holds: a week of every run of the log's, and a
+    // thinning that is recorded as up to date for storage but never ran for logs.
+    const insert = db.prepare("INSERT INTO log_samples VALUES ((SELECT key FROM containers WHERE id = 'a'), ?, 1)");
+    db.transaction(() => {
+      for (let at = t - 7 * DAY; at < t; at += 5 * 60_000) insert.run(at);
+    })();
+    db.prepare("UPDATE meta SET value = ? WHERE key = 'thinnedAt'").run(String(t - 5 * 60_000));
+    db.prepare("DELETE FROM meta WHERE key = 'logsThinnedAt'").run();
+    recordRun(db, snapshot(t, [container('a', 'running', 2)]));
+    expect(logTimes(db, 0, t - DAY)).toEqual([]);
+    expect(logTimes(db, t - DAY, t - HOUR).length).toBeLessThanOrEqual(58);
+    expect(logTimes(db, t - HOUR, t + 1)).toHaveLength(13);
   });
 });
+
+/** The times of every log sample from `from` to before `to`, oldest first. */
+const logTimes = (db: Db, from: number, to: number) => db.prepare('SELECT taken_at FROM log_samples WHERE taken_at >= ? AND taken_at < ? ORDER BY taken_at').pluck().all(from, to) as number[];
 
 describe('exited cache', () => {
   it('returns what was measured while the change token holds, and forgets removed containers', () => {

@@ -59,8 +59,8 @@ await build({
   entryPoints: ['src/main.ts'],
   outdir: 'dist',
   bundle: true,
-  // Each command is a chunk of its own, loaded only when it runs, and so is the
-  // configuration parser (zod, yaml: 1 MB), loaded only when there is a file.
+  // The commands are loaded only when one runs (src/commands/index.ts; watch apart),
+  // and so is the configuration parser (zod, yaml: 1 MB), only when there is a file.
   splitting: true,
   chunkNames: 'chunks/[name]-[hash]',
   platform: 'node',

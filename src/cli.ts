@@ -1,6 +1,6 @@
 // Command-line wiring: flags become typed options, options go to a command, and the
-// command's Outcome comes back (main.ts turns it into the exit code). Each command is
-// loaded only when it runs: `watchdog --version` loads no engine client, mailer,
+// command's Outcome comes back (main.ts turns it into the exit code). The commands are
+// loaded only when one runs: `watchdog --version` loads no engine client, mailer,
 // database or schema library (issue #8).
 
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
@@ -9,6 +9,9 @@ import { DEFAULT_CONFIG_PATH } from './config/load.js';
 import { DONE, type Outcome } from './core/outcome.js';
 import { UsageError } from './errors.js';
 import type { Io } from './pipeline/io.js';
+
+/** Every command but `watch` (commands/index.ts says why they come together). */
+const commands = () => import('./commands/index.js');
 
 const EXIT_CODES_HELP = `
 Exit codes:
@@ -74,7 +77,7 @@ export function buildProgram(io: Io, done: (outcome: Outcome) => void): Command 
     .option('--textfile <dir>', TEXTFILE_HELP)
     .addHelpText('after', EXIT_CODES_HELP)
     .action(async (opts: { json: boolean; color: boolean; top: number; fresh: boolean; textfile?: string }) => {
-      const { reportCommand } = await import('./commands/report.js');
+      const { reportCommand } = await commands();
       done(await reportCommand({ ...globals(), ...opts }, io));
     });
 
@@ -88,7 +91,7 @@ export function buildProgram(io: Io, done: (outcome: Outcome) => void): Command 
     .option('--textfile <dir>', TEXTFILE_HELP)
     .addHelpText('after', EXIT_CODES_HELP)
     .action(async (opts: { dryRun: boolean; json: boolean; textfile?: string }) => {
-      const { checkCommand } = await import('./commands/check.js');
+      const { checkCommand } = await commands();
       done(await checkCommand({ ...globals(), ...opts }, io));
     });
 
@@ -102,7 +105,7 @@ export function buildProgram(io: Io, done: (outcome: Outcome) => void): Command 
     .option('--json', 'print the plan and the results as JSON', false)
     .addHelpText('after', EXIT_CODES_HELP)
     .action(async (containers: string[], opts: { dryRun: boolean; json: boolean }) => {
-      const { rotateCommand } = await import('./commands/rotate.js');
+      const { rotateCommand } = await commands();
       done(await rotateCommand({ ...globals(), ...opts, containers }, io));
     });
 
@@ -115,7 +118,7 @@ export function buildProgram(io: Io, done: (outcome: Outcome) => void): Command 
     .option('--json', 'print the plan and the results as JSON', false)
     .addHelpText('after', EXIT_CODES_HELP)
     .action(async (opts: { dryRun: boolean; json: boolean }) => {
-      const { pruneCommand } = await import('./commands/prune.js');
+      const { pruneCommand } = await commands();
       done(await pruneCommand({ ...globals(), ...opts }, io));
     });
 
@@ -127,7 +130,7 @@ export function buildProgram(io: Io, done: (outcome: Outcome) => void): Command 
     .option('--json', 'print the classification as JSON', false)
     .addHelpText('after', EXIT_CODES_HELP)
     .action(async (containers: string[], opts: { dryRun: boolean; json: boolean }) => {
-      const { driftCommand } = await import('./commands/drift.js');
+      const { driftCommand } = await commands();
       done(await driftCommand({ ...globals(), ...opts, containers }, io));
     });
 
@@ -156,7 +159,7 @@ Configuration:
 ${EXIT_CODES_HELP}`,
     )
     .action(async (containers: string[], opts: { json: boolean; color: boolean }) => {
-      const { auditCommand } = await import('./commands/audit.js');
+      const { auditCommand } = await commands();
       done(await auditCommand({ ...globals(), ...opts, containers }, io));
     });
 
@@ -166,7 +169,7 @@ ${EXIT_CODES_HELP}`,
     .description(`Check a configuration file (default ${DEFAULT_CONFIG_PATH}); every problem is listed, exit 78.`)
     .argument('[file]')
     .action(async (file: string | undefined) => {
-      const { configCheckCommand } = await import('./commands/config.js');
+      const { configCheckCommand } = await commands();
       done(await configCheckCommand(file ?? globals().config, io, globals().host));
     });
   config
@@ -174,7 +177,7 @@ ${EXIT_CODES_HELP}`,
     .description('Print the default configuration, commented, or write it to FILE (never over an existing one).')
     .argument('[file]')
     .action(async (file: string | undefined) => {
-      const { configInitCommand } = await import('./commands/config.js');
+      const { configInitCommand } = await commands();
       done(configInitCommand(file, io));
     });
 
@@ -183,7 +186,7 @@ ${EXIT_CODES_HELP}`,
     .command('test')
     .description('Send a test message through alerts.email now, and say exactly what the server answered.')
     .action(async () => {
-      const { alertTestCommand } = await import('./commands/alert.js');
+      const { alertTestCommand } = await commands();
       done(await alertTestCommand(globals(), io));
     });
   alert
@@ -191,7 +194,7 @@ ${EXIT_CODES_HELP}`,
     .description('Mail that UNIT failed (through the outbox, retried by later runs if the server is down).')
     .argument('<unit>')
     .action(async (unit: string) => {
-      const { alertFailureCommand } = await import('./commands/alert.js');
+      const { alertFailureCommand } = await commands();
       done(await alertFailureCommand(unit, globals(), io));
     });
 
@@ -217,7 +220,7 @@ ${EXIT_CODES_HELP}`,
     )
     .addHelpText('after', '\nExit 3 when the store has no run recorded yet.')
     .action(async () => {
-      const { metricsCommand } = await import('./commands/metrics.js');
+      const { metricsCommand } = await commands();
       done(metricsCommand(globals(), io));
     });
 
@@ -227,7 +230,7 @@ ${EXIT_CODES_HELP}`,
     .option('--since <duration>', 'how far back, with a unit: e.g. 7d, 12h, 30m', '7d')
     .option('--json', 'print the entries as JSON', false)
     .action(async (opts: { since: string; json: boolean }) => {
-      const { journalCommand } = await import('./commands/journal.js');
+      const { journalCommand } = await commands();
       done(await journalCommand({ ...globals(), ...opts }, io));
     });
 

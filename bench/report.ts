@@ -159,7 +159,12 @@ async function benchSize(engine: TestEngine, size: number, first: boolean): Prom
   // A dry run journals why it keeps each container (pipeline/pruning.ts), 1,050 rows a
   // run at 1,000, which no timer's run writes: on the reports' store, 22 rounds of them
   // made it 6.2 MB instead of 1.9 and each report 4 ms slower (the store's quick_check).
+  // The dry runs get a copy of the reports' store, made again before each round.
   const dryRuns = `${state}.dry-runs`;
+  const copyForDryRuns = () => {
+    forget(dryRuns);
+    copyFileSync(state, dryRuns);
+  };
   const forget = (store = state) => ['', '-wal', '-shm'].forEach((suffix) => rmSync(`${store}${suffix}`, { force: true }));
   const commands: Record<string, string[]> = {
     ...(first ? { 'node -e 0': [process.execPath, '-e', '0'], 'watchdog --version': [process.execPath, BIN, '--version'] } : {}),
@@ -241,14 +246,14 @@ async function benchSize(engine: TestEngine, size: number, first: boolean): Prom
   } finally {
     db.close();
   }
-  forget(dryRuns);
-  copyFileSync(state, dryRuns);
 
   // One warm-up round (page cache, engine caches, the store's df answer), then
   // interleaved rounds.
   const samples: Record<string, Sample[]> = Object.fromEntries(Object.keys(commands).map((name) => [name, []]));
+  copyForDryRuns();
   for (const [name, command] of Object.entries(commands)) await measure(command, envOf(name));
   for (let run = 0; run < RUNS; run++) {
+    copyForDryRuns();
     for (const [name, command] of Object.entries(commands)) samples[name]!.push(await measure(command, envOf(name)));
   }
   for (const name of Object.keys(commands)) {

@@ -6,7 +6,8 @@
 // Shared by `npm run bench:state` and `npm run bench`, whose warm runs would otherwise
 // read the few samples of the runs the bench itself made (issue #14).
 
-import { DAY, HOUR, MINUTE } from '../src/core/durations.js';
+import { MINUTE } from '../src/core/durations.js';
+import { LOG_RETENTION, STORAGE_RETENTION, type Retention } from '../src/state/history.js';
 import type { Db } from '../src/state/store.js';
 
 export interface SurvivingTimes {
@@ -16,13 +17,19 @@ export interface SurvivingTimes {
 
 /** The sample times that survive a year of runs every 5 minutes, before `now`. */
 export function survivingTimes(now: number): SurvivingTimes {
-  const storage: number[] = [];
-  for (let at = now - 365 * DAY; at < now - 30 * DAY; at += DAY) storage.push(at);
-  for (let at = now - 30 * DAY; at < now - 2 * DAY; at += HOUR) storage.push(at);
-  for (let at = now - 2 * DAY; at < now; at += 5 * MINUTE) storage.push(at);
-  const bucket = (at: number) => Math.floor(at / (24 * MINUTE));
-  const logs = storage.filter((at) => at >= now - DAY && (at >= now - HOUR || bucket(at) !== bucket(at - 5 * MINUTE)));
-  return { storage, logs };
+  return { storage: surviving(now, STORAGE_RETENTION), logs: surviving(now, LOG_RETENTION) };
+}
+
+/** What `retention` leaves of runs every `every` before `now`: each run not older than
+ *  keepMs that is younger than every step's age, or the first of its step's bucket. */
+function surviving(now: number, { keepMs, steps }: Retention, every = 5 * MINUTE): number[] {
+  const times: number[] = [];
+  for (let at = now - keepMs; at < now; at += every) {
+    // The steps come oldest first: the first one a run is older than is its rule.
+    const step = steps.find(([age]) => now - at > age);
+    if (!step || Math.floor(at / step[1]) !== Math.floor((at - every) / step[1])) times.push(at);
+  }
+  return times;
 }
 
 /** Writes a steady state's history at each of `times`: storage samples like the newest

@@ -61,11 +61,26 @@ export function theilSenSlope(points: Point[]): number | null {
  *  million pairs per log. An even selection keeps the trend and the cost small. */
 export const MAX_FIT_POINTS = 60;
 
-/** At most `max` of `points`, evenly spread, the first and the last among them. */
-export function evenly<T>(points: T[], max: number): T[] {
+/**
+ * At most `max` of `points` (oldest first), evenly spread in time: the one nearest each
+ * of `max` evenly spaced times, the first and the last among them. By time, not by
+ * position: the store keeps a log's every run of the last hour and one per 24 minutes
+ * before (state/history.ts), and 59 chosen by position from a one-minute timer's day
+ * put 30 in its last hour, which turned a log that started writing 20 MB an hour three
+ * hours ago from 0 into 4.7 MB an hour over the day (issue #14).
+ */
+export function evenly<T extends Point>(points: T[], max: number): T[] {
   if (points.length <= max) return points;
-  const step = (points.length - 1) / (max - 1);
-  return Array.from({ length: max }, (_, i) => points[Math.round(i * step)]!);
+  const first = points[0]!.at;
+  const span = points[points.length - 1]!.at - first;
+  const chosen: T[] = [];
+  let j = 0;
+  for (let i = 0; i < max; i++) {
+    const target = first + (span * i) / (max - 1);
+    while (j + 1 < points.length && Math.abs(points[j + 1]!.at - target) <= Math.abs(points[j]!.at - target)) j++;
+    if (chosen[chosen.length - 1] !== points[j]) chosen.push(points[j]!);
+  }
+  return chosen;
 }
 
 export function growthOf(points: Point[], now: number, rules: FitRules): Growth {

@@ -28,7 +28,7 @@ import { ledgerOf, thawOrphans } from './thaw.js';
  *  week of every series was read before: on a host in a 5-minute timer's steady state,
  *  696 samples of each, where a trend used 60 of the last day's 288 (with the trends
  *  over them, 228 ms of a warm report at 1,000 exited and 50 running containers on such
- *  a store; 154-164 ms now). */
+ *  a store; 154-164 ms with this window). */
 function historyWindow(now: number): HistoryWindow {
   return { storageSince: now - SPACE_FIT.windowMs, storageBefore: 24, logsAfter: now - LOG_FIT.windowMs, logPoints: MAX_FIT_POINTS - 1 };
 }

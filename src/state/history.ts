@@ -17,8 +17,8 @@ export interface HistoryWindow {
   storageBefore: number;
   /** Log samples taken after this time. */
   logsAfter: number;
-  /** At most this many of each log's samples, evenly chosen, the first and the last
-   *  among them (core/forecast.ts evenly). */
+  /** At most this many of each log's samples, evenly spread in time, the first and the
+   *  last among them (core/forecast.ts evenly). */
   logPoints: number;
 }
 
@@ -33,17 +33,20 @@ export function readHistory(db: Db, window: HistoryWindow): History {
     .all({ since: window.storageSince, before: window.storageBefore }) as History['storage'];
   // Container by container, each a range of the table's key (container, time), and
   // each container's samples as one JSON array of [time, bytes] pairs, built by SQLite
-  // and parsed in one call: a row per sample costs about 1 µs in better-sqlite3, and a
-  // timer every 5 minutes records 288 samples of each log a day. A store of 409 runs
-  // (20,450 log samples) took 21 ms as rows, 10 ms as arrays (issue #14). Only the
-  // samples a run uses become objects: at 50 running containers, making a day's 14,400
-  // of them took 3.7 ms, and the trends over all of them 6 ms.
+  // and parsed in one call: a row per sample costs about 1 µs in better-sqlite3. A
+  // store of 409 runs (20,450 log samples) took 21 ms as rows, 10 ms as arrays (issue
+  // #14). A 5-minute timer's store holds 70 samples of each log (LOG_RETENTION).
   const logs: History['logs'] = {};
   const series = db
     .prepare('SELECT c.id, json_group_array(json_array(l.taken_at, l.bytes) ORDER BY l.taken_at) FROM containers c JOIN log_samples l ON l.container_key = c.key AND l.taken_at > ? GROUP BY c.key')
     .raw(true)
     .all(window.logsAfter) as Array<[string, string]>;
-  for (const [id, pairs] of series) logs[id] = evenly(JSON.parse(pairs) as Array<[number, number]>, window.logPoints).map(([at, value]) => ({ at, value }));
+  for (const [id, pairs] of series) {
+    logs[id] = evenly(
+      (JSON.parse(pairs) as Array<[number, number]>).map(([at, value]) => ({ at, value })),
+      window.logPoints,
+    );
+  }
   return { storage, logs };
 }
 
@@ -98,7 +101,7 @@ const EACH_CONTAINER = 'container_key IN (SELECT key FROM containers)';
 /** How a table of samples ages: past `age`, only the first sample of each `bucket`
  *  stays (the oldest rule first); past `keepMs`, none. `thinnedAt` names the meta key
  *  that says when the rules last ran. */
-interface Retention {
+export interface Retention {
   table: 'samples' | 'log_samples';
   keepMs: number;
   steps: ReadonlyArray<readonly [age: number, bucket: number]>;
@@ -106,23 +109,24 @@ interface Retention {
 }
 
 /** Storage: every run for two days, hourly for a month, daily for a year. */
-const STORAGE_RETENTION: Retention = { table: 'samples', keepMs: 365 * DAY, steps: [[30 * DAY, DAY], [2 * DAY, HOUR]], thinnedAt: 'thinnedAt' };
+export const STORAGE_RETENTION: Retention = { table: 'samples', keepMs: 365 * DAY, steps: [[30 * DAY, DAY], [2 * DAY, HOUR]], thinnedAt: 'thinnedAt' };
 
 /**
- * Logs: what a trend reads and no more (issue #14). A log's trend fits the last day
- * (LOG_FIT) at most MAX_FIT_POINTS points, so past an hour the first sample of each
- * 24 minutes is kept, and nothing past a day: 70 samples of a 5-minute timer's day.
- * Kept like storage, a year of that timer left 1,583 of each log, of which a run read
- * the last day's 288: at 50 running containers, 79,000 rows, a 3.2 MB store instead of
- * 1.6 MB, and a warm report at 1,000 exited containers took 154-164 ms instead of
- * 151 ms (npm run bench; reading the day, and the store's quick_check over every
- * page). A meta key of its own: a store from before this rule has its logs' whole
- * range thinned once (55 ms for a year of 100 logs).
+ * Logs: every run of the last hour (a young host's first trends), then the first sample
+ * of each 24 minutes, and nothing past a day: a log's trend fits the last day (LOG_FIT)
+ * on at most MAX_FIT_POINTS samples evenly spread in time, one per 24 minutes (issue
+ * #14). A 5-minute timer's day leaves 70 samples of each log. Kept like storage, a year
+ * of that timer left 1,583, of which a run read the last day's 288: at 50 running
+ * containers 79,000 rows, a 3.2 MB store instead of 1.6 MB, and a warm report at 1,000
+ * exited containers took 164 ms in the last bench on such a store and 142 ms with this
+ * rule (npm run bench, 2026-11-30; reading the day, and the store's quick_check over
+ * every page). A meta key of its own: a store from before this rule has its logs'
+ * whole range thinned once (55 ms for a year of 100 logs).
  */
-const LOG_RETENTION: Retention = { table: 'log_samples', keepMs: LOG_FIT.windowMs, steps: [[HOUR, LOG_FIT.windowMs / MAX_FIT_POINTS]], thinnedAt: 'logsThinnedAt' };
+export const LOG_RETENTION: Retention = { table: 'log_samples', keepMs: LOG_FIT.windowMs, steps: [[HOUR, Math.floor(LOG_FIT.windowMs / MAX_FIT_POINTS)]], thinnedAt: 'logsThinnedAt' };
 
 /**
- * Applies each retention. Only the buckets that aged past a boundary since the last
+ * Applies each retention. Only the samples that aged past a step since the last
  * thinning are looked at: thinning the whole history on every run cost 0.3 s with 100
  * running containers (npm run bench:state).
  */
@@ -139,12 +143,14 @@ function thinTable(db: Db, { table, keepMs, steps, thinnedAt }: Retention, now: 
   db.prepare(`DELETE FROM ${table} WHERE ${where}taken_at < ?`).run(now - keepMs);
   for (const [age, bucket] of steps) {
     const olderThan = now - age;
-    // Whole buckets from the one that held the previous boundary: earlier ones are done.
-    const from = Math.max(0, Math.floor((last - age) / bucket) * bucket);
-    // A sample goes when an earlier one of its series is in its bucket: a key seek per
-    // sample. A NOT IN of each bucket's first took 2.1 s over a day of 100 logs, the
-    // first thinning of a store from before logs were kept for a day. The CAST matters:
-    // better-sqlite3 binds JS numbers as REAL, and a REAL divisor would not round down.
+    // Only the samples that aged past `age` since the last thinning: the others were
+    // looked at then.
+    const from = Math.max(0, last - age);
+    // A sample goes when an earlier one of its series is in its bucket, wherever that
+    // one is: a key seek per sample. A NOT IN of each bucket's first took 2.1 s over a
+    // day of 100 logs, the first thinning of a store from before logs were kept for a
+    // day. The CAST matters: better-sqlite3 binds JS numbers as REAL, and a REAL divisor
+    // would not round down.
     db.prepare(
       `DELETE FROM ${table} WHERE ${where}taken_at >= :from AND taken_at < :olderThan AND EXISTS
          (SELECT 1 FROM ${table} AS earlier WHERE ${sameSeries}earlier.taken_at >= ${table}.taken_at / CAST(:bucket AS INTEGER) * CAST(:bucket AS INTEGER) AND earlier.taken_at < ${table}.taken_at)`,

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { forecastFull, growthOf, LOG_FIT, SPACE_FIT, sparkline, theilSenSlope, type Point } from '../../src/core/forecast.js';
+import { evenly, forecastFull, growthOf, LOG_FIT, SPACE_FIT, sparkline, theilSenSlope, type Point } from '../../src/core/forecast.js';
 
 const HOUR = 3_600_000;
 const now = Date.parse('2026-11-28T12:00:00Z');
@@ -59,6 +59,35 @@ describe('forecastFull', () => {
   it('fits a long series on an even selection of at most 60 points', () => {
     const long = Array.from({ length: 1440 }, (_, k) => ({ at: now - (1439 - k) * 60_000, value: 1e6 * k }));
     expect(forecastFull(long, 1e12, 0, now).growthBytesPerHour).toBeCloseTo(60e6, 0);
+  });
+});
+
+describe('evenly', () => {
+  // What the store keeps of a log run every minute (state/history.ts LOG_RETENTION):
+  // every run of the last hour, one per 24 minutes before, for a day.
+  const MINUTE = 60_000;
+  const kept = (value: (at: number) => number): Point[] =>
+    [...Array.from({ length: 58 }, (_, k) => now - 24 * HOUR + k * 24 * MINUTE), ...Array.from({ length: 60 }, (_, k) => now - HOUR + k * MINUTE)]
+      .filter((at) => at > now - 24 * HOUR)
+      .map((at) => ({ at, value: value(at) }));
+
+  it('chooses by time, not by position: the nearest to each of evenly spaced times, the first and the last among them (issue #14)', () => {
+    const points = kept(() => 0);
+    const chosen = evenly(points, 59);
+    expect(chosen[0]).toBe(points[0]);
+    expect(chosen.at(-1)).toBe(points.at(-1));
+    // By position, 30 of the 59 fell in the last hour.
+    expect(chosen.filter((p) => p.at > now - HOUR).length).toBeLessThanOrEqual(3);
+    const gaps = chosen.slice(1).map((p, i) => (p.at - chosen[i]!.at) / MINUTE);
+    expect(Math.max(...gaps)).toBeLessThanOrEqual(48);
+    expect(evenly(points.slice(0, 40), 59)).toHaveLength(40);
+  });
+
+  it('fits the day a log had, not its last hour: quiet for 21 hours, then 20 MB an hour, is flat over the day', () => {
+    // Chosen by position, the last hour's runs made it 4.7 MB an hour.
+    const started = now - 3 * HOUR;
+    const points = kept((at) => Math.max(0, at - started) * (20e6 / HOUR));
+    expect(growthOf([...points, { at: now, value: 60e6 }], now, LOG_FIT).bytesPerHour).toBe(0);
   });
 });
 

@@ -61,7 +61,8 @@ describe('layers', () => {
   });
 
   it('never has a command import another command', () => {
-    const across = modules.filter((m) => layerOf(m.file) === 'commands').flatMap((m) => m.imports.filter((spec) => layerOf(spec) === 'commands').map((spec) => `${m.file} -> ${spec}`));
+    // commands/index.ts is no command: it lists them, for the build (it says why).
+    const across = modules.filter((m) => layerOf(m.file) === 'commands' && m.file !== join('commands', 'index.ts')).flatMap((m) => m.imports.filter((spec) => layerOf(spec) === 'commands').map((spec) => `${m.file} -> ${spec}`));
     expect(across).toEqual([]);
   });
 

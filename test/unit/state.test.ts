@@ -211,46 +211,65 @@ describe('history', () => {
 });
 
 describe('incremental thinning', () => {
+  // Buckets of 24 minutes from the epoch: a container that starts 10 minutes into one
+  // shares it with another's samples, and must keep its own first.
+  const BUCKET = 24 * 60_000;
+
   it('thins run by run as samples age, as one pass over everything would', () => {
     const { db } = openStore(join(dir, 'state.db'), warn, now);
-    const start = now.getTime() - 3 * DAY;
-    // Three days of runs every 5 minutes, each recording (and thinning) as a timer would.
-    for (let at = start; at <= now.getTime(); at += 5 * 60_000) recordRun(db, snapshot(at, [container('a', 'running', at / 1000)]));
     const t = now.getTime();
+    const start = t - 3 * DAY;
+    const bStarts = t - 10 * HOUR + 10 * 60_000;
+    // Three days of runs every 5 minutes, each recording (and thinning) as a timer would.
+    for (let at = start; at <= t; at += 5 * 60_000) {
+      recordRun(db, snapshot(at, [container('a', 'running', at / 1000), ...(at >= bStarts ? [container('b', 'running', at / 1000)] : [])]));
+    }
     const samples = (from: number, to: number) => (db.prepare('SELECT count(*) AS n FROM samples WHERE taken_at >= ? AND taken_at < ?').get(from, to) as { n: number }).n;
     expect(samples(t - 2 * DAY, t + 1)).toBe(2 * 24 * 12 + 1);
     expect(samples(start, t - 2 * DAY)).toBe(24);
     // Logs: every run for an hour, the first of each 24 minutes for the rest of the
     // day (23 hours: 57 or 58 of them), nothing older.
-    expect(logTimes(db, t - HOUR, t + 1)).toHaveLength(13);
-    const day = logTimes(db, t - DAY, t - HOUR);
+    expect(logTimes(db, 'a', t - HOUR, t + 1)).toHaveLength(13);
+    const day = logTimes(db, 'a', t - DAY, t - HOUR);
     expect(day.length).toBeGreaterThanOrEqual(57);
     expect(day.length).toBeLessThanOrEqual(58);
-    expect(new Set(day.map((at) => Math.floor(at / (24 * 60_000)))).size).toBe(day.length);
-    expect(logTimes(db, 0, t - DAY)).toEqual([]);
+    expect(new Set(day.map((at) => Math.floor(at / BUCKET))).size).toBe(day.length);
+    expect(logTimes(db, 'a', 0, t - DAY)).toEqual([]);
+    expect(logTimes(db, 'b', 0, t + 1)[0]).toBe(bStarts);
+    expect(logTimes(db, 'b', 0, t - HOUR)).toHaveLength(23);
   });
 
   it("thins a store's whole log history once, the first time it keeps logs for a day (issue #14)", () => {
     const { db } = openStore(join(dir, 'state.db'), warn, now);
     const t = now.getTime();
-    recordRun(db, snapshot(t - 400 * DAY, [container('a', 'running', 1)]));
-    // What a store from before that rule holds: a week of every run of the log's, and a
+    const bStarts = t - 10 * HOUR + 10 * 60_000;
+    recordRun(db, snapshot(t - 400 * DAY, [container('a', 'running', 1), container('b', 'running', 1)]));
+    // What a store from before that rule holds: a week of every run of each log, and a
     // thinning that is recorded as up to date for storage but never ran for logs.
-    const insert = db.prepare("INSERT INTO log_samples VALUES ((SELECT key FROM containers WHERE id = 'a'), ?, 1)");
+    const insert = db.prepare('INSERT INTO log_samples VALUES ((SELECT key FROM containers WHERE id = ?), ?, 1)');
     db.transaction(() => {
-      for (let at = t - 7 * DAY; at < t; at += 5 * 60_000) insert.run(at);
+      for (let at = t - 7 * DAY; at < t; at += 5 * 60_000) {
+        insert.run('a', at);
+        if (at >= bStarts) insert.run('b', at);
+      }
     })();
     db.prepare("UPDATE meta SET value = ? WHERE key = 'thinnedAt'").run(String(t - 5 * 60_000));
     db.prepare("DELETE FROM meta WHERE key = 'logsThinnedAt'").run();
-    recordRun(db, snapshot(t, [container('a', 'running', 2)]));
-    expect(logTimes(db, 0, t - DAY)).toEqual([]);
-    expect(logTimes(db, t - DAY, t - HOUR).length).toBeLessThanOrEqual(58);
-    expect(logTimes(db, t - HOUR, t + 1)).toHaveLength(13);
+    recordRun(db, snapshot(t, [container('a', 'running', 2), container('b', 'running', 2)]));
+    expect(logTimes(db, 'a', 0, t - DAY)).toEqual([]);
+    const day = logTimes(db, 'a', t - DAY, t - HOUR);
+    expect(day.length).toBeGreaterThanOrEqual(57);
+    expect(day.length).toBeLessThanOrEqual(58);
+    expect(new Set(day.map((at) => Math.floor(at / BUCKET))).size).toBe(day.length);
+    expect(logTimes(db, 'a', t - HOUR, t + 1)).toHaveLength(13);
+    expect(logTimes(db, 'b', 0, t + 1)[0]).toBe(bStarts);
+    expect(db.prepare("SELECT value FROM meta WHERE key = 'logsThinnedAt'").pluck().get()).toBe(String(t));
   });
 });
 
-/** The times of every log sample from `from` to before `to`, oldest first. */
-const logTimes = (db: Db, from: number, to: number) => db.prepare('SELECT taken_at FROM log_samples WHERE taken_at >= ? AND taken_at < ? ORDER BY taken_at').pluck().all(from, to) as number[];
+/** The times of container `id`'s log samples from `from` to before `to`, oldest first. */
+const logTimes = (db: Db, id: string, from: number, to: number) =>
+  db.prepare("SELECT taken_at FROM log_samples WHERE container_key = (SELECT key FROM containers WHERE id = ?) AND taken_at >= ? AND taken_at < ? ORDER BY taken_at").pluck().all(id, from, to) as number[];
 
 describe('exited cache', () => {
   it('returns what was measured while the change token holds, and forgets removed containers', () => {

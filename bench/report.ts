@@ -156,6 +156,7 @@ async function benchSize(engine: TestEngine, size: number, first: boolean): Prom
   if (existsSync(DEFAULT_CONFIG_PATH)) throw new Error(`${DEFAULT_CONFIG_PATH} exists: the bench measures the built-in defaults; move it aside`);
   const wd = (...args: string[]) => [process.execPath, BIN, ...args, '--state', state];
   const fewRuns = `${state}.few-runs`;
+  const forget = (store = state) => ['', '-wal', '-shm'].forEach((suffix) => rmSync(`${store}${suffix}`, { force: true }));
   // A dry run journals why it keeps each container (pipeline/pruning.ts), 1,050 rows a
   // run at 1,000, which no timer's run writes: on the reports' store, 22 rounds of them
   // made it 6.2 MB instead of 1.9 and each report 4 ms slower (the store's quick_check).
@@ -165,7 +166,6 @@ async function benchSize(engine: TestEngine, size: number, first: boolean): Prom
     forget(dryRuns);
     copyFileSync(state, dryRuns);
   };
-  const forget = (store = state) => ['', '-wal', '-shm'].forEach((suffix) => rmSync(`${store}${suffix}`, { force: true }));
   const commands: Record<string, string[]> = {
     ...(first ? { 'node -e 0': [process.execPath, '-e', '0'], 'watchdog --version': [process.execPath, BIN, '--version'] } : {}),
     'docker ps -a': ['docker', 'ps', '-a'],

@@ -6,8 +6,8 @@
 // /dev/shm/docker-watchdog-UID. WATCHDOG_RUNTIME_DIR overrides it (the tests' own).
 
 import { createHash } from 'node:crypto';
-import { lstatSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { lstatSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
 
 export function runtimeDir(env: NodeJS.ProcessEnv, uid: number): string {
   if (env.WATCHDOG_RUNTIME_DIR) return env.WATCHDOG_RUNTIME_DIR;
@@ -29,12 +29,43 @@ export function runtimeDirProblem(env: NodeJS.ProcessEnv, uid: number): string |
   return `the runtime folder ${dir} is not this user's own (${stat.isDirectory() ? `owner uid ${stat.uid}, mode ${(stat.mode & 0o777).toString(8)}` : 'not a folder'})`;
 }
 
-/** A short name for a state store, for what the runtime folder keeps per store. */
-export function storeKey(statePath: string): string {
-  return createHash('sha256').update(resolve(statePath)).digest('hex').slice(0, 16);
+/** A short name for a path (a state store, an engine's socket), for what the runtime
+ *  folder keeps per path. */
+export function pathKey(path: string): string {
+  return createHash('sha256').update(resolve(path)).digest('hex').slice(0, 16);
 }
 
 /** A path in the runtime folder (made by whoever writes there first, 0700). */
 export function runtimePath(env: NodeJS.ProcessEnv, ...parts: string[]): string {
   return join(runtimeDir(env, process.getuid?.() ?? 0), ...parts);
+}
+
+/** A small fact kept in the runtime folder from one run to the next; like the processes
+ *  it may name, it is gone after a reboot. One that cannot be read is unknown, and one
+ *  that cannot be written is not kept: the next run finds it out again. */
+export interface RuntimeFact {
+  read(): string | null;
+  write(value: string | null): void;
+}
+
+export function runtimeFact(env: NodeJS.ProcessEnv, ...parts: string[]): RuntimeFact {
+  const path = runtimePath(env, ...parts);
+  return {
+    read: () => {
+      try {
+        return readFileSync(path, 'utf8');
+      } catch {
+        return null;
+      }
+    },
+    write: (value) => {
+      try {
+        if (value === null) return rmSync(path, { force: true });
+        mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
+        writeFileSync(path, value, { mode: 0o600 });
+      } catch {
+        // See above.
+      }
+    },
+  };
 }

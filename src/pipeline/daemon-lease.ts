@@ -7,14 +7,14 @@
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { UnknownError } from '../errors.js';
-import { runtimePath, storeKey } from '../files/runtime.js';
+import { runtimePath, pathKey } from '../files/runtime.js';
 import { readDaemonRecord, type DaemonRecord } from '../state/daemon.js';
 import { acquireRunLock, lockHeld, StateLockedError, type RunLock } from '../state/lock.js';
 import type { Db } from '../state/store.js';
 import type { Io } from './io.js';
 
 function leasePath(statePath: string, io: Io): string {
-  return join(runtimePath(io.env, 'locks'), `${storeKey(statePath)}.daemon`);
+  return join(runtimePath(io.env, 'locks'), `${pathKey(statePath)}.daemon`);
 }
 
 /** Taken once, at the daemon's start; a second daemon on the same store is refused. */

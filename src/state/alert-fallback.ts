@@ -8,7 +8,7 @@
 
 import { mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { runtimePath, storeKey } from '../files/runtime.js';
+import { runtimePath, pathKey } from '../files/runtime.js';
 import type { AlertState } from '../core/alerts.js';
 import { retryDelayMs } from '../core/alerts.js';
 import { DAY } from '../core/durations.js';
@@ -19,7 +19,7 @@ import { isStorageFailure, type Db } from './store.js';
  *  survives a full disk, not a reboot; one file per state store, so two stores never
  *  share a cooldown. */
 export function alertFallbackPath(statePath: string, env: NodeJS.ProcessEnv): string {
-  return runtimePath(env, `alerts-${storeKey(statePath)}.json`);
+  return runtimePath(env, `alerts-${pathKey(statePath)}.json`);
 }
 
 interface FallbackFile {

@@ -6,6 +6,7 @@
 import { existsSync, rmSync } from 'node:fs';
 import { UnknownError } from '../errors.js';
 import { Database, type Db } from './sqlite.js';
+import { isDamaged } from './store.js';
 
 /** Exit 3: the run could not do its job, which is "unknown" to a monitoring system. */
 export class StateLockedError extends UnknownError {}
@@ -52,13 +53,12 @@ export function acquireRunLock(statePath: string, waitMs: number, store = stateP
   try {
     held = lockTelling(path, waitMs);
   } catch (error) {
-    const code = (error as { code?: string }).code;
-    if (code === 'SQLITE_BUSY') {
+    if ((error as { code?: string }).code === 'SQLITE_BUSY') {
       throw new StateLockedError(
         `Another watchdog run holds the lock on ${store} and did not finish within ${Math.round(waitMs / 1000)} s; try again when it is done, or give this run its own --state.`,
       );
     }
-    if (code === 'SQLITE_NOTADB' || code === 'SQLITE_CORRUPT') {
+    if (isDamaged(error)) {
       // The lock file holds nothing of value: something overwrote it. Start it again.
       rmSync(path, { force: true });
       held = lockTelling(path, waitMs);

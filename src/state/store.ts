@@ -153,7 +153,14 @@ function migrate(db: Db): void {
   }).immediate();
 }
 
-function openAt(path: string): Db {
+/** Whether SQLite says a file is damaged: not a database, or corrupt (any extended
+ *  code). Decided on the code, never on the message. */
+export function isDamaged(error: unknown): boolean {
+  const code = (error as { code?: unknown } | null)?.code;
+  return code === 'SQLITE_NOTADB' || (typeof code === 'string' && code.startsWith('SQLITE_CORRUPT'));
+}
+
+function openAt(path: string, check: boolean): Db {
   const db = new Database(path);
   try {
     db.pragma('busy_timeout = 5000');
@@ -167,11 +174,13 @@ function openAt(path: string): Db {
     // every run's peak RSS. The kernel's page cache serves the pages again (issue #14).
     db.pragma('cache_size = -2000');
     migrate(db);
-    // Damage past the first page shows only when read: check every page once here
-    // (a few ms for a year of history), so that a damaged store is moved aside rather
-    // than failing every run.
-    const check = String(db.pragma('quick_check', { simple: true }));
-    if (check !== 'ok') throw Object.assign(new Error(`damaged: ${check.split('\n')[0]}`), { code: 'SQLITE_CORRUPT' });
+    // Damage past the first page shows only when read: `check` reads every page, so
+    // that a damaged store is moved aside rather than failing every run. It takes time
+    // in proportion to the store, so the caller says when it is due (pipeline/store.ts).
+    if (check) {
+      const result = String(db.pragma('quick_check', { simple: true }));
+      if (result !== 'ok') throw Object.assign(new Error(`damaged: ${result.split('\n')[0]}`), { code: 'SQLITE_CORRUPT' });
+    }
     return db;
   } catch (error) {
     db.close();
@@ -185,7 +194,7 @@ export interface OpenedStore {
   path: string;
 }
 
-const memoryStore = (): OpenedStore => ({ db: openAt(':memory:'), path: ':memory:' });
+const memoryStore = (): OpenedStore => ({ db: openAt(':memory:', false), path: ':memory:' });
 
 function isRegularFile(path: string): boolean {
   try {
@@ -199,21 +208,20 @@ function isRegularFile(path: string): boolean {
  * Opens (creating, migrating) the store at `path`. Only a store that is damaged (not a
  * database, or corrupt) is renamed to `<path>.broken-<time>` and replaced. Anything
  * else (busy, no permission, a full disk, a newer watchdog's store) leaves the file
- * alone and gives an in-memory store: the run still reports, without history.
+ * alone and gives an in-memory store: the run still reports, without history. `check`:
+ * read every page for damage first (PRAGMA quick_check).
  */
-export function openStore(path: string, warn: (message: string) => void, now: Date): OpenedStore {
+export function openStore(path: string, warn: (message: string) => void, now: Date, check = true): OpenedStore {
   try {
     mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
   } catch {
     // openAt says what is wrong.
   }
   try {
-    return { db: openAt(path), path };
+    return { db: openAt(path, check), path };
   } catch (error) {
-    const code = (error as { code?: string }).code;
     const reason = (error as Error).message.replace(/\.$/, '');
-    const damaged = (code === 'SQLITE_NOTADB' || code === 'SQLITE_CORRUPT') && isRegularFile(path);
-    if (!damaged) {
+    if (!isDamaged(error) || !isRegularFile(path)) {
       warn(`cannot use the state store ${path} (${reason}); running without history this time`);
       return memoryStore();
     }
@@ -223,7 +231,7 @@ export function openStore(path: string, warn: (message: string) => void, now: Da
         if (existsSync(path + suffix)) renameSync(path + suffix, aside + suffix);
       }
       warn(`the state store ${path} could not be read (${reason}); moved it to ${aside} and started a fresh one`);
-      return { db: openAt(path), path };
+      return { db: openAt(path, false), path };
     } catch (second) {
       warn(`cannot use the state store ${path} (${reason}; ${(second as Error).message}); running without history this time`);
       return memoryStore();

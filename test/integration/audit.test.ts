@@ -11,6 +11,7 @@
 import { chmodSync, chownSync, readFileSync, writeFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { auditOutputSchema } from '../../src/core/report-schema.js';
+import { pathKey } from '../../src/files/runtime.js';
 import { reportJson, runWatchdog } from '../helpers/cli.js';
 import { startEngine, TEST_IMAGE, type TestEngine } from '../helpers/engine.js';
 import { countingProxy, tcpProxy, type CountingProxy } from '../helpers/proxy.js';
@@ -199,6 +200,14 @@ describe("watchdog audit: the engine's confinement and log defaults", () => {
     expect(defaults.message).toBe(
       `the engine's default log driver is json-file with no max-size (${engine.dir}/daemon.json; the --config-file of dockerd (pid ${pid}), which serves ${engine.host}): every container created without --log-opt max-size logs without a cap until the disk is full; add "log-opts": {"max-size": "10m", "max-file": "3"} (or "log-driver": "local") to ${engine.dir}/daemon.json and restart the engine: it applies only to containers created after the restart`,
     );
+    // The runtime folder remembers that dockerd for the next run (collect/audit.ts). A
+    // pid that is now another process (1: init) is found out, and every process read.
+    const memo = `${process.env.WATCHDOG_RUNTIME_DIR}/dockerd/${pathKey(engine.host.replace(/^unix:\/\//, ''))}`;
+    expect(readFileSync(memo, 'utf8')).toBe(pid);
+    writeFileSync(memo, '1');
+    const again = await audit(engine.host, config());
+    expect(again.out.findings.filter((f: Finding) => f.code === 'DAEMON_LOG_DEFAULTS').map((f: Finding) => f.message)).toEqual([defaults.message]);
+    expect(readFileSync(memo, 'utf8')).toBe(pid);
     // A daemon.json that caps logs (audit.daemonConfig names it): no finding.
     writeFileSync(`${engine.dir}/capped.json`, '{"log-opts": {"max-size": "10m", "max-file": "3"}}');
     const capped = await audit(engine.host, config(`  daemonConfig: ${engine.dir}/capped.json\n`));

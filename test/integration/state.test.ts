@@ -2,7 +2,7 @@
 // the exited-container cache (counted at the API), runs killed mid-write, overlapping runs, a broken store.
 
 import { spawn } from 'node:child_process';
-import { existsSync, readdirSync, statSync, writeFileSync } from 'node:fs';
+import { closeSync, existsSync, openSync, readdirSync, readFileSync, statSync, writeFileSync, writeSync } from 'node:fs';
 import net from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 import Database from 'better-sqlite3';
@@ -11,6 +11,7 @@ import { AUDIT_OFF, BIN, reportJson, runWatchdog } from '../helpers/cli.js';
 import { runContainer, startEngine, waitExited, type TestEngine } from '../helpers/engine.js';
 import { countingProxy, type CountingProxy } from '../helpers/proxy.js';
 import { assertValidReport } from '../helpers/report-schema.js';
+import { pathKey } from '../../src/files/runtime.js';
 
 
 let engine: TestEngine;
@@ -278,6 +279,42 @@ describe('state: robustness', () => {
     expect(stderr).toMatch(new RegExp(`^watchdog: warning: the state store ${store} could not be read \\(.+\\); moved it to ${store}\\.broken-\\S+ and started a fresh one\\n$`));
     expect(readdirSync(engine.dir).some((f) => f.startsWith('corrupt.db.broken-'))).toBe(true);
     expect(existsSync(store)).toBe(true);
+  });
+});
+
+describe('state: the damage check', () => {
+  // Reading every page of the store is due once a day (pipeline/store.ts, issue #14):
+  // in between, damage shows when a run reads it, and the run after that moves it aside.
+  it('checks every page once a day, and moves aside a store that a run between checks found damaged', async () => {
+    const store = state('checked');
+    const mark = `${process.env.WATCHDOG_RUNTIME_DIR}/checked/${pathKey(store)}`;
+    expect((await runWatchdog(['report', '--json', '--host', engine.host, '--state', store])).code).not.toBe(3);
+    const checkedAt = () => Number(readFileSync(mark, 'utf8'));
+    expect(Date.now() - checkedAt()).toBeLessThan(60_000);
+
+    // A day later the next run checks again, and keeps when.
+    const dayAgo = Date.now() - 25 * 3600_000;
+    writeFileSync(mark, String(dayAgo));
+    expect((await runWatchdog(['report', '--json', '--host', engine.host, '--state', store])).code).not.toBe(3);
+    expect(checkedAt()).toBeGreaterThan(dayAgo + 3600_000);
+
+    // Everything past the first page overwritten, the schema intact: an unchecked run
+    // meets it in its first query.
+    const size = statSync(store).size;
+    const fd = openSync(store, 'r+');
+    writeSync(fd, Buffer.alloc(size - 4096, 0x5a), 0, size - 4096, 4096);
+    closeSync(fd);
+    const damaged = await runWatchdog(['report', '--json', '--host', engine.host, '--state', store]);
+    expect(damaged.code).toBe(3);
+    expect(damaged.stdout).toBe('');
+    expect(damaged.stderr).toMatch(new RegExp(`^watchdog: The state store ${store} is damaged \\([^)]+\\); the next run moves it aside and starts a fresh one\\.\\n$`));
+    expect(existsSync(mark)).toBe(false);
+
+    const next = await runWatchdog(['report', '--json', '--host', engine.host, '--state', store]);
+    expect(next.code).not.toBe(3);
+    assertValidReport(JSON.parse(next.stdout));
+    expect(next.stderr).toMatch(new RegExp(`^watchdog: warning: the state store ${store} could not be read \\(.+\\); moved it to ${store}\\.broken-\\S+ and started a fresh one\\n$`));
+    expect(existsSync(mark)).toBe(true);
   });
 });
 

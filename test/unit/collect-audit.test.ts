@@ -7,7 +7,7 @@ import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { readHostAudit, type AuditSources } from '../../src/collect/audit.js';
+import { readHostAudit, type AuditSources, type DockerdMemo } from '../../src/collect/audit.js';
 import { collectSnapshot } from '../../src/collect/index.js';
 import { hostAuditFindings } from '../../src/core/audit.js';
 import { changeToken, containerSecurity } from '../../src/collect/containers.js';
@@ -89,6 +89,37 @@ describe('readHostAudit', () => {
     });
     const [finding] = hostAuditFindings(audit).filter((f) => f.code === 'DAEMON_LOG_DEFAULTS');
     expect(finding).toMatchObject({ severity: 'warning', subject: join(dir, 'daemon.json') });
+  });
+
+  it('reads the dockerd the last run found first, and every process again when that one no longer serves the socket', () => {
+    const serving = ['dockerd', '--config-file', join(dir, 'daemon.json'), `--host=unix://${socket}`];
+    const procDir = proc(serving, serving, ['containerd', '--config', '/x']);
+    const remembered: Array<number | null> = [];
+    const pidFound = (recalled: number | null) => {
+      const dockerdMemo: DockerdMemo = {
+        recall: (s) => (s === socket ? recalled : null),
+        remember: (s, pid) => void remembered.push(s === socket ? pid : -1),
+      };
+      const { audit } = readHostAudit(unix(socket), { ...sources, procDir, dockerdMemo })({ LoggingDriver: 'json-file' });
+      const source = audit.logDefaults?.source;
+      return Number(/\(pid (\d+)\)/.exec(source && 'foundBy' in source ? source.foundBy : '')?.[1]);
+    };
+    // Nothing remembered: every process is read, and the first that serves is remembered.
+    const first = pidFound(null);
+    expect([100, 101]).toContain(first);
+    expect(remembered).toEqual([first]);
+    // The other one remembered is read first, and kept: every process would give the first.
+    const other = first === 100 ? 101 : 100;
+    expect(pidFound(other)).toBe(other);
+    expect(remembered).toEqual([first]);
+    // Remembered, but now containerd, or gone: every process again.
+    expect(pidFound(102)).toBe(first);
+    expect(pidFound(999)).toBe(first);
+    expect(remembered).toEqual([first, first, first]);
+    // None serves: nothing is remembered.
+    remembered.length = 0;
+    expect(readHostAudit(unix(socket), { ...sources, procDir: proc(['containerd']), dockerdMemo: { recall: () => 101, remember: (_s, pid) => void remembered.push(pid) } })(null).failures).toEqual([]);
+    expect(remembered).toEqual([null]);
   });
 
   it('takes audit.daemonConfig as it is, and a missing file as built-in defaults', () => {

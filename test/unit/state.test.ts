@@ -13,7 +13,7 @@ import { recentUsage, recordExitedCache, recordUsage, sqliteExitedCache } from '
 import { readHistory, recordRun } from '../../src/state/history.js';
 import { appendJournal, readJournal } from '../../src/state/journal.js';
 import { acquireRunLock, StateLockedError } from '../../src/state/lock.js';
-import { defaultStatePath, openStore, SCHEMA_VERSION, type Db } from '../../src/state/store.js';
+import { defaultStatePath, isDamaged, openStore, SCHEMA_VERSION, type Db } from '../../src/state/store.js';
 
 const HOUR = 3_600_000;
 const DAY = 24 * HOUR;
@@ -95,8 +95,7 @@ describe('openStore', () => {
     expect(readdirSync(dir)).toEqual([]);
   });
 
-  it('moves aside a store damaged past its first page', () => {
-    const path = join(dir, 'state.db');
+  const damagedPastFirstPage = (path: string) => {
     const first = openStore(path, warn, now).db;
     const insert = first.prepare('INSERT INTO samples (taken_at, data_used) VALUES (?, ?)');
     for (let i = 0; i < 5000; i++) insert.run(i, i);
@@ -105,9 +104,32 @@ describe('openStore', () => {
     const fd = openSync(path, 'r+');
     writeSync(fd, Buffer.alloc(4096, 0x5a), 0, 4096, 4096 * 5);
     closeSync(fd);
+  };
+
+  it('moves aside a store damaged past its first page', () => {
+    const path = join(dir, 'state.db');
+    damagedPastFirstPage(path);
     const { path: used } = openStore(path, warn, now);
     expect(used).toBe(path);
     expect(warnings).toEqual([expect.stringMatching(/^the state store \S+ could not be read \((damaged|database disk image is malformed)[^\n]*\); moved it to \S+ and started a fresh one$/)]);
+  });
+
+  it('reads no page past the first when no check is due, so the damage shows only in a query', () => {
+    const path = join(dir, 'state.db');
+    damagedPastFirstPage(path);
+    const { db, path: used } = openStore(path, warn, now, false);
+    expect(used).toBe(path);
+    expect(warnings).toEqual([]);
+    let error: unknown = null;
+    try {
+      // The overwritten page is the root of one of the tables: read them all.
+      const tables = db.prepare("SELECT name FROM sqlite_master WHERE type = 'table'").pluck().all() as string[];
+      for (const table of tables) db.prepare(`SELECT * FROM "${table}"`).all();
+    } catch (thrown) {
+      error = thrown;
+    }
+    db.close();
+    expect(isDamaged(error)).toBe(true);
   });
 
   it('recreates a lock file that something overwrote', () => {

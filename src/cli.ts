@@ -18,8 +18,9 @@ Exit codes:
   0  OK            no warning or critical finding
   1  warning       at least one warning finding
   2  critical      at least one critical finding
-  3  unknown       the engine could not be reached, a collector could not run, or
-                   another run held the state store's lock for too long
+  3  unknown       the engine could not be reached, a collector could not run,
+                   another run held the state store's lock for too long, or the
+                   store turned out damaged (the next run moves it aside)
   64 usage error   a flag or argument is wrong
   78 config error  the configuration cannot be used`;
 

@@ -352,11 +352,11 @@ export function connectEngine(address: EngineAddress, timeouts: EngineTimeouts =
   };
   const info = (cancel?: AbortSignal) => call('GET /info', () => getJson<InfoResponse>('/info', cancel));
   const listContainers = (which: 'all' | 'active', cancel?: AbortSignal) =>
-    call('GET /containers/json', () => {
-      const query = new URLSearchParams({ all: '1' });
-      if (which === 'active') query.set('filters', JSON.stringify({ status: ['running', 'paused', 'restarting'] }));
-      return getJson<ContainerSummary[]>(`/containers/json?${query}`, cancel);
-    });
+    // The active ones are the engine's default list: its running containers, paused and
+    // restarting ones included (dockerd counts both as running; checked on 20.10). At
+    // 1,050 containers the engine answered it in 8 ms, a status filter in 12-13 ms, and a
+    // warm run waits for that answer (curl, 7 requests each; issue #14).
+    call('GET /containers/json', () => getJson<ContainerSummary[]>(which === 'all' ? '/containers/json?all=1' : '/containers/json', cancel));
   return {
     address,
     apiVersion: () => engineApiVersion,

@@ -20,7 +20,7 @@ Exit codes:
   2  critical      at least one critical finding
   3  unknown       the engine could not be reached, a collector could not run,
                    another run held the state store's lock for too long, or the
-                   store turned out damaged (the next run moves it aside)
+                   store turned out damaged (moved aside: the next run starts afresh)
   64 usage error   a flag or argument is wrong
   78 config error  the configuration cannot be used`;
 

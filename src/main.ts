@@ -30,7 +30,8 @@ setFlagsFromString('--semi-space-growth-factor=1');
 // MB, against 114-145 MB; later runs by hand on a slower day peaked at 99-103 MB, df's
 // answer the largest part of the peak (issue #14, README's Scaling). --expose-gc set
 // now gives a new context its gc(); the global one is left alone. The context is made
-// at the first collection: 0.65 ms that a warm run, which never collects, does not pay.
+// at the first collection: making it took 0.63-0.69 ms (a script timing it alone, 5
+// runs), which a warm run, that never collects, does not pay.
 setFlagsFromString('--expose-gc');
 let gc: unknown = null;
 const collectGarbage = () => {

@@ -2,7 +2,6 @@
 // containers' cache, a recent df), then the trends and findings decided from it,
 // once. The disk pressure that planning reads is part of what is decided here.
 
-import type { DockerdMemo } from '../collect/audit.js';
 import { collectSnapshot } from '../collect/index.js';
 import { deliveryFindings } from '../core/alerts.js';
 import { NO_RECORDED_DRIFT, recordedDrift, type RecordedDrift } from './running-drift.js';
@@ -15,11 +14,11 @@ import { selectContainers } from '../core/select.js';
 import { trendsOf, type Trends } from '../core/trends.js';
 import type { Opening } from '../engine/client.js';
 import { UsageError } from '../errors.js';
-import { pathKey, runtimeFact } from '../files/runtime.js';
 import { undelivered } from '../state/alerts.js';
 import { recentUsage, sqliteExitedCache } from '../state/cache.js';
 import { readHistory, type HistoryWindow } from '../state/history.js';
 import { storeEngineId } from '../state/store.js';
+import { dockerdMemo } from './dockerd-memo.js';
 import { settleMemory, type Run } from './run.js';
 import { ledgerOf, thawOrphans } from './thaw.js';
 
@@ -63,19 +62,6 @@ export type UsageWanted = 'reuse' | 'fresh' | 'skip';
 
 /** `audit`: collect the host's side of the audit (issue #13) whatever audit.enabled says
  *  (`watchdog audit`); by default only while it is enabled. */
-/** The runtime folder keeps the pid of the dockerd that serves each socket: a reboot
- *  forgets it with the process (collect/audit.ts). */
-function dockerdMemo(env: NodeJS.ProcessEnv): DockerdMemo {
-  const fact = (socket: string) => runtimeFact(env, 'dockerd', pathKey(socket));
-  return {
-    recall: (socket) => {
-      const pid = Number(fact(socket).read());
-      return Number.isInteger(pid) && pid > 0 ? pid : null;
-    },
-    remember: (socket, pid) => fact(socket).write(pid === null ? null : String(pid)),
-  };
-}
-
 export async function gather(run: Run, usage: UsageWanted, options: { audit?: boolean } = {}): Promise<Pass> {
   const { db, config } = run;
   const audit = options.audit ?? config.audit.enabled;

@@ -11,6 +11,7 @@ import type { MetricsReport } from '../core/report.js';
 import { UsageError } from '../errors.js';
 import { writeFileDurably } from '../files/durable.js';
 import { recordExposition, storeMetrics, type StoreMetrics } from '../state/metrics.js';
+import { isDamaged } from '../state/store.js';
 import type { Run } from './run.js';
 import { storeWrite } from './store-writes.js';
 
@@ -23,7 +24,9 @@ export const TEXTFILE_NAME = 'docker_watchdog.prom';
 export function readStoreMetrics(run: Run): StoreMetrics | null {
   try {
     return storeMetrics(run.db);
-  } catch {
+  } catch (error) {
+    // A damaged store ends the run, which moves it aside (pipeline/store.ts).
+    if (isDamaged(error)) throw error;
     return null;
   }
 }

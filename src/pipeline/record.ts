@@ -4,7 +4,7 @@
 
 import { recordExitedCache, recordUsage } from '../state/cache.js';
 import { recordRun } from '../state/history.js';
-import { isStorageFailure, setStoreEngineId, storeEngineId } from '../state/store.js';
+import { isDamaged, isStorageFailure, setStoreEngineId, storeEngineId } from '../state/store.js';
 import type { Pass } from './gather.js';
 import { storeProblem } from './store-writes.js';
 import { settleMemory, type Run } from './run.js';
@@ -18,6 +18,8 @@ export function record(run: Run, pass: Pass): void {
     recordExitedCache(run.db, snapshot.containers, !snapshot.failures.some((f) => f.collector === 'containers'));
     if (snapshot.usage && snapshot.usage !== pass.reusedUsage) recordUsage(run.db, snapshot.usage);
   } catch (error) {
+    // A damaged store ends the run, which moves it aside (pipeline/store.ts).
+    if (isDamaged(error)) throw error;
     const code = (error as { code?: string }).code;
     storeProblem(run, `could not record this run in the state store (${isStorageFailure(error) ? code : (error as Error).message}): its history misses this run`);
   }

@@ -15,7 +15,8 @@ export function storeProblem(run: Run, problem: string): void {
 }
 
 /** Runs `write`; one that fails for the disk's sake costs `what` (a cache, the journal),
- *  never the run. Any other error is a bug, and is not swallowed. */
+ *  never the run. Any other error is not swallowed: a damaged store ends the run, which
+ *  moves it aside (pipeline/store.ts), and anything else is a bug. */
 export function storeWrite(run: Run, what: string, write: () => void): boolean {
   try {
     write();
@@ -29,8 +30,15 @@ export function storeWrite(run: Run, what: string, write: () => void): boolean {
 
 /** Journals an action as it completes. */
 export function journal(run: Run, entry: JournalEntry): void {
+  let written: boolean;
+  try {
+    written = storeWrite(run, 'the journal (its entries go to this output instead)', () => appendJournal(run.db, entry));
+  } catch (error) {
+    // A damaged store ends the run (pipeline/store.ts); what was done is not lost.
+    run.warn(`journal: ${JSON.stringify(entry)}`);
+    throw error;
+  }
   // A store held in memory (it could not be opened or locked) takes the entry, and
   // forgets it when the run ends: it goes to the output as well.
-  const written = storeWrite(run, 'the journal (its entries go to this output instead)', () => appendJournal(run.db, entry));
   if (!written || run.db.memory) run.warn(`journal: ${JSON.stringify(entry)}`);
 }

@@ -9,7 +9,7 @@ import { DAY } from '../core/durations.js';
 import { ConfigError, UnknownError } from '../errors.js';
 import { pathKey, runtimeDirProblem, runtimeFact, runtimePath, type RuntimeFact } from '../files/runtime.js';
 import { acquireRunLock, StateLockedError, type RunLock } from '../state/lock.js';
-import { defaultStatePath, isDamaged, openStore, openStoreReadonly, type Db } from '../state/store.js';
+import { defaultStatePath, isDamaged, moveAside, openStore, openStoreReadonly, type Db } from '../state/store.js';
 import { warner, type Io } from './io.js';
 
 export interface StoreOptions {
@@ -90,9 +90,9 @@ function lockRun(path: string, io: Io, waitMs: number, problems: string[]): RunL
  * in proportion to the store, and ran on every run and every daemon step: 2.5 ms of a
  * warm report for a 1.9 MB store (1,000 exited containers, a year of a 5-minute timer),
  * 79 ms for 105 MB (90 days of a CI host's journal, 5,000 prunes a day). It is due once
- * a day, after a reboot (its time is kept in the runtime folder, a tmpfs), and after a run
- * that met damage, which forgets that time: between checks, damage shows when a query
- * reads it, that run ends (exit 3) saying so, and the next one moves the store aside.
+ * a day and after a reboot (its time is kept in the runtime folder, a tmpfs unless
+ * WATCHDOG_RUNTIME_DIR names another). Between checks, damage shows when a query meets
+ * it (withStore): that run moves the store aside and ends with exit 3.
  */
 const CHECK_EVERY_MS = DAY;
 
@@ -100,6 +100,21 @@ const CHECK_EVERY_MS = DAY;
 function checkDue(checked: RuntimeFact, now: Date): boolean {
   const at = Number(checked.read() ?? Number.NaN);
   return !(Number.isFinite(at) && at <= now.getTime() && now.getTime() - at < CHECK_EVERY_MS);
+}
+
+/** What a run that met damage in its store says, once the store is moved aside (the
+ *  run still holds its lock): it cannot finish its work on a store that lost part of
+ *  it, and nothing it did is lost (journal entries that cannot be written go to
+ *  stderr, pipeline/store-writes.ts). The next run starts a fresh store. */
+function damagedStore(path: string, db: Db, error: unknown, now: Date): UnknownError {
+  const reason = (error as Error).message.replace(/\.$/, '');
+  db.close();
+  try {
+    const aside = moveAside(path, now);
+    return new UnknownError(`The state store ${path} is damaged (${reason}): moved it to ${aside}; the next run starts a fresh one.`);
+  } catch (second) {
+    return new UnknownError(`The state store ${path} is damaged (${reason}) and could not be moved aside (${(second as Error).message.replace(/\.$/, '')}); move or delete it, and the next run starts a fresh one.`);
+  }
 }
 
 /** Runs `work` holding the run lock on the store, so overlapping runs never interleave.
@@ -128,10 +143,9 @@ export async function withStore<T>(options: StoreOptions, io: Io, work: (store: 
       return await work({ db: store.db, path, problems, waited: lock.waited }, now);
     } catch (error) {
       if (!isDamaged(error) || store.path !== path) throw error;
-      checked.write(null);
-      throw new UnknownError(`The state store ${path} is damaged (${(error as Error).message.replace(/\.$/, '')}); the next run moves it aside and starts a fresh one.`);
+      throw damagedStore(path, store.db, error, now);
     } finally {
-      store.db.close();
+      if (store.db.open) store.db.close();
     }
   } finally {
     lock.release();
@@ -142,9 +156,14 @@ export async function withStore<T>(options: StoreOptions, io: Io, work: (store: 
  *  (WAL readers never block a run). `work` gets null when there is no store yet. */
 export function withStoreReadonly<T>(options: StoreOptions, io: Io, work: (db: Db | null, path: string) => T): T {
   const path = statePathOf(options, io);
-  const db = openStoreReadonly(path);
+  let db: Db | null = null;
   try {
+    db = openStoreReadonly(path);
     return work(db, path);
+  } catch (error) {
+    // Only reading, it leaves the store where it is.
+    if (!isDamaged(error)) throw error;
+    throw new UnknownError(`The state store ${path} is damaged (${(error as Error).message.replace(/\.$/, '')}); move it away, and the next run starts a fresh one.`);
   } finally {
     db?.close();
   }

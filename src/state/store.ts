@@ -204,6 +204,16 @@ function isRegularFile(path: string): boolean {
   }
 }
 
+/** Renames a damaged store (and its WAL files) to `<path>.broken-<time>`, which it
+ *  returns, for a fresh one to take its place. Throws what the rename throws. */
+export function moveAside(path: string, now: Date): string {
+  const aside = `${path}.broken-${fileTime(now)}`;
+  for (const suffix of ['', '-wal', '-shm']) {
+    if (existsSync(path + suffix)) renameSync(path + suffix, aside + suffix);
+  }
+  return aside;
+}
+
 /**
  * Opens (creating, migrating) the store at `path`. Only a store that is damaged (not a
  * database, or corrupt) is renamed to `<path>.broken-<time>` and replaced. Anything
@@ -225,11 +235,8 @@ export function openStore(path: string, warn: (message: string) => void, now: Da
       warn(`cannot use the state store ${path} (${reason}); running without history this time`);
       return memoryStore();
     }
-    const aside = `${path}.broken-${fileTime(now)}`;
     try {
-      for (const suffix of ['', '-wal', '-shm']) {
-        if (existsSync(path + suffix)) renameSync(path + suffix, aside + suffix);
-      }
+      const aside = moveAside(path, now);
       warn(`the state store ${path} could not be read (${reason}); moved it to ${aside} and started a fresh one`);
       return { db: openAt(path, false), path };
     } catch (second) {

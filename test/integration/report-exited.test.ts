@@ -102,7 +102,7 @@ describe('the progress line of a long scan (issue #14)', () => {
   // reads the 40 exited containers' files (collect/container-files.ts) past the second
   // after which the line is drawn.
   const PROGRESS = /\rwatchdog: reading \d+ of 40 containers\x1b\[K/;
-  const slowList = () => holdingProxy(`${engine.dir}/docker.sock`, `${engine.dir}/slow.sock`, /^GET (\/v[\d.]+)?\/containers\/json\?/, 1600);
+  const slowList = () => holdingProxy(`${engine.dir}/docker.sock`, `${engine.dir}/slow.sock`, /^GET (\/v[\d.]+)?\/containers\/json[? ]/, 1600);
   let cold = 0;
   const args = (extra: string[]) => ['report', '--host', `unix://${engine.dir}/slow.sock`, '--state', `${engine.dir}/cold-${++cold}.db`, '-c', auditOffConfig(), ...extra];
 

@@ -2,10 +2,10 @@
 // reboot, and must stay writable when the disk under the state store and the archives
 // is full (issue #9): the freeze ledger, the stand-in run lock, the alert state; and
 // what saves a run work (issue #14): when the store was last checked for damage, which
-// dockerd serves a socket. A
-// tmpfs: /run/docker-watchdog for root (systemd keeps it with RuntimeDirectory= and
-// RuntimeDirectoryPreserve=yes), $XDG_RUNTIME_DIR/docker-watchdog for other users, else
-// /dev/shm/docker-watchdog-UID. WATCHDOG_RUNTIME_DIR overrides it (the tests' own).
+// dockerd serves a socket. A tmpfs: /run/docker-watchdog for root (systemd keeps it
+// with RuntimeDirectory= and RuntimeDirectoryPreserve=yes), $XDG_RUNTIME_DIR/
+// docker-watchdog for other users, else /dev/shm/docker-watchdog-UID.
+// WATCHDOG_RUNTIME_DIR overrides it (the tests' own).
 
 import { createHash } from 'node:crypto';
 import { lstatSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';

@@ -37,3 +37,8 @@ export class UnknownError extends WatchdogError {
 
 /** The engine could not be reached at all. */
 export class EngineUnreachableError extends UnknownError {}
+
+/** An error's message as a clause inside one of our sentences: without its full stop. */
+export function reasonOf(error: unknown): string {
+  return (error instanceof Error ? error.message : String(error)).replace(/\.$/, '');
+}

@@ -9,6 +9,7 @@ import type { Action } from '../core/actions.js';
 import { composeDigest, decideAlerts, decideUnitFailure, heartbeatDigest, heartbeatDue, testMessage, unitFailureMessage, type Digest, type Notification } from '../core/alerts.js';
 import type { Finding } from '../core/model.js';
 import type { EmailSettings } from '../core/policy.js';
+import { reasonOf } from '../errors.js';
 import type { DeliveryError, Mailer } from '../notify/email.js';
 import { alertBook, alertFallbackPath } from '../state/alert-fallback.js';
 import type { AlertBook, QueuedDigest } from '../state/alerts.js';
@@ -51,7 +52,7 @@ async function mailerOf(email: EmailSettings, env: NodeJS.ProcessEnv, warn: (mes
   try {
     return { mailer: await smtpMailerOf(email, env), broken: false };
   } catch (error) {
-    warn(`alert email cannot be sent (${(error as Error).message.replace(/\.$/, '')}); alerts wait in the outbox`);
+    warn(`alert email cannot be sent (${reasonOf(error)}); alerts wait in the outbox`);
     return { mailer: { describe: `${email.host}:${email.port}`, send: () => Promise.reject(error) }, broken: true };
   }
 }

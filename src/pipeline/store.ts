@@ -6,7 +6,7 @@ import { mkdirSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { DAY } from '../core/durations.js';
-import { ConfigError, UnknownError } from '../errors.js';
+import { ConfigError, reasonOf, UnknownError } from '../errors.js';
 import { pathKey, runtimeDirProblem, runtimeFact, runtimePath, type RuntimeFact } from '../files/runtime.js';
 import { acquireRunLock, StateLockedError, type RunLock } from '../state/lock.js';
 import { defaultStatePath, isDamaged, moveAside, openStore, openStoreReadonly, type Db } from '../state/store.js';
@@ -107,13 +107,13 @@ function checkDue(checked: RuntimeFact, now: Date): boolean {
  *  it, and nothing it did is lost (journal entries that cannot be written go to
  *  stderr, pipeline/store-writes.ts). The next run starts a fresh store. */
 function damagedStore(path: string, db: Db, error: unknown, now: Date): UnknownError {
-  const reason = (error as Error).message.replace(/\.$/, '');
+  const reason = reasonOf(error);
   db.close();
   try {
     const aside = moveAside(path, now);
     return new UnknownError(`The state store ${path} is damaged (${reason}): moved it to ${aside}; the next run starts a fresh one.`);
   } catch (second) {
-    return new UnknownError(`The state store ${path} is damaged (${reason}) and could not be moved aside (${(second as Error).message.replace(/\.$/, '')}); move or delete it, and the next run starts a fresh one.`);
+    return new UnknownError(`The state store ${path} is damaged (${reason}) and could not be moved aside (${reasonOf(second)}); move or delete it, and the next run starts a fresh one.`);
   }
 }
 
@@ -163,7 +163,7 @@ export function withStoreReadonly<T>(options: StoreOptions, io: Io, work: (db: D
   } catch (error) {
     // Only reading, it leaves the store where it is.
     if (!isDamaged(error)) throw error;
-    throw new UnknownError(`The state store ${path} is damaged (${(error as Error).message.replace(/\.$/, '')}); move it away, and the next run starts a fresh one.`);
+    throw new UnknownError(`The state store ${path} is damaged (${reasonOf(error)}); move it away, and the next run starts a fresh one.`);
   } finally {
     db?.close();
   }

@@ -6,6 +6,7 @@
 import { existsSync, lstatSync, mkdirSync, readFileSync, renameSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileTime } from '../core/names.js';
+import { reasonOf } from '../errors.js';
 import { Database, type Db } from './sqlite.js';
 
 export type { Db };
@@ -230,7 +231,7 @@ export function openStore(path: string, warn: (message: string) => void, now: Da
   try {
     return { db: openAt(path, check), path };
   } catch (error) {
-    const reason = (error as Error).message.replace(/\.$/, '');
+    const reason = reasonOf(error);
     if (!isDamaged(error) || !isRegularFile(path)) {
       warn(`cannot use the state store ${path} (${reason}); running without history this time`);
       return memoryStore();

@@ -24,6 +24,7 @@ const NOT_USED = [
   ['/dockerode/lib/', /^\.\/(session|buildkit)$/, 'does not build images'],
   ['/dockerode/lib/', /^(tar-fs|@balena\/dockerignore)$/, 'does not build images'],
   ['/docker-modem/lib/', /^ssh2$/, 'does not reach engines over ssh'],
+  ['/commander/lib/', /^node:child_process$/, 'runs no executable subcommands'],
   ['/better-sqlite3/lib/', /^bindings$/, "names better-sqlite3's addon itself (src/state/sqlite.ts)"],
 ];
 const stubs = {

@@ -11,8 +11,9 @@ import { pipeline } from 'node:stream/promises';
 import { closeSync, createWriteStream, fstatSync, fsyncSync, lstatSync, mkdirSync, openSync, readdirSync, readSync, realpathSync, rmSync, statfsSync, statSync, truncateSync, type WriteStream } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { createGzip, gzipSync } from 'node:zlib';
+import type { Gzip } from 'node:zlib';
 import prettyBytes from 'pretty-bytes';
+import { zlib } from '../builtins.js';
 import type { RotationResult } from '../core/actions.js';
 import { containerFileName, fileTime } from '../core/names.js';
 import type { RotationItem } from '../core/plan-rotate.js';
@@ -61,7 +62,7 @@ export function checkedLogPath(dockerRootDir: string, containerId: string, logPa
  *  buffer serves every read, reused once gzip has taken the last: a fresh megabyte per
  *  read left the daemon's heap 30 MB bigger after a minute of rotating a writer at full
  *  speed (bench:watch, issue #11). */
-async function copyRange(fd: number, from: number, to: number, gzip: ReturnType<typeof createGzip>, written: Promise<void>): Promise<number> {
+async function copyRange(fd: number, from: number, to: number, gzip: Gzip, written: Promise<void>): Promise<number> {
   const buffer = Buffer.allocUnsafe(Math.min(CHUNK, Math.max(0, to - from)));
   let offset = from;
   while (offset < to) {
@@ -99,7 +100,7 @@ async function settledSize(path: string): Promise<number> {
 function archiveBytesNeeded(fd: number, size: number): number {
   const sample = Buffer.allocUnsafe(Math.min(size, CHUNK));
   const read = readSync(fd, sample, 0, sample.length, 0);
-  const ratio = read > 0 ? Math.min(1, gzipSync(sample.subarray(0, read), { level: ARCHIVE_LEVEL }).length / read) : 1;
+  const ratio = read > 0 ? Math.min(1, zlib().gzipSync(sample.subarray(0, read), { level: ARCHIVE_LEVEL }).length / read) : 1;
   return Math.ceil(size * ratio * 1.1) + CHUNK;
 }
 
@@ -215,7 +216,7 @@ async function copyAndTruncate(
   archive: string,
 ): Promise<RotationResult & { archive: string | null }> {
   const result = { containerId: item.containerId, name: item.name, archive, bytesArchived: 0, pauseMs: null };
-  const gzip = createGzip({ level: ARCHIVE_LEVEL });
+  const gzip = zlib().createGzip({ level: ARCHIVE_LEVEL });
   // Through a pipeline, so that a write error (a full disk) reaches this function
   // instead of killing the process with the container frozen.
   const written = pipeline(gzip, out.stream);

@@ -7,21 +7,17 @@
 
 import { readFileSync } from 'node:fs';
 import type { IncomingHttpHeaders, IncomingMessage } from 'node:http';
-import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import type Docker from 'dockerode';
+import * as builtins from '../builtins.js';
 import type { PathStat } from '../core/setuid.js';
 import type { SystemDfResponse } from '../core/usage.js';
 import { ConfigError, EngineUnreachableError, WatchdogError } from '../errors.js';
 import type { EngineAddress } from './host.js';
 import type { ContainerInspect, ContainerSummary, InfoResponse } from './shapes.js';
 
-// node:http and node:https are required, not imported: an import makes Node.js build the
-// module's ESM face, which reads every export, and on Node.js 22 and 24 those include
-// getters that load undici (fetch's HTTP client, for http.WebSocket and the like): 30 ms
-// of every run's start on Node.js 24 (a CPU profile of a warm report; issue #14).
-const requireBuiltin = createRequire(import.meta.url);
-const http = requireBuiltin('node:http') as typeof import('node:http');
+// node:http and node:https are required, not imported (builtins.ts says why).
+const http = builtins.http();
 
 /** What a pass asks the engine first (collect/index.ts), all at once: its ping, `docker
  *  info` and the active containers. */
@@ -200,7 +196,7 @@ export function negotiateApiVersion(engine: string | undefined): string | null {
  *  as it comes. */
 async function engineGet(t: Transport, path: string, signal: AbortSignal): Promise<{ headers: IncomingHttpHeaders; text: string }> {
   // https (and tls, crypto) only for an engine that speaks it: loading them is 2.4 ms.
-  const { request } = t.tls ? (requireBuiltin('node:https') as typeof import('node:https')) : http;
+  const { request } = t.tls ? builtins.https() : http;
   return new Promise((resolve, reject) => {
     const sent = request(
       {

@@ -7,9 +7,10 @@
 // docker-watchdog for other users, else /dev/shm/docker-watchdog-UID.
 // WATCHDOG_RUNTIME_DIR overrides it (the tests' own).
 
-import { createHash } from 'node:crypto';
 import { lstatSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
+import { sha256 } from '@noble/hashes/sha2.js';
+import { bytesToHex, utf8ToBytes } from '@noble/hashes/utils.js';
 
 export function runtimeDir(env: NodeJS.ProcessEnv, uid: number): string {
   if (env.WATCHDOG_RUNTIME_DIR) return env.WATCHDOG_RUNTIME_DIR;
@@ -32,9 +33,11 @@ export function runtimeDirProblem(env: NodeJS.ProcessEnv, uid: number): string |
 }
 
 /** A short name for a path (a state store, an engine's socket), for what the runtime
- *  folder keeps per path. */
+ *  folder keeps per path: the start of its SHA-256, the same name every version gave
+ *  (a daemon still running an older one holds its lease under it). By a small library,
+ *  not node:crypto, which a report would load for this alone (builtins.ts). */
 export function pathKey(path: string): string {
-  return createHash('sha256').update(resolve(path)).digest('hex').slice(0, 16);
+  return bytesToHex(sha256(utf8ToBytes(resolve(path)))).slice(0, 16);
 }
 
 /** A path in the runtime folder (made by whoever writes there first, 0700). */

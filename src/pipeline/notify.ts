@@ -3,8 +3,8 @@
 // the outbox holds that is due, with backoff. No email section: nothing to do; the
 // run's output and exit code are the alert.
 
-import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
+import { crypto } from '../builtins.js';
 import type { Action } from '../core/actions.js';
 import { composeDigest, decideAlerts, decideUnitFailure, heartbeatDigest, heartbeatDue, testMessage, unitFailureMessage, type Digest, type Notification } from '../core/alerts.js';
 import type { Finding } from '../core/model.js';
@@ -26,7 +26,7 @@ export interface Delivery {
 }
 
 /** A Message-ID for a message entering the outbox, kept for every attempt at it. */
-const newMessageId = (): string => `<${randomUUID()}@${hostname() || 'docker-watchdog'}>`;
+const newMessageId = (): string => `<${crypto().randomUUID()}@${hostname() || 'docker-watchdog'}>`;
 
 const queued = (message: Digest | null): QueuedDigest | null => (message ? { ...message, messageId: newMessageId() } : null);
 

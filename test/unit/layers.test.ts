@@ -30,16 +30,17 @@ const MAY_IMPORT: Record<string, string[]> = {
   main: ['*'],
   cli: ['commands', 'config', 'core', 'errors', 'pipeline', 'act'],
   commands: ['pipeline', 'core', 'config', 'state', 'errors'],
-  pipeline: ['collect', 'act', 'notify', 'state', 'engine', 'config', 'core', 'files', 'errors'],
+  pipeline: ['collect', 'act', 'notify', 'state', 'engine', 'config', 'core', 'files', 'errors', 'builtins'],
   collect: ['engine', 'core', 'files', 'errors'],
-  act: ['engine', 'core', 'files', 'errors'],
+  act: ['engine', 'core', 'files', 'errors', 'builtins'],
   notify: ['core', 'errors'],
   state: ['core', 'files', 'errors'],
-  engine: ['core', 'errors'],
+  engine: ['core', 'errors', 'builtins'],
   config: ['core', 'errors'],
-  files: [],
+  files: ['builtins'],
   core: [],
   errors: ['core'],
+  builtins: [],
 };
 
 describe('layers', () => {

@@ -17,9 +17,11 @@ const banner = { js: "import { createRequire as __createRequire } from 'node:mod
 // .dockerignore parser for build contexts, and ssh2 (a native addon, loaded from
 // node_modules as it is not bundled). This tool never builds an image, and refuses
 // ssh:// engines (src/engine/host.ts). better-sqlite3 requires `bindings` to search for
-// its addon, which src/state/sqlite.ts names to it instead. A stub that says why stands
-// in for each: loading them cost more than a warm report's own work (issue #8; figures
-// in the README).
+// its addon, which src/state/sqlite.ts names to it instead. commander requires
+// child_process to run subcommands that are programs of their own, and this CLI has
+// none: 11 M of a warm report's 937 M instructions (issue #14, src/builtins.ts). A stub
+// that says why stands in for each: loading them cost more than a warm report's own work
+// (issue #8; figures in the README).
 const NOT_USED = [
   ['/dockerode/lib/', /^\.\/(session|buildkit)$/, 'does not build images'],
   ['/dockerode/lib/', /^(tar-fs|@balena\/dockerignore)$/, 'does not build images'],

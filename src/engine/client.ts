@@ -195,7 +195,6 @@ export function negotiateApiVersion(engine: string | undefined): string | null {
  *  peak of a cold scan at 10,000 containers, 93-98 MB in 5 runs, and 87-97 MB decoded
  *  as it comes. */
 async function engineGet(t: Transport, path: string, signal: AbortSignal): Promise<{ headers: IncomingHttpHeaders; text: string }> {
-  // https (and tls, crypto) only for an engine that speaks it: loading them is 2.4 ms.
   const { request } = t.tls ? builtins.https() : http;
   return new Promise((resolve, reject) => {
     const sent = request(

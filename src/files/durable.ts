@@ -4,7 +4,7 @@
 
 import { closeSync, constants, fchmodSync, fsyncSync, openSync, readdirSync, renameSync, rmSync, writeSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
-import { crypto } from '../builtins.js';
+import { nodeCrypto } from '../builtins.js';
 
 /** fsync of a file or directory by path. */
 export function fsyncPath(path: string): void {
@@ -36,7 +36,7 @@ export function fsyncTree(root: string): void {
  *  reader's user, and this may run as root. Made 0644 whatever the umask (the units
  *  set 0077), so the reader's user can read it. */
 export function writeFileDurably(path: string, text: string): void {
-  const temporary = join(dirname(path), `.${basename(path)}.${crypto().randomBytes(6).toString('hex')}.tmp`);
+  const temporary = join(dirname(path), `.${basename(path)}.${nodeCrypto().randomBytes(6).toString('hex')}.tmp`);
   const fd = openSync(temporary, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW, 0o644);
   try {
     writeSync(fd, text);

@@ -2,7 +2,8 @@
 // each scrape renders what the daemon last knew, never asks the engine, and nothing a
 // client sends changes anything.
 
-import { createServer, type Server } from 'node:http';
+import type { Server } from 'node:http';
+import { http } from '../builtins.js';
 import { METRICS_CONTENT_TYPE } from '../core/metrics.js';
 import { UnknownError, UsageError } from '../errors.js';
 
@@ -23,7 +24,7 @@ export interface MetricsServer {
 /** `render` gives null while there is nothing to show yet (503: Prometheus retries);
  *  `warn` hears what goes wrong once it listens (a scrape is never worth the daemon). */
 export function serveMetrics(address: ListenAddress, render: () => string | null, warn: (message: string) => void): Promise<MetricsServer> {
-  const server: Server = createServer((request, response) => {
+  const server: Server = http().createServer((request, response) => {
     const path = (request.url ?? '/').split('?')[0];
     if (request.method !== 'GET' && request.method !== 'HEAD') {
       response.writeHead(405, { allow: 'GET, HEAD', 'content-type': 'text/plain' }).end('only GET\n');

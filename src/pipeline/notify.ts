@@ -4,7 +4,7 @@
 // run's output and exit code are the alert.
 
 import { hostname } from 'node:os';
-import { crypto } from '../builtins.js';
+import { nodeCrypto } from '../builtins.js';
 import type { Action } from '../core/actions.js';
 import { composeDigest, decideAlerts, decideUnitFailure, heartbeatDigest, heartbeatDue, testMessage, unitFailureMessage, type Digest, type Notification } from '../core/alerts.js';
 import type { Finding } from '../core/model.js';
@@ -26,7 +26,7 @@ export interface Delivery {
 }
 
 /** A Message-ID for a message entering the outbox, kept for every attempt at it. */
-const newMessageId = (): string => `<${crypto().randomUUID()}@${hostname() || 'docker-watchdog'}>`;
+const newMessageId = (): string => `<${nodeCrypto().randomUUID()}@${hostname() || 'docker-watchdog'}>`;
 
 const queued = (message: Digest | null): QueuedDigest | null => (message ? { ...message, messageId: newMessageId() } : null);
 

@@ -48,7 +48,7 @@ describe('watchdog rotate', () => {
       // finding behind it is what to look at.
       expect(code, `rotate said: ${stdout}`).toBe(0);
       const result = JSON.parse(stdout).results[0];
-      expect(result).toMatchObject({ outcome: 'done' });
+      expect(result, `rotation ${i + 1}: ${JSON.stringify(result)}`).toMatchObject({ outcome: 'done' });
       pauses.push(result.pauseMs);
     }
     await engine.docker.getContainer(writer).kill();
@@ -75,8 +75,18 @@ describe('watchdog rotate', () => {
 
   it('never truncates a log the engine rotates itself, however large, and says why', async () => {
     const capped = await runContainer(engine.docker, { name: 'capped', cmd: ['sh', '-c', 'yes capped-line | head -n 200000; exec sleep 600'], logOpts: { 'max-size': '1m', 'max-file': '2' }, detach: true });
-    await new Promise((resolve) => setTimeout(resolve, 1500));
     const path = await logPathOf(capped);
+    // Until the engine has written and rotated all of it: 1.5 s was not always enough
+    // on a slow machine (CI, 2026-12-01), and a file the engine made anew in the
+    // meantime took the freed inode number of the one it replaced.
+    const look = () => statSync(path, { throwIfNoEntry: false }); // gone for a moment while the engine rotates
+    let last = look();
+    for (let quiet = 0; quiet < 1000; ) {
+      await new Promise((resolve) => setTimeout(resolve, 250));
+      const now = look();
+      quiet = now && last && now.ino === last.ino && now.size === last.size && now.mtimeMs === last.mtimeMs ? quiet + 250 : 0;
+      last = now;
+    }
     const before = statSync(path);
     // Asked for by name, and in the automatic pass with logs.maxSize at 1 MB.
     for (const args of [['capped'], []]) {

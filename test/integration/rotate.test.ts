@@ -41,14 +41,24 @@ describe('watchdog rotate', () => {
   it('loses no line across 20 rotations of a log written as fast as possible, with short pauses', async () => {
     const writer = await runContainer(engine.docker, { name: 'counter', cmd: ['sh', '-c', 'i=0; while true; do echo $i; i=$((i+1)); done'], detach: true });
     const pauses: number[] = [];
-    for (let i = 0; i < 20; i++) {
+    let pauseFailures = 0;
+    while (pauses.length < 20) {
       const { code, stdout, stderr } = await rotate('counter');
       expect(stderr).toBe('');
       // With what the run said: a CI run saw exit 1 here once (of some 15 runs), and the
       // finding behind it is what to look at.
       expect(code, `rotate said: ${stdout}`).toBe(0);
       const result = JSON.parse(stdout).results[0];
-      expect(result, `rotation ${i + 1}: ${JSON.stringify(result)}`).toMatchObject({ outcome: 'done' });
+      // runc's freezer can fail to stop a writer this busy on a slow machine ("unable to
+      // freeze": CI on 26.1 with the containerd image store, 2026-12-01, the 3rd of 20
+      // rotations). The rotation is then skipped with nothing archived or truncated, and
+      // the next run tries again: so does this loop, a few times at most.
+      if (result.code === 'pause-failed' && pauseFailures < 5) {
+        expect(result).toMatchObject({ outcome: 'skipped', archive: null, bytesArchived: 0 });
+        pauseFailures++;
+        continue;
+      }
+      expect(result, `rotation ${pauses.length + 1}: ${JSON.stringify(result)}`).toMatchObject({ outcome: 'done' });
       pauses.push(result.pauseMs);
     }
     await engine.docker.getContainer(writer).kill();

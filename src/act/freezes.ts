@@ -21,6 +21,13 @@ export interface Freeze {
   pid: number;
   pidStartedAt: string | null;
   since: string;
+  /** The DockerRootDir of the engine that paused it; absent in the entries of versions
+   *  before it was written. Two engines may share an ID: on engines before 23 it is
+   *  the key in /etc/docker/key.json, which every dockerd on a host reads unless told
+   *  otherwise (all the test engines of a CI run share one), and a cloned machine's
+   *  copies share it on any version. One engine's orphan is gone from another (an
+   *  inspect answers 404), and was dismissed there, leaving it frozen on its own. */
+  dockerRootDir?: string;
 }
 
 export interface FreezeLedger {
@@ -56,10 +63,13 @@ function isAlive(freeze: Freeze): boolean {
   return startedAt === null || freeze.pidStartedAt === null || startedAt === freeze.pidStartedAt;
 }
 
-/** The ledger of one engine, in `folder` (one per engine id: two engines' containers
- *  never mix). One file per container and process: two runs with their own stores may
- *  rotate one container, and neither may drop the other's intent. */
-export function freezeLedger(folder: string): FreezeLedger {
+/** The ledger of the engine whose DockerRootDir is `dockerRootDir`, in `folder` (one
+ *  per engine ID). Its orphans are the entries of this engine, or of no engine named
+ *  (an earlier version's): an entry of another engine with the same ID is left to a
+ *  run on that engine (see Freeze.dockerRootDir). One file per container and process:
+ *  two runs with their own stores may rotate one container, and neither may drop the
+ *  other's intent. */
+export function freezeLedger(folder: string, dockerRootDir: string): FreezeLedger {
   const fileOf = (containerId: string, pid: number) => join(folder, `${containerId}.${pid}.json`);
   const remove = (path: string) => {
     try {
@@ -70,7 +80,7 @@ export function freezeLedger(folder: string): FreezeLedger {
   };
   return {
     intend(containerId, name, now) {
-      const freeze: Freeze = { containerId, name, pid: process.pid, pidStartedAt: processStartedAt(process.pid), since: now.toISOString() };
+      const freeze: Freeze = { containerId, name, pid: process.pid, pidStartedAt: processStartedAt(process.pid), since: now.toISOString(), dockerRootDir };
       mkdirSync(folder, { recursive: true, mode: 0o700 });
       // Whole or absent: a half-written intent would be unreadable, and never thawed.
       const path = fileOf(containerId, process.pid);
@@ -89,7 +99,8 @@ export function freezeLedger(folder: string): FreezeLedger {
       return names.flatMap((n) => {
         try {
           const freeze = JSON.parse(readFileSync(join(folder, n), 'utf8')) as Freeze;
-          return isAlive(freeze) ? [] : [freeze];
+          const ours = freeze.dockerRootDir === undefined || freeze.dockerRootDir === dockerRootDir;
+          return ours && !isAlive(freeze) ? [freeze] : [];
         } catch {
           return [];
         }

@@ -62,7 +62,7 @@ export async function rotateLogs(run: Run, snapshot: Pick<Snapshot, 'engine'>, p
   const results: RotationResult[] = [];
   const written = new Set<string>();
   const engine = snapshot.engine!;
-  const ctx = { client: run.client, dockerRootDir: engine.dockerRootDir, archiveDir: config.logs.archiveDir, now: run.io.now, inFlight: run.io.inFlight, ledger: ledgerOf(run.io, engine.id) };
+  const ctx = { client: run.client, dockerRootDir: engine.dockerRootDir, archiveDir: config.logs.archiveDir, now: run.io.now, inFlight: run.io.inFlight, ledger: ledgerOf(run.io, engine) };
   for (const item of plan.filter((i) => i.action === 'rotate')) {
     const result: RotationResult = dryRun
       ? { containerId: item.containerId, name: item.name, outcome: 'skipped', code: 'dry-run', message: 'dry run: nothing changed', archive: null, bytesArchived: 0, pauseMs: null }

@@ -5,7 +5,7 @@
 // service was down for however long it stayed frozen.
 
 import { freezeLedger, isPaused, thaw, type FreezeLedger } from '../act/freezes.js';
-import type { Finding } from '../core/model.js';
+import type { EngineFacts, Finding } from '../core/model.js';
 import { safeFileName } from '../core/names.js';
 import { EngineUnreachableError } from '../errors.js';
 import { runtimePath } from '../files/runtime.js';
@@ -14,8 +14,8 @@ import { journal } from './store-writes.js';
 import type { Run } from './run.js';
 
 /** The freeze ledger of one engine, in the runtime folder. */
-export function ledgerOf(io: Io, engineId: string): FreezeLedger {
-  return freezeLedger(runtimePath(io.env, 'frozen', safeFileName(engineId)));
+export function ledgerOf(io: Io, engine: Pick<EngineFacts, 'id' | 'dockerRootDir'>): FreezeLedger {
+  return freezeLedger(runtimePath(io.env, 'frozen', safeFileName(engine.id)), engine.dockerRootDir);
 }
 
 /** Thaws what processes now gone left frozen; one finding for each container that was

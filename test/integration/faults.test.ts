@@ -3,13 +3,15 @@
 // disk, an engine that dies mid-prune, two runs at once without a usable store, a
 // container removed mid-rotation. Each test failed on the code before the fix.
 
-import { execFileSync, spawn } from 'node:child_process';
-import { mkdirSync, readdirSync, statSync, writeFileSync } from 'node:fs';
+import { execFileSync, spawn, spawnSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { safeFileName } from '../../src/core/names.js';
 import { AUDIT_OFF, BIN, runWatchdog } from '../helpers/cli.js';
 import { engineNamed, runContainer, startEngine, TEST_IMAGE, type TestEngine } from '../helpers/engine.js';
-import { holdingProxy, scriptedProxy } from '../helpers/proxy.js';
+import { countingProxy, holdingProxy, scriptedProxy } from '../helpers/proxy.js';
 
 let engine: TestEngine;
 let dir: string;
@@ -44,6 +46,8 @@ const writeConfig = (name: string, text: string) => {
   return path;
 };
 const inspect = (id: string) => engine.docker.getContainer(id).inspect();
+/** This engine's freeze ledger in the tests' runtime folder (act/freezes.ts). */
+const ledgerFolder = async () => `${process.env.WATCHDOG_RUNTIME_DIR}/frozen/${safeFileName((await engine.docker.info()).ID)}`;
 const codes = (findings: Array<{ code: string; severity: string }>) => findings.map((f) => `${f.code}:${f.severity}`);
 
 /** A running container that writes a line every 20 ms. */
@@ -74,6 +78,10 @@ describe('a container frozen by a run that was killed (defect 1)', () => {
       child.kill('SIGKILL');
       await exited;
       expect((await inspect(id)).State.Paused).toBe(true);
+      // Its intent, written before the pause, names the engine (by its DockerRootDir).
+      const ledger = await ledgerFolder();
+      const intent = readdirSync(ledger).find((name) => name.startsWith(`${id}.${child.pid}.`));
+      expect(JSON.parse(readFileSync(`${ledger}/${intent}`, 'utf8'))).toMatchObject({ containerId: id, name: 'faults-frozen', pid: child.pid, dockerRootDir: (await engine.docker.info()).DockerRootDir });
 
       // The next run, by the timer: it finds the freeze its killed predecessor recorded.
       const check = await runWatchdog(['check', '--json', '--host', engine.host, '--state', `${dir}/frozen.db`, '-c', config]);
@@ -91,6 +99,30 @@ describe('a container frozen by a run that was killed (defect 1)', () => {
     } finally {
       await proxy.close();
       await engine.docker.getContainer(id).remove({ force: true });
+    }
+  });
+
+  it("is another engine's to thaw when that engine shares this one's ID: left alone, not asked about", async () => {
+    // Engines before 23 take their ID from /etc/docker/key.json, so every test engine
+    // of a run has the same one, as two engines on one host do. A container another
+    // engine paused is unknown here (404): taken for gone, its intent was dropped, and
+    // that engine's next run had nothing left to thaw (CI, 2026-12-01: a run of
+    // container-files.test.ts asked about an orphan of this file's killed rotation).
+    const other = randomBytes(32).toString('hex');
+    const dead = spawnSync('true').pid;
+    const ledger = await ledgerFolder();
+    mkdirSync(ledger, { recursive: true, mode: 0o700 });
+    const intent = `${ledger}/${other}.${dead}.json`;
+    writeFileSync(intent, `${JSON.stringify({ containerId: other, name: 'on-another-engine', pid: dead, pidStartedAt: null, since: new Date().toISOString(), dockerRootDir: '/srv/another-engine' })}\n`);
+    const proxy = await countingProxy(`${engine.dir}/docker.sock`, `${dir}/other-engine.sock`);
+    try {
+      const report = await runWatchdog(['report', '--json', '--host', proxy.host, '--state', `${dir}/other-engine.db`]);
+      expect(codes(JSON.parse(report.stdout).findings)).not.toContain('CONTAINER_THAWED:critical');
+      expect(proxy.requests().filter((r) => r.includes(other))).toEqual([]);
+      expect(existsSync(intent)).toBe(true);
+    } finally {
+      await proxy.close();
+      rmSync(intent, { force: true });
     }
   });
 

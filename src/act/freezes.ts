@@ -9,7 +9,7 @@
 // its gzip (issue #14).
 
 import { mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { EngineClient } from '../engine/client.js';
 
@@ -21,12 +21,11 @@ export interface Freeze {
   pid: number;
   pidStartedAt: string | null;
   since: string;
-  /** The DockerRootDir of the engine that paused it; absent in the entries of versions
-   *  before it was written. Two engines may share an ID: on engines before 23 it is
-   *  the key in /etc/docker/key.json, which every dockerd on a host reads unless told
-   *  otherwise (all the test engines of a CI run share one), and a cloned machine's
-   *  copies share it on any version. One engine's orphan is gone from another (an
-   *  inspect answers 404), and was dismissed there, leaving it frozen on its own. */
+  /** The DockerRootDir of the engine that paused it (issue #9); absent in entries of
+   *  earlier versions. Two engines on one host can share an ID: before 23 it comes
+   *  from /etc/docker/key.json, which every dockerd reads unless told otherwise, and 23
+   *  keeps it on upgrade. Another engine's paused container answers 404 here, and
+   *  would be taken for gone: its intent dropped, and the container never thawed. */
   dockerRootDir?: string;
 }
 
@@ -64,12 +63,14 @@ function isAlive(freeze: Freeze): boolean {
 }
 
 /** The ledger of the engine whose DockerRootDir is `dockerRootDir`, in `folder` (one
- *  per engine ID). Its orphans are the entries of this engine, or of no engine named
- *  (an earlier version's): an entry of another engine with the same ID is left to a
- *  run on that engine (see Freeze.dockerRootDir). One file per container and process:
- *  two runs with their own stores may rotate one container, and neither may drop the
- *  other's intent. */
+ *  per engine ID). Its orphans are its own entries and those that name no engine (an
+ *  earlier version's); another engine's are left to that engine's runs. One file per
+ *  container and process: two runs with their own stores may rotate one container,
+ *  and neither may drop the other's intent. */
 export function freezeLedger(folder: string, dockerRootDir: string): FreezeLedger {
+  // dockerd cleans the path it is given (a trailing slash, say) only once the folder
+  // exists: a first start and a restart may name one folder two ways.
+  const ours = (freeze: Freeze) => freeze.dockerRootDir === undefined || resolve(freeze.dockerRootDir) === resolve(dockerRootDir);
   const fileOf = (containerId: string, pid: number) => join(folder, `${containerId}.${pid}.json`);
   const remove = (path: string) => {
     try {
@@ -99,8 +100,7 @@ export function freezeLedger(folder: string, dockerRootDir: string): FreezeLedge
       return names.flatMap((n) => {
         try {
           const freeze = JSON.parse(readFileSync(join(folder, n), 'utf8')) as Freeze;
-          const ours = freeze.dockerRootDir === undefined || freeze.dockerRootDir === dockerRootDir;
-          return ours && !isAlive(freeze) ? [freeze] : [];
+          return ours(freeze) && !isAlive(freeze) ? [freeze] : [];
         } catch {
           return [];
         }

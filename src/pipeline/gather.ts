@@ -93,7 +93,10 @@ export async function gather(run: Run, usage: UsageWanted, options: { audit?: bo
   let { snapshot, timings } = await collect(opening);
   // A container a killed run left frozen is thawed first (and the host seen again, as
   // it is now): the rare case, so the common one pays one readdir of a tmpfs folder.
-  const thawed = snapshot.engine ? await thawOrphans(run, ledgerOf(run.io, snapshot.engine)) : [];
+  // Only rotation freezes, and only on an engine whose files are here (local): a
+  // remote engine, maybe a clone of this host's with its ID and DockerRootDir, has no
+  // intents here to thaw, and must not drop this one's (issue #9).
+  const thawed = snapshot.engine?.local ? await thawOrphans(run, ledgerOf(run.io, snapshot.engine)) : [];
   if (thawed.length > 0) ({ snapshot, timings } = await collect(null));
   const foreignStore = snapshot.engine !== null && !ownedBy(snapshot.engine.id);
   if (foreignStore) {

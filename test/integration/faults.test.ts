@@ -5,7 +5,7 @@
 
 import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { safeFileName } from '../../src/core/names.js';
@@ -46,8 +46,13 @@ const writeConfig = (name: string, text: string) => {
   return path;
 };
 const inspect = (id: string) => engine.docker.getContainer(id).inspect();
-/** This engine's freeze ledger in the tests' runtime folder (act/freezes.ts). */
-const ledgerFolder = async () => `${process.env.WATCHDOG_RUNTIME_DIR}/frozen/${safeFileName((await engine.docker.info()).ID)}`;
+/** A runtime folder of the test's own: other files' runs on the shared engine (same ID,
+ *  same DockerRootDir) would thaw the freezes of this file's runs in the shared one.
+ *  Returned with this engine's freeze ledger in it (act/freezes.ts). */
+const ownRuntime = async (name: string) => {
+  const runtime = `${dir}/${name}-runtime`;
+  return { env: { WATCHDOG_RUNTIME_DIR: runtime }, ledger: `${runtime}/frozen/${safeFileName((await engine.docker.info()).ID)}` };
+};
 const codes = (findings: Array<{ code: string; severity: string }>) => findings.map((f) => `${f.code}:${f.severity}`);
 
 /** A running container that writes a line every 20 ms. */
@@ -68,10 +73,12 @@ describe('a container frozen by a run that was killed (defect 1)', () => {
     const id = await writer('faults-frozen');
     const proxy = await holdingProxy(`${engine.dir}/docker.sock`, `${dir}/frozen.sock`, /^POST \S*\/containers\/[0-9a-f]+\/pause /, 10_000);
     const config = writeConfig('frozen', `logs:\n  archiveDir: ${dir}/frozen-archive\n`);
+    const runtime = await ownRuntime('frozen');
+    const root = (await engine.docker.info()).DockerRootDir;
     try {
       await sleep(300);
       const held = proxy.nextHeld();
-      const child = spawn(process.execPath, [BIN, 'rotate', 'faults-frozen', '--host', proxy.host, '--state', `${dir}/frozen.db`, '-c', config], { stdio: 'ignore' });
+      const child = spawn(process.execPath, [BIN, 'rotate', 'faults-frozen', '--host', proxy.host, '--state', `${dir}/frozen.db`, '-c', config], { stdio: 'ignore', env: { ...process.env, ...runtime.env } });
       const exited = new Promise((resolve) => child.on('exit', resolve));
       await held;
       for (let i = 0; i < 100 && !(await inspect(id)).State.Paused; i++) await sleep(20);
@@ -79,12 +86,10 @@ describe('a container frozen by a run that was killed (defect 1)', () => {
       await exited;
       expect((await inspect(id)).State.Paused).toBe(true);
       // Its intent, written before the pause, names the engine (by its DockerRootDir).
-      const ledger = await ledgerFolder();
-      const intent = readdirSync(ledger).find((name) => name.startsWith(`${id}.${child.pid}.`));
-      expect(JSON.parse(readFileSync(`${ledger}/${intent}`, 'utf8'))).toMatchObject({ containerId: id, name: 'faults-frozen', pid: child.pid, dockerRootDir: (await engine.docker.info()).DockerRootDir });
+      expect(JSON.parse(readFileSync(`${runtime.ledger}/${id}.${child.pid}.json`, 'utf8'))).toMatchObject({ containerId: id, name: 'faults-frozen', pid: child.pid, dockerRootDir: root });
 
       // The next run, by the timer: it finds the freeze its killed predecessor recorded.
-      const check = await runWatchdog(['check', '--json', '--host', engine.host, '--state', `${dir}/frozen.db`, '-c', config]);
+      const check = await runWatchdog(['check', '--json', '--host', engine.host, '--state', `${dir}/frozen.db`, '-c', config], runtime.env);
       const out = JSON.parse(check.stdout);
       expect(codes(out.findings)).toContain('CONTAINER_THAWED:critical');
       expect(out.findings.find((f: { code: string }) => f.code === 'CONTAINER_THAWED').message).toMatch(/^faults-frozen was left paused by a watchdog run that ended mid-rotation \(pid \d+, paused since .+\); it is unpaused now$/);
@@ -94,7 +99,7 @@ describe('a container frozen by a run that was killed (defect 1)', () => {
       expect(journal).toContainEqual(expect.objectContaining({ action: 'thaw', target: 'faults-frozen', outcome: 'done' }));
 
       // Once thawed, it is no news: the run after says nothing of it.
-      const again = JSON.parse((await runWatchdog(['check', '--json', '--host', engine.host, '--state', `${dir}/frozen.db`, '-c', config])).stdout);
+      const again = JSON.parse((await runWatchdog(['check', '--json', '--host', engine.host, '--state', `${dir}/frozen.db`, '-c', config], runtime.env)).stdout);
       expect(codes(again.findings)).not.toContain('CONTAINER_THAWED:critical');
     } finally {
       await proxy.close();
@@ -103,26 +108,25 @@ describe('a container frozen by a run that was killed (defect 1)', () => {
   });
 
   it("is another engine's to thaw when that engine shares this one's ID: left alone, not asked about", async () => {
-    // Engines before 23 take their ID from /etc/docker/key.json, so every test engine
-    // of a run has the same one, as two engines on one host do. A container another
-    // engine paused is unknown here (404): taken for gone, its intent was dropped, and
-    // that engine's next run had nothing left to thaw (CI, 2026-12-01: a run of
-    // container-files.test.ts asked about an orphan of this file's killed rotation).
+    // Two engines on one host can share an ID (before 23 it comes from
+    // /etc/docker/key.json: every 20.10 test engine of a run has the same one). A
+    // container another engine paused is unknown here (404): it was taken for gone and
+    // its intent dropped, and that engine's next run had nothing left to thaw (CI,
+    // 2026-12-01: container-files.test.ts asked about this file's killed rotation).
     const other = randomBytes(32).toString('hex');
     const dead = spawnSync('true').pid;
-    const ledger = await ledgerFolder();
-    mkdirSync(ledger, { recursive: true, mode: 0o700 });
-    const intent = `${ledger}/${other}.${dead}.json`;
-    writeFileSync(intent, `${JSON.stringify({ containerId: other, name: 'on-another-engine', pid: dead, pidStartedAt: null, since: new Date().toISOString(), dockerRootDir: '/srv/another-engine' })}\n`);
+    const runtime = await ownRuntime('other-engine');
+    mkdirSync(runtime.ledger, { recursive: true, mode: 0o700 });
+    const intent = `${runtime.ledger}/${other}.${dead}.json`;
+    writeFileSync(intent, `${JSON.stringify({ containerId: other, name: 'on-another-engine', pid: dead, pidStartedAt: 'gone', since: new Date().toISOString(), dockerRootDir: '/srv/another-engine' })}\n`);
     const proxy = await countingProxy(`${engine.dir}/docker.sock`, `${dir}/other-engine.sock`);
     try {
-      const report = await runWatchdog(['report', '--json', '--host', proxy.host, '--state', `${dir}/other-engine.db`]);
+      const report = await runWatchdog(['report', '--json', '--host', proxy.host, '--state', `${dir}/other-engine.db`], runtime.env);
       expect(codes(JSON.parse(report.stdout).findings)).not.toContain('CONTAINER_THAWED:critical');
       expect(proxy.requests().filter((r) => r.includes(other))).toEqual([]);
       expect(existsSync(intent)).toBe(true);
     } finally {
       await proxy.close();
-      rmSync(intent, { force: true });
     }
   });
 

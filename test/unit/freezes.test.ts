@@ -1,7 +1,8 @@
 // The freeze ledger (act/freezes.ts, issue #9): which freezes a run may thaw. Two
-// engines may share an ID (engines before 23 read it from /etc/docker/key.json), so a
-// run takes for orphans only the entries of its own engine, or of none named (written
-// by a version before entries named their engine), and those of gone processes only.
+// engines may share an ID (before 23 it comes from /etc/docker/key.json, and 23 keeps
+// it on upgrade), so a run takes for orphans only the entries of its own engine, or of
+// none named (written by a version before entries named their engine), and those of
+// gone processes only.
 
 import { spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -18,10 +19,11 @@ beforeEach(() => {
 });
 afterEach(() => rmSync(parent, { recursive: true, force: true }));
 
-/** An intent left by a process that is gone, as a killed run leaves it. */
+/** An intent left by a process that is gone, as a killed run leaves it (a start time
+ *  no process has: should its pid be taken again, the holder still reads as gone). */
 function leftBehind(containerId: string, dockerRootDir: string | undefined): void {
   const pid = spawnSync('true').pid!;
-  writeFileSync(`${folder}/${containerId}.${pid}.json`, `${JSON.stringify({ containerId, name: containerId.slice(0, 4), pid, pidStartedAt: null, since: '2026-12-01T04:00:00.000Z', dockerRootDir })}\n`);
+  writeFileSync(`${folder}/${containerId}.${pid}.json`, `${JSON.stringify({ containerId, name: containerId.slice(0, 4), pid, pidStartedAt: 'gone', since: '2026-12-01T04:00:00.000Z', dockerRootDir })}\n`);
 }
 const ids = (ledger: ReturnType<typeof freezeLedger>) => ledger.orphans().map((f) => f.containerId).sort();
 
@@ -33,6 +35,8 @@ describe('the freeze ledger', () => {
     leftBehind(older, undefined);
     expect(ids(freezeLedger(folder, '/var/lib/docker'))).toEqual([a, older]);
     expect(ids(freezeLedger(folder, '/srv/docker-b'))).toEqual([b, older]);
+    // One folder, named as dockerd was given it on a first start and as it names it later.
+    expect(ids(freezeLedger(folder, '/srv/docker-b/'))).toEqual([b, older]);
   });
 
   it("writes the engine into an intent, and a live process's intent is no orphan", () => {

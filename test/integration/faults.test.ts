@@ -5,11 +5,12 @@
 
 import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { safeFileName } from '../../src/core/names.js';
-import { AUDIT_OFF, BIN, runWatchdog } from '../helpers/cli.js';
+import { AUDIT_OFF, auditOffConfig, BIN, runWatchdog } from '../helpers/cli.js';
 import { engineNamed, runContainer, startEngine, TEST_IMAGE, type TestEngine } from '../helpers/engine.js';
 import { countingProxy, holdingProxy, scriptedProxy } from '../helpers/proxy.js';
 
@@ -51,8 +52,18 @@ const inspect = (id: string) => engine.docker.getContainer(id).inspect();
  *  Returned with this engine's freeze ledger in it (act/freezes.ts). */
 const ownRuntime = async (name: string) => {
   const runtime = `${dir}/${name}-runtime`;
-  return { env: { WATCHDOG_RUNTIME_DIR: runtime }, ledger: `${runtime}/frozen/${safeFileName((await engine.docker.info()).ID)}` };
+  const info = await engine.docker.info();
+  return { folder: runtime, env: { WATCHDOG_RUNTIME_DIR: runtime }, ledger: `${runtime}/frozen/${safeFileName(info.ID)}`, dockerRootDir: info.DockerRootDir as string };
 };
+/** The intent a killed run leaves (act/freezes.ts), of a process that is gone (a start
+ *  time no process has: should its pid be taken again, the holder still reads as gone). */
+function leftBehind(ledger: string, containerId: string, dockerRootDir: string): string {
+  const pid = spawnSync('true').pid;
+  mkdirSync(ledger, { recursive: true, mode: 0o700 });
+  const intent = `${ledger}/${containerId}.${pid}.json`;
+  writeFileSync(intent, `${JSON.stringify({ containerId, name: 'left-behind', pid, pidStartedAt: 'gone', since: new Date().toISOString(), dockerRootDir })}\n`);
+  return intent;
+}
 const codes = (findings: Array<{ code: string; severity: string }>) => findings.map((f) => `${f.code}:${f.severity}`);
 
 /** A running container that writes a line every 20 ms. */
@@ -74,7 +85,6 @@ describe('a container frozen by a run that was killed (defect 1)', () => {
     const proxy = await holdingProxy(`${engine.dir}/docker.sock`, `${dir}/frozen.sock`, /^POST \S*\/containers\/[0-9a-f]+\/pause /, 10_000);
     const config = writeConfig('frozen', `logs:\n  archiveDir: ${dir}/frozen-archive\n`);
     const runtime = await ownRuntime('frozen');
-    const root = (await engine.docker.info()).DockerRootDir;
     try {
       await sleep(300);
       const held = proxy.nextHeld();
@@ -86,7 +96,7 @@ describe('a container frozen by a run that was killed (defect 1)', () => {
       await exited;
       expect((await inspect(id)).State.Paused).toBe(true);
       // Its intent, written before the pause, names the engine (by its DockerRootDir).
-      expect(JSON.parse(readFileSync(`${runtime.ledger}/${id}.${child.pid}.json`, 'utf8'))).toMatchObject({ containerId: id, name: 'faults-frozen', pid: child.pid, dockerRootDir: root });
+      expect(JSON.parse(readFileSync(`${runtime.ledger}/${id}.${child.pid}.json`, 'utf8'))).toMatchObject({ containerId: id, name: 'faults-frozen', pid: child.pid, dockerRootDir: runtime.dockerRootDir });
 
       // The next run, by the timer: it finds the freeze its killed predecessor recorded.
       const check = await runWatchdog(['check', '--json', '--host', engine.host, '--state', `${dir}/frozen.db`, '-c', config], runtime.env);
@@ -114,11 +124,8 @@ describe('a container frozen by a run that was killed (defect 1)', () => {
     // its intent dropped, and that engine's next run had nothing left to thaw (CI,
     // 2026-12-01: container-files.test.ts asked about this file's killed rotation).
     const other = randomBytes(32).toString('hex');
-    const dead = spawnSync('true').pid;
     const runtime = await ownRuntime('other-engine');
-    mkdirSync(runtime.ledger, { recursive: true, mode: 0o700 });
-    const intent = `${runtime.ledger}/${other}.${dead}.json`;
-    writeFileSync(intent, `${JSON.stringify({ containerId: other, name: 'on-another-engine', pid: dead, pidStartedAt: 'gone', since: new Date().toISOString(), dockerRootDir: '/srv/another-engine' })}\n`);
+    const intent = leftBehind(runtime.ledger, other, '/srv/another-engine');
     const proxy = await countingProxy(`${engine.dir}/docker.sock`, `${dir}/other-engine.sock`);
     try {
       const report = await runWatchdog(['report', '--json', '--host', proxy.host, '--state', `${dir}/other-engine.db`], runtime.env);
@@ -127,6 +134,33 @@ describe('a container frozen by a run that was killed (defect 1)', () => {
       expect(existsSync(intent)).toBe(true);
     } finally {
       await proxy.close();
+    }
+  });
+
+  it("is not thawed, nor asked about, by a run that cannot read the engine's files", async () => {
+    // Only rotation freezes, and it needs those files: such a run has no freeze of its
+    // own to thaw, and a remote engine (maybe a clone of this host's, with its ID and
+    // DockerRootDir) must not drop this host's. Here a docker-group user's run, through
+    // a socket anyone may use, with the ledger in a runtime folder of that user's.
+    const other = randomBytes(32).toString('hex');
+    const { ID, DockerRootDir } = await engine.docker.info();
+    const folder = mkdtempSync(`${tmpdir()}/wd-not-local-`);
+    const intent = leftBehind(`${folder}/frozen/${safeFileName(ID)}`, other, DockerRootDir);
+    execFileSync('chown', ['-R', '65534:65534', folder]);
+    const proxy = await countingProxy(`${engine.dir}/docker.sock`, `${dir}/not-local.sock`);
+    chmodSync(`${dir}/not-local.sock`, 0o666);
+    try {
+      const args = ['--reuid=65534', '--regid=65534', '--clear-groups', process.execPath, BIN, 'report', '--json', '--host', proxy.host, '--state', `${folder}/state.db`, '-c', auditOffConfig()];
+      const child = spawn('setpriv', args, { env: { ...process.env, WATCHDOG_RUNTIME_DIR: folder }, stdio: ['ignore', 'pipe', 'inherit'] });
+      let stdout = '';
+      child.stdout.on('data', (chunk) => (stdout += chunk));
+      await new Promise((resolve) => child.on('close', resolve));
+      expect(JSON.parse(stdout).engine).toMatchObject({ local: false });
+      expect(proxy.requests().filter((r) => r.includes(other))).toEqual([]);
+      expect(existsSync(intent)).toBe(true);
+    } finally {
+      await proxy.close();
+      rmSync(folder, { recursive: true, force: true });
     }
   });
 

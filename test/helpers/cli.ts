@@ -64,10 +64,21 @@ export function withAuditOff(args: string[]): string[] {
 }
 
 export function runWatchdog(args: string[], env: Record<string, string | undefined> = {}): Promise<CliResult> {
+  return spawnWatchdog([], args, env);
+}
+
+/** runWatchdog as nobody (uid and gid 65534, no groups): a user who may use an open
+ *  socket but not read the engine's files. ARGS must name a --state that user may write. */
+export function runWatchdogAsNobody(args: string[], env: Record<string, string | undefined> = {}): Promise<CliResult> {
+  return spawnWatchdog(['setpriv', '--reuid=65534', '--regid=65534', '--clear-groups'], args, env);
+}
+
+function spawnWatchdog(wrapper: string[], args: string[], env: Record<string, string | undefined>): Promise<CliResult> {
   const configured = withAuditOff(args);
   const withState = configured.includes('--state') ? configured : [...configured, '--state', stateFor(args)];
+  const [command, ...commandArgs] = [...wrapper, process.execPath, BIN, ...withState];
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [BIN, ...withState], { env: { ...process.env, NO_COLOR: '1', ...containerdFor(args), ...env } });
+    const child = spawn(command!, commandArgs, { env: { ...process.env, NO_COLOR: '1', ...containerdFor(args), ...env } });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));

@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { safeFileName } from '../../src/core/names.js';
-import { AUDIT_OFF, auditOffConfig, BIN, runWatchdog } from '../helpers/cli.js';
+import { AUDIT_OFF, BIN, runWatchdog, runWatchdogAsNobody } from '../helpers/cli.js';
 import { engineNamed, runContainer, startEngine, TEST_IMAGE, type TestEngine } from '../helpers/engine.js';
 import { countingProxy, holdingProxy, scriptedProxy } from '../helpers/proxy.js';
 
@@ -47,13 +47,12 @@ const writeConfig = (name: string, text: string) => {
   return path;
 };
 const inspect = (id: string) => engine.docker.getContainer(id).inspect();
-/** A runtime folder of the test's own: other files' runs on the shared engine (same ID,
- *  same DockerRootDir) would thaw the freezes of this file's runs in the shared one.
- *  Returned with this engine's freeze ledger in it (act/freezes.ts). */
-const ownRuntime = async (name: string) => {
-  const runtime = `${dir}/${name}-runtime`;
+/** `folder` as a runtime folder of the test's own: other files' runs on the shared engine
+ *  (same ID, same DockerRootDir) would thaw the freezes of this file's runs in the
+ *  shared one. Returned with this engine's freeze ledger in it (act/freezes.ts). */
+const ownRuntime = async (folder: string) => {
   const info = await engine.docker.info();
-  return { folder: runtime, env: { WATCHDOG_RUNTIME_DIR: runtime }, ledger: `${runtime}/frozen/${safeFileName(info.ID)}`, dockerRootDir: info.DockerRootDir as string };
+  return { folder, env: { WATCHDOG_RUNTIME_DIR: folder }, ledger: `${folder}/frozen/${safeFileName(info.ID)}`, dockerRootDir: info.DockerRootDir as string };
 };
 /** The intent a killed run leaves (act/freezes.ts), of a process that is gone (a start
  *  time no process has: should its pid be taken again, the holder still reads as gone). */
@@ -84,7 +83,7 @@ describe('a container frozen by a run that was killed (defect 1)', () => {
     const id = await writer('faults-frozen');
     const proxy = await holdingProxy(`${engine.dir}/docker.sock`, `${dir}/frozen.sock`, /^POST \S*\/containers\/[0-9a-f]+\/pause /, 10_000);
     const config = writeConfig('frozen', `logs:\n  archiveDir: ${dir}/frozen-archive\n`);
-    const runtime = await ownRuntime('frozen');
+    const runtime = await ownRuntime(`${dir}/frozen-runtime`);
     try {
       await sleep(300);
       const held = proxy.nextHeld();
@@ -124,7 +123,7 @@ describe('a container frozen by a run that was killed (defect 1)', () => {
     // its intent dropped, and that engine's next run had nothing left to thaw (CI,
     // 2026-12-01: container-files.test.ts asked about this file's killed rotation).
     const other = randomBytes(32).toString('hex');
-    const runtime = await ownRuntime('other-engine');
+    const runtime = await ownRuntime(`${dir}/other-engine-runtime`);
     const intent = leftBehind(runtime.ledger, other, '/srv/another-engine');
     const proxy = await countingProxy(`${engine.dir}/docker.sock`, `${dir}/other-engine.sock`);
     try {
@@ -143,24 +142,19 @@ describe('a container frozen by a run that was killed (defect 1)', () => {
     // DockerRootDir) must not drop this host's. Here a docker-group user's run, through
     // a socket anyone may use, with the ledger in a runtime folder of that user's.
     const other = randomBytes(32).toString('hex');
-    const { ID, DockerRootDir } = await engine.docker.info();
-    const folder = mkdtempSync(`${tmpdir()}/wd-not-local-`);
-    const intent = leftBehind(`${folder}/frozen/${safeFileName(ID)}`, other, DockerRootDir);
-    execFileSync('chown', ['-R', '65534:65534', folder]);
+    const runtime = await ownRuntime(mkdtempSync(`${tmpdir()}/wd-not-local-`));
+    const intent = leftBehind(runtime.ledger, other, runtime.dockerRootDir);
+    execFileSync('chown', ['-R', '65534:65534', runtime.folder]);
     const proxy = await countingProxy(`${engine.dir}/docker.sock`, `${dir}/not-local.sock`);
     chmodSync(`${dir}/not-local.sock`, 0o666);
     try {
-      const args = ['--reuid=65534', '--regid=65534', '--clear-groups', process.execPath, BIN, 'report', '--json', '--host', proxy.host, '--state', `${folder}/state.db`, '-c', auditOffConfig()];
-      const child = spawn('setpriv', args, { env: { ...process.env, WATCHDOG_RUNTIME_DIR: folder }, stdio: ['ignore', 'pipe', 'inherit'] });
-      let stdout = '';
-      child.stdout.on('data', (chunk) => (stdout += chunk));
-      await new Promise((resolve) => child.on('close', resolve));
-      expect(JSON.parse(stdout).engine).toMatchObject({ local: false });
+      const run = await runWatchdogAsNobody(['report', '--json', '--host', proxy.host, '--state', `${runtime.folder}/state.db`], runtime.env);
+      expect(JSON.parse(run.stdout).engine).toMatchObject({ local: false });
       expect(proxy.requests().filter((r) => r.includes(other))).toEqual([]);
       expect(existsSync(intent)).toBe(true);
     } finally {
       await proxy.close();
-      rmSync(folder, { recursive: true, force: true });
+      rmSync(runtime.folder, { recursive: true, force: true });
     }
   });
 

@@ -9,7 +9,7 @@ import { promisify } from 'node:util';
 import { beforeAll, describe, expect, inject, it } from 'vitest';
 import { tmpdir } from 'node:os';
 import { chmodSync } from 'node:fs';
-import { auditOffConfig, BIN, reportJson, runWatchdog } from '../helpers/cli.js';
+import { BIN, reportJson, runWatchdog, runWatchdogAsNobody } from '../helpers/cli.js';
 import { countingProxy, tcpProxy } from '../helpers/proxy.js';
 import { assertValidReport } from '../helpers/report-schema.js';
 import { engineNamed, runContainer, type TestEngine } from '../helpers/engine.js';
@@ -153,8 +153,7 @@ describe('watchdog report: engines it cannot fully see', () => {
       // The metrics of such a user (issue #12): written where that user may write.
       const textfiles = mkdtempSync(join(tmpdir(), 'wd-nobody-textfile-'));
       chmodSync(textfiles, 0o777);
-      const args = [BIN, 'report', '--json', '--host', open.host, '--state', state, '--textfile', textfiles, '-c', auditOffConfig()];
-      const result = await exec('setpriv', ['--reuid=65534', '--regid=65534', '--clear-groups', process.execPath, ...args]).catch((e: any) => e);
+      const result = await runWatchdogAsNobody(['report', '--json', '--host', open.host, '--state', state, '--textfile', textfiles]);
       const report = JSON.parse(result.stdout);
       assertValidReport(report);
       expect(result.code).toBe(1); // the uncapped log of a running container, as for root

@@ -1,4 +1,5 @@
 import { defineConfig } from 'vitest/config';
+import { UNIT_TMPDIR } from './test/setup/tmp-folder.js';
 
 export default defineConfig({
   test: {
@@ -7,6 +8,9 @@ export default defineConfig({
         test: {
           name: 'unit',
           include: ['test/unit/**/*.test.ts'],
+          // Their temporary folders, in one that is removed at the end.
+          globalSetup: ['test/setup/tmp-folder.ts'],
+          env: { TMPDIR: UNIT_TMPDIR },
         },
       },
       {

@@ -306,7 +306,7 @@ async function benchSize(engine: TestEngine, size: number, first: boolean): Prom
     writeFileSync(reportFile, samples['watchdog report --json']!.at(-1)!.stdout);
     const once: Array<{ storeMs: number; renderMs: number }> = [];
     for (let i = 0; i < RUNS; i++) {
-      const { stdout } = await exec(process.execPath, ['--import', 'tsx', fileURLToPath(new URL('./metrics-once.ts', import.meta.url)), reportFile, state]);
+      const { stdout } = await exec(process.execPath, ['--expose-gc', '--import', 'tsx', fileURLToPath(new URL('./metrics-once.ts', import.meta.url)), reportFile, state]);
       once.push(JSON.parse(stdout));
     }
     const text = renderMetrics({ report: JSON.parse(readFileSync(reportFile, 'utf8')), version: 'bench', store: null });

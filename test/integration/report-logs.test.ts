@@ -2,11 +2,11 @@
 // logs, an engine that cannot be reached, and an engine whose files are not on this host.
 
 import { execFile } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, statSync, truncateSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, truncateSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { dirname, join } from 'node:path';
 import { promisify } from 'node:util';
-import { beforeAll, describe, expect, inject, it } from 'vitest';
+import { beforeAll, describe, expect, inject, it, onTestFinished } from 'vitest';
 import { tmpdir } from 'node:os';
 import { chmodSync } from 'node:fs';
 import { BIN, reportJson, runWatchdog, runWatchdogAsNobody } from '../helpers/cli.js';
@@ -152,6 +152,7 @@ describe('watchdog report: engines it cannot fully see', () => {
       const state = `${tmpdir()}/wd-nobody-${process.pid}/state.db`;
       // The metrics of such a user (issue #12): written where that user may write.
       const textfiles = mkdtempSync(join(tmpdir(), 'wd-nobody-textfile-'));
+      onTestFinished(() => [dirname(state), textfiles].forEach((folder) => rmSync(folder, { recursive: true, force: true })));
       chmodSync(textfiles, 0o777);
       const result = await runWatchdogAsNobody(['report', '--json', '--host', open.host, '--state', state, '--textfile', textfiles]);
       const report = JSON.parse(result.stdout);

@@ -2,20 +2,22 @@
 // them without a word, and the services' exposure must stay low.
 
 import { execFile } from 'node:child_process';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, onTestFinished } from 'vitest';
 import { BIN } from '../helpers/cli.js';
 
 const exec = promisify(execFile);
 const SYSTEMD = fileURLToPath(new URL('../../systemd/', import.meta.url));
 
-/** The units with ExecStart pointing at this checkout's binary, which verify checks. */
+/** The units with ExecStart pointing at this checkout's binary, which verify checks;
+ *  removed when the test ends. */
 function unitsHere(): string {
   const dir = mkdtempSync(join(tmpdir(), 'wd-units-'));
+  onTestFinished(() => rmSync(dir, { recursive: true, force: true }));
   for (const unit of ['docker-watchdog.service', 'docker-watchdog-failure.service', 'docker-watchdog-watch.service']) {
     const text = readFileSync(join(SYSTEMD, unit), 'utf8');
     expect(text).toMatch(/^ExecStart=\/usr\/local\/bin\/watchdog /m);

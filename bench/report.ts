@@ -327,10 +327,14 @@ async function main(): Promise<void> {
   // Room for 10,000 containers of about 150 kB and 44 inodes each.
   const engine = reuse ? engineNamed(reuse) : await startEngine('bench', 4096, 1_000_000);
   try {
-    const running = (await engine.docker.listContainers({ filters: { name: ['bench-svc-'] } })).length;
+    // A reused engine's services keep their names when they stop (an engine restarted):
+    // they are started again, and only those missing are made.
+    const services = await engine.docker.listContainers({ all: true, filters: { name: ['bench-svc-'] } });
+    await pMap(services.filter((s) => s.State !== 'running'), (s) => engine.docker.getContainer(s.Id).start(), { concurrency: 4 });
     await pMap(
-      Array.from({ length: Math.max(0, RUNNING - running) }, (_, i) => running + i),
-      (i) => runContainer(engine.docker, { name: `bench-svc-${i}`, cmd: ['sh', '-c', 'seq 1 1000; exec sleep 3600'], detach: true }),
+      Array.from({ length: Math.max(0, RUNNING - services.length) }, (_, i) => services.length + i),
+      // They run as long as the bench does, however long it takes to build.
+      (i) => runContainer(engine.docker, { name: `bench-svc-${i}`, cmd: ['sh', '-c', 'seq 1 1000; while :; do sleep 3600; done'], detach: true }),
       { concurrency: 4 },
     );
     const results: SizeResult[] = [];

@@ -69,7 +69,7 @@ export async function withRun<T>(options: RunOptions, io: Io, work: (run: Run) =
 /** Containers from which a run collects its garbage after gathering and after recording
  *  (settleMemory). Below, runs peak far under 100 MB (70 MB at 1,000) and the warm ones
  *  are short: a collection there would only cost time. */
-const SETTLE_FROM = 2000;
+export const SETTLE_FROM = 2000;
 
 /**
  * A full garbage collection between two steps of a run on a host of many containers:

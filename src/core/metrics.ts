@@ -194,7 +194,7 @@ function metricFamilies(facts: MetricsFacts): Family[] {
   family('exited_footprint_inodes', 'gauge', 'Inodes the exited containers take.', [one(exited.footprintInodes)]);
   family('exited_log_bytes', 'gauge', 'Bytes of the exited containers\' logs.', [one(exited.logBytes)]);
 
-  const byCode = [...tally.counts].sort(inCodeOrder).flatMap(([code, counts]) => [...counts].sort(inCodeOrder).map(([severity, value]) => ({ labels: { code, severity }, value })));
+  const byCode = [...tally.counts].sort(inCodeOrder).flatMap(([code, bySeverity]) => [...bySeverity].sort(inCodeOrder).map(([severity, value]) => ({ labels: { code, severity }, value })));
   family('findings', 'gauge', 'Current findings by code and severity (see watchdog report).', byCode);
 
   // The usual actions are there from the start at 0, so that increase() sees the first one.
